@@ -1,0 +1,27 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="tap-intacct",
+    version="2.0.0",
+    description="Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=find_packages(include=["tap_intacct", "tap_intacct.*"]),
+    install_requires=[
+        "singer-python>=6.0,<7",
+        "boto3>=1.28,<2",
+        "backoff>=2.2,<3",
+    ],
+    extras_require={
+        "test": [
+            # moto 5's server extra needs jsonschema 4; singer-python pins jsonschema 2.
+            "moto[server]>=4.2,<5",
+            "pytest>=7,<10",
+            "hypothesis>=6.80,<7",
+            "ruff>=0.5",
+        ],
+    },
+    entry_points={"console_scripts": ["tap-intacct=tap_intacct:cli"]},
+    classifiers=["Programming Language :: Python :: 3"],
+)

@@ -1,0 +1,147 @@
+"""tap-intacct: a Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3.
+
+Command line: parse arguments, load config/catalog/state, and dispatch discover or sync.
+"""
+
+import argparse
+import io
+import json
+import logging
+import sys
+
+from tap_intacct import config as config_module
+from tap_intacct.errors import ConfigError, TapError
+
+__version__ = "2.0.0"
+NAME = "tap-intacct"
+CAPABILITIES = ["catalog", "discover", "state", "properties", "about"]
+LOGGER = logging.getLogger("tap_intacct")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=NAME, description="Singer tap for Sage Intacct Data Delivery Service exports in S3.")
+    parser.add_argument("-c", "--config", help="config file (JSON)")
+    parser.add_argument("-d", "--discover", action="store_true", help="print the catalog")
+    parser.add_argument("--catalog", help="catalog file (JSON) selecting what to sync")
+    parser.add_argument("-p", "--properties", help="older name of --catalog")
+    parser.add_argument("-s", "--state", help="state file (JSON) to resume from")
+    parser.add_argument("--about", action="store_true", help="describe the tap and its settings")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="output format of --about")
+    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
+    return parser
+
+
+def about(output_format):
+    settings = [{"name": s.name, "required": s.required, "sensitive": s.sensitive,
+                 "kind": s.kind, "description": s.description} for s in config_module.SETTINGS]
+    if output_format == "json":
+        return json.dumps({"name": NAME, "version": __version__, "capabilities": CAPABILITIES,
+                           "settings": settings}, indent=2)
+    if output_format == "markdown":
+        lines = ["| key | required | description |", "|---|---|---|"]
+        lines += [f"| `{s['name']}` | {'yes' if s['required'] else 'no'} | {s['description']}"
+                  f"{' (secret)' if s['sensitive'] else ''} |" for s in settings]
+        return "\n".join(lines)
+    lines = [f"{NAME} {__version__}", f"capabilities: {', '.join(CAPABILITIES)}", "settings:"]
+    for s in settings:
+        flags = ", ".join(f for f in ("required" if s["required"] else "",
+                                       "secret" if s["sensitive"] else "") if f)
+        lines.append(f"  {s['name']}{f' ({flags})' if flags else ''}: {s['description']}")
+    return "\n".join(lines)
+
+
+def load_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} {path}: invalid JSON at line {exc.lineno}, column "
+                          f"{exc.colno}: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path}: not UTF-8 text") from None
+
+
+def run(args):
+    if not args.config:
+        raise ConfigError("--config is required (a JSON file; see sample_config.json)")
+    if args.catalog and args.properties:
+        raise ConfigError("give either --catalog or --properties, not both")
+    catalog_path = args.catalog or args.properties
+    if not args.discover and not catalog_path:
+        raise ConfigError("nothing to do: give --discover, or --catalog CATALOG to sync")
+
+    config = config_module.validate(load_json(args.config, "config"), source=f"config {args.config}")
+    catalog = load_json(catalog_path, "catalog") if catalog_path and not args.discover else None
+    state = load_json(args.state, "state") if args.state and not args.discover else {}
+    if not isinstance(state, dict):
+        raise ConfigError(f"state {args.state}: must be a JSON object")
+
+    # Imported here so that --help, --about and config errors stay instant.
+    from tap_intacct import catalog as catalog_module
+    from tap_intacct import discover, s3, sync
+    from tap_intacct.files import group_by_table
+    from tap_intacct.messages import SingerWriter
+
+    selected = None
+    if catalog is not None:
+        selected = catalog_module.selected_streams(catalog, source=f"catalog {catalog_path}")
+        if not selected:
+            LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
+
+    bucket = s3.Bucket(config)
+    prefix = config.company_prefix
+    LOGGER.info("Listing s3://%s/%s", config.bucket, prefix)
+
+    def log_skip(stored, reason):
+        LOGGER.warning("Skipping %s: %s", stored.key, reason)
+
+    tables = group_by_table(bucket.list(prefix), log_skip)
+    try:
+        if args.discover:
+            if not tables:
+                raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
+                               f"s3://{config.bucket}/{prefix}; check 'bucket', 'path' and "
+                               "'company_id'")
+            result = discover.discover(bucket, tables, config.start_date)
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        else:
+            writer = SingerWriter(sys.stdout)
+            sync.sync(bucket, tables, selected, state, config, writer)
+            writer.flush()
+    finally:
+        LOGGER.info("S3 requests: %s", bucket.requests.summary())
+
+
+def main(argv=None):
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = _parser().parse_args(argv)
+    if args.about:
+        print(about(args.format))
+        return 0
+    # Large buffer: records are written in bulk, STATE messages flush.
+    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
+                                  write_through=False, line_buffering=False)
+    try:
+        run(args)
+    except TapError as exc:
+        for problem in exc.problems:
+            print(f"{NAME}: error: {problem}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        print(f"{NAME}: error: stdout was closed (did the target exit?)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{NAME}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cli():
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Column names the tap adds or derives: the _sdc_* fields and header-name clean-up."""
+
+SOURCE_BUCKET = "_sdc_source_bucket"
+SOURCE_FILE = "_sdc_source_file"
+SOURCE_LINENO = "_sdc_source_lineno"
+EXTRA = "_sdc_extra"
+
+SDC_SCHEMAS = {
+    SOURCE_BUCKET: {"type": "string"},
+    SOURCE_FILE: {"type": "string"},
+    SOURCE_LINENO: {"type": "integer"},
+    EXTRA: {"type": "array", "items": {"type": "string"}},
+}
+
+KEY_COLUMN = "RECORDNO"
+
+
+def unique_header(header):
+    """Header names made unique so no value overwrites another.
+
+    A repeated name gets a suffix (`AMOUNT`, `AMOUNT__2`, ...); an empty name becomes
+    `column_<position>`. Discovery and sync both use this, so the catalog matches the records.
+    """
+    seen = set()
+    names = []
+    for position, raw in enumerate(header, start=1):
+        base = raw.strip() or f"column_{position}"
+        name, copy = base, 1
+        while name in seen:
+            copy += 1
+            name = f"{base}__{copy}"
+        seen.add(name)
+        names.append(name)
+    return names

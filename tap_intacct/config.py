@@ -1,0 +1,173 @@
+"""The config contract: every setting, its meaning, and validation that reports all problems at once."""
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from tap_intacct.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    description: str
+    required: bool = False
+    sensitive: bool = False
+    kind: str = "string"
+
+
+SETTINGS = (
+    Setting("start_date", "ISO 8601 date or date-time; files modified after it are replicated "
+            "when a stream has no bookmark yet.", required=True, kind="date_iso8601"),
+    Setting("bucket", "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
+            "only, not an s3:// or https:// address).", required=True),
+    Setting("company_id", "Intacct company ID; exports are read from <path>/<company_id>/.",
+            required=True),
+    Setting("path", "Prefix configured in Intacct's cloud storage target, if any."),
+    Setting("account_id", "AWS account ID that owns the bucket and the role to assume "
+            "(dashes allowed). Set together with role_name and external_id."),
+    Setting("role_name", "IAM role to assume in account_id."),
+    Setting("external_id", "External ID required by the role's trust policy.", sensitive=True),
+    Setting("proxy_account_id", "Optional middle AWS account: its role is assumed first, then "
+            "the customer role from it. Set together with proxy_role_name."),
+    Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
+    Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
+            "runs (files are written with mode 0600)."),
+    Setting("endpoint_url", "S3-compatible endpoint for S3 and STS (MinIO, moto, VPC "
+            "endpoints); defaults to AWS."),
+    Setting("lookback_seconds", "Also read files modified up to this many seconds before the "
+            "bookmark that were not synced yet (late multipart uploads). Default 0.",
+            kind="integer"),
+)
+
+ROLE_KEYS = ("account_id", "role_name", "external_id")
+PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
+
+
+@dataclass(frozen=True)
+class Config:
+    start_date: datetime.datetime
+    bucket: str
+    company_id: str
+    path: str = ""
+    account_id: Optional[str] = None
+    role_name: Optional[str] = None
+    external_id: Optional[str] = None
+    proxy_account_id: Optional[str] = None
+    proxy_role_name: Optional[str] = None
+    credentials_cache_path: Optional[str] = None
+    endpoint_url: Optional[str] = None
+    lookback_seconds: int = 0
+
+    @property
+    def company_prefix(self):
+        """The folder holding the company's exports, always ending in '/'."""
+        return "/".join(part for part in (self.path, self.company_id) if part) + "/"
+
+    @property
+    def role_arn(self):
+        if not self.role_name:
+            return None
+        return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
+
+    @property
+    def proxy_role_arn(self):
+        if not self.proxy_role_name:
+            return None
+        return f"arn:aws:iam::{self.proxy_account_id}:role/{self.proxy_role_name}"
+
+
+def parse_datetime(text):
+    """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError."""
+    if not isinstance(text, str):
+        raise ValueError("not a string")
+    parsed = datetime.datetime.fromisoformat(text.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def validate(raw, source="config"):
+    """Return a Config for the raw dict, or raise ConfigError listing every problem found."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: must be a JSON object of settings")
+    problems = []
+    values = {}
+
+    for setting in SETTINGS:
+        if setting.kind == "integer":
+            continue
+        value = raw.get(setting.name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{source}: '{setting.name}' must be a string, "
+                            f"got {type(value).__name__}")
+        elif value is None and setting.required:
+            problems.append(f"{source}: '{setting.name}' is required ({setting.description})")
+        values[setting.name] = value if isinstance(value, str) else None
+
+    if values["start_date"] is not None:
+        try:
+            values["start_date"] = parse_datetime(values["start_date"])
+        except ValueError:
+            problems.append(f"{source}: 'start_date' is not an ISO 8601 date or date-time: "
+                            f"{raw['start_date']!r} (example: 2024-01-01T00:00:00Z)")
+
+    bucket = values["bucket"]
+    if bucket is not None:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
+            problems.append(f"{source}: 'bucket' must be the bucket name only, not an address: "
+                            f"{bucket!r}; put any folder in 'path'")
+        elif "/" in bucket:
+            problems.append(f"{source}: 'bucket' must be the bucket name only, without slashes: "
+                            f"{bucket!r}; put any folder in 'path'")
+        elif re.search(r"\s", bucket):
+            problems.append(f"{source}: 'bucket' must not contain spaces: {bucket!r}")
+
+    company_id = values["company_id"]
+    if company_id is not None and "/" in company_id:
+        problems.append(f"{source}: 'company_id' must not contain '/': {company_id!r}")
+
+    values["path"] = (values["path"] or "").strip("/")
+
+    problems += _check_together(values, ROLE_KEYS, source)
+    problems += _check_together(values, PROXY_KEYS, source)
+    if values["proxy_role_name"] and not values["role_name"]:
+        problems.append(f"{source}: proxy settings need the customer role settings too: "
+                        f"set {', '.join(repr(k) for k in ROLE_KEYS)}")
+    for key in ("account_id", "proxy_account_id"):
+        if values[key] is not None:
+            digits = values[key].replace("-", "")
+            if not re.fullmatch(r"[0-9]{12}", digits):
+                problems.append(f"{source}: '{key}' must be a 12-digit AWS account ID "
+                                f"(dashes allowed), got {values[key]!r}")
+            values[key] = digits
+    if values["external_id"] is not None and len(values["external_id"]) < 2:
+        problems.append(f"{source}: 'external_id' must be at least 2 characters (AWS STS rule)")
+
+    lookback = raw.get("lookback_seconds", 0)
+    if lookback in (None, ""):
+        lookback = 0
+    if isinstance(lookback, str) and lookback.strip().isdigit():
+        lookback = int(lookback)
+    if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0:
+        problems.append(f"{source}: 'lookback_seconds' must be a whole number of seconds >= 0, "
+                        f"got {raw.get('lookback_seconds')!r}")
+        lookback = 0
+    values["lookback_seconds"] = lookback
+
+    if problems:
+        raise ConfigError(*problems)
+    return Config(**values)
+
+
+def _check_together(values, keys, source):
+    present = [k for k in keys if values.get(k) is not None]
+    if not present or len(present) == len(keys):
+        return []
+    missing = [k for k in keys if k not in present]
+    return [f"{source}: '{k}' is missing; {', '.join(repr(p) for p in present)} "
+            f"{'is' if len(present) == 1 else 'are'} set and "
+            f"{', '.join(repr(k) for k in keys)} go together" for k in missing]

@@ -1,0 +1,159 @@
+"""Type inference for CSV columns and conversion of cell text to JSON values. Pure: no I/O.
+
+Conversion follows singer-python's Transformer for the schemas discovery writes, with two
+deliberate differences (docs/COMPATIBILITY.md): an empty cell in a non-string column is null,
+and a number keeps its exact decimal digits (Decimal, never float).
+"""
+
+import datetime
+import decimal
+import re
+
+import dateutil.parser
+from singer.transform import Transformer
+
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+# Inference is strict on purpose: only plain ASCII digits, an optional minus sign, no leading
+# zeros, no separators. Anything else ("0100", "+5", " 5", "1,000", "1_000", "NaN") stays a string.
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[01]?[0-9]-[0-3]?[0-9]")
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[01][0-9]-[0-3][0-9][T ][0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?")
+
+DATE_TIME_SCHEMA = {"anyOf": [{"type": ["null", "string"], "format": "date-time"},
+                              {"type": ["null", "string"]}]}
+
+
+def infer_value(text):
+    """'integer', 'number', 'date-time' or 'string' for one non-empty cell."""
+    if _INTEGER.fullmatch(text):
+        return "integer" if INT64_MIN <= int(text) <= INT64_MAX else "string"
+    if _DECIMAL.fullmatch(text):
+        return "number"
+    if _DATE.fullmatch(text) or _DATE_TIME.fullmatch(text):
+        return "date-time"
+    return "string"
+
+
+class ColumnTypes:
+    """Accumulates what the sampled cells of each column look like."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def add_column(self, name):
+        self.seen.setdefault(name, set())
+
+    def add_sample(self, name, text):
+        kinds = self.seen.setdefault(name, set())
+        if text:
+            kinds.add(infer_value(text))
+
+    def schema_for(self, name):
+        kinds = self.seen.get(name, set())
+        if "date-time" in kinds:
+            return DATE_TIME_SCHEMA
+        if kinds == {"integer"}:
+            return {"type": ["null", "integer", "string"]}
+        if kinds and kinds <= {"integer", "number"}:
+            return {"type": ["null", "number", "string"]}
+        return {"type": ["null", "string"]}
+
+
+# ---- conversion ----------------------------------------------------------------------------
+
+def _to_integer(text):
+    if text is None or text == "":
+        return None
+    try:
+        return int(text.replace(",", ""))
+    except ValueError:
+        return text
+
+
+def _to_number(text):
+    if text is None or text == "":
+        return None
+    try:
+        value = decimal.Decimal(text.replace(",", ""))
+    except decimal.InvalidOperation:
+        return text
+    # NaN and Infinity are not JSON numbers; the schema's string fallback keeps them as text.
+    return value if value.is_finite() else text
+
+
+def _format_utc(moment):
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z")
+
+
+def _to_date_time(text):
+    if text is None or text == "":
+        return None
+    if _DATE_TIME.fullmatch(text) or _DATE.fullmatch(text):
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            pass  # dateutil below decides, as singer-python would
+        else:
+            if moment.tzinfo is None:
+                return _format_utc(moment)
+            try:
+                return _format_utc(moment.astimezone(datetime.timezone.utc))
+            except OverflowError:
+                pass
+    return _date_time_like_singer(text)
+
+
+def _date_time_like_singer(text):
+    """singer-python's string_to_datetime, minus its per-value warning; raw text if unparsable."""
+    try:
+        moment = dateutil.parser.parse(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        else:
+            moment = moment.astimezone(datetime.timezone.utc)
+        return _format_utc(moment)
+    except (ValueError, OverflowError, TypeError, ArithmeticError):
+        return text
+
+
+def _to_string(text):
+    return text
+
+
+def _transformer_fallback(schema):
+    """For schema shapes discovery never writes (hand-edited catalogs): singer-python decides."""
+    def convert(text):
+        transformer = Transformer()
+        ok, value = transformer.transform_recur(text, schema, [])
+        if not ok:
+            raise ValueError(f"value {text!r} does not match the catalog schema {schema}")
+        return value
+    return convert
+
+
+def converter_for(schema):
+    """The function turning one cell's text (or None for a missing cell) into its JSON value.
+
+    Returns None when the text is emitted unchanged (plain string columns), so that callers can
+    skip the call entirely.
+    """
+    if schema == DATE_TIME_SCHEMA:
+        return _to_date_time
+    types = schema.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if "anyOf" in schema or not types or "format" in schema:
+        return _transformer_fallback(schema)
+    kinds = set(types)
+    if kinds == {"null", "string"}:
+        return None
+    if kinds == {"null", "integer", "string"} and types.index("integer") < types.index("string"):
+        return _to_integer
+    if kinds == {"null", "number", "string"} and types.index("number") < types.index("string"):
+        return _to_number
+    return _transformer_fallback(schema)

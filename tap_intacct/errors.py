@@ -1,0 +1,29 @@
+"""The tap's exception hierarchy: every failure a user can cause or fix is a TapError.
+
+The CLI prints a TapError as plain lines on stderr and exits non-zero; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class TapError(Exception):
+    """A failure with a message meant for the person running the tap."""
+
+    exit_code = 1
+
+    def __init__(self, *problems):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class ConfigError(TapError):
+    """The config file, catalog or state given on the command line is unusable."""
+
+    exit_code = 2
+
+
+class StorageError(TapError):
+    """S3 (or the credentials to reach it) refused or failed the request."""
+
+
+class DataError(TapError):
+    """A file's content cannot be read as a DDS CSV export."""

@@ -1,0 +1,69 @@
+"""DDS file naming: which listed objects are data files, and which table (stream) each belongs to."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Optional
+
+# S3 storage classes whose objects cannot be read without a restore request.
+ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+DATA_FILE_SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".gz", ".zip")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One object as the bucket listing described it."""
+
+    key: str
+    size: int
+    last_modified: datetime.datetime  # timezone-aware, UTC
+    etag: str = ""
+    storage_class: str = "STANDARD"
+
+    @property
+    def name(self):
+        return self.key.rsplit("/", 1)[-1]
+
+    @property
+    def sort_key(self):
+        """Sync order: oldest first, ties broken by key."""
+        return (self.last_modified, self.key)
+
+
+def table_name(file_name):
+    """The Intacct object a DDS file belongs to: its name up to the first '.'."""
+    return file_name.split(".", 1)[0]
+
+
+def looks_like_data_file(file_name):
+    lowered = file_name.lower()
+    return lowered.endswith(DATA_FILE_SUFFIXES) and table_name(file_name) != ""
+
+
+def skip_reason(stored: StoredFile) -> Optional[str]:
+    """Why a data file cannot be read (None when it can)."""
+    if stored.size == 0:
+        return "it is empty (0 bytes)"
+    if stored.storage_class in ARCHIVED_STORAGE_CLASSES:
+        return f"its storage class is {stored.storage_class} (restore it to read it)"
+    return None
+
+
+def group_by_table(stored_files, log_skip):
+    """Map table name -> its readable data files, sorted oldest first.
+
+    Objects that are not data files are ignored; data files that cannot be read are passed to
+    log_skip(stored_file, reason) and left out.
+    """
+    tables = {}
+    for stored in stored_files:
+        if not looks_like_data_file(stored.name):
+            continue
+        reason = skip_reason(stored)
+        if reason:
+            log_skip(stored, reason)
+            continue
+        tables.setdefault(table_name(stored.name), []).append(stored)
+    for files in tables.values():
+        files.sort(key=lambda f: f.sort_key)
+    return dict(sorted(tables.items()))
