@@ -74,7 +74,8 @@ def run(args):
     if not args.discover and not catalog_path:
         raise ConfigError("nothing to do: give --discover, or --catalog CATALOG to sync")
 
-    config = config_module.validate(load_json(args.config, "config"), source=f"config {args.config}")
+    config = config_module.validate(load_json(args.config, "config"),
+                                    source=f"config {args.config}")
     catalog = load_json(catalog_path, "catalog") if catalog_path and not args.discover else None
     state = load_json(args.state, "state") if args.state and not args.discover else {}
     if not isinstance(state, dict):
@@ -110,7 +111,7 @@ def run(args):
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
             writer = SingerWriter(sys.stdout)
-            sync.sync(bucket, tables, selected, state, config, writer)
+            sync.sync(bucket, tables, selected, state=state, config=config, writer=writer)
             writer.flush()
     finally:
         LOGGER.info("S3 requests: %s", bucket.requests.summary())

@@ -48,6 +48,8 @@ class Bookmark:
             return stored.last_modified > start_date
         if stored.last_modified > self.modified_since:
             return True
+        if not self.synced_keys:
+            return False  # state from singer-io's tap-intacct: everything up to it was read
         if stored.last_modified < self.modified_since - self.lookback:
             return False
         return self.synced_keys.get(stored.key) != stored.last_modified

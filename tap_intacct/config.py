@@ -1,4 +1,4 @@
-"""The config contract: every setting, its meaning, and validation that reports all problems at once."""
+"""The config contract: every setting, its meaning, and validation that reports all problems."""
 
 import datetime
 import re
@@ -81,7 +81,7 @@ class Config:
 def parse_datetime(text):
     """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError."""
     if not isinstance(text, str):
-        raise ValueError("not a string")
+        raise ValueError(f"not a string: {text!r}")  # noqa: TRY004 (callers catch ValueError)
     parsed = datetime.datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
@@ -93,8 +93,21 @@ def validate(raw, source="config"):
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: must be a JSON object of settings")
     problems = []
-    values = {}
+    values = _strings(raw, problems, source)
+    values["start_date"] = _start_date(values["start_date"], problems, source)
+    problems += _bucket_problems(values["bucket"], source)
+    if values["company_id"] is not None and "/" in values["company_id"]:
+        problems.append(f"{source}: 'company_id' must not contain '/': {values['company_id']!r}")
+    values["path"] = (values["path"] or "").strip("/")
+    problems += _role_problems(values, source)
+    values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
+    if problems:
+        raise ConfigError(*problems)
+    return Config(**values)
 
+
+def _strings(raw, problems, source):
+    values = {}
     for setting in SETTINGS:
         if setting.kind == "integer":
             continue
@@ -104,37 +117,42 @@ def validate(raw, source="config"):
         if value is not None and not isinstance(value, str):
             problems.append(f"{source}: '{setting.name}' must be a string, "
                             f"got {type(value).__name__}")
+            value = None
         elif value is None and setting.required:
             problems.append(f"{source}: '{setting.name}' is required ({setting.description})")
-        values[setting.name] = value if isinstance(value, str) else None
+        values[setting.name] = value
+    return values
 
-    if values["start_date"] is not None:
-        try:
-            values["start_date"] = parse_datetime(values["start_date"])
-        except ValueError:
-            problems.append(f"{source}: 'start_date' is not an ISO 8601 date or date-time: "
-                            f"{raw['start_date']!r} (example: 2024-01-01T00:00:00Z)")
 
-    bucket = values["bucket"]
-    if bucket is not None:
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
-            problems.append(f"{source}: 'bucket' must be the bucket name only, not an address: "
-                            f"{bucket!r}; put any folder in 'path'")
-        elif "/" in bucket:
-            problems.append(f"{source}: 'bucket' must be the bucket name only, without slashes: "
-                            f"{bucket!r}; put any folder in 'path'")
-        elif re.search(r"\s", bucket):
-            problems.append(f"{source}: 'bucket' must not contain spaces: {bucket!r}")
+def _start_date(text, problems, source):
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        problems.append(f"{source}: 'start_date' is not an ISO 8601 date or date-time: "
+                        f"{text!r} (example: 2024-01-01T00:00:00Z)")
+        return None
 
-    company_id = values["company_id"]
-    if company_id is not None and "/" in company_id:
-        problems.append(f"{source}: 'company_id' must not contain '/': {company_id!r}")
 
-    values["path"] = (values["path"] or "").strip("/")
+def _bucket_problems(bucket, source):
+    if bucket is None:
+        return []
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
+        return [f"{source}: 'bucket' must be the bucket name only, not an address: {bucket!r}; "
+                "put any folder in 'path'"]
+    if "/" in bucket:
+        return [f"{source}: 'bucket' must be the bucket name only, without slashes: "
+                f"{bucket!r}; put any folder in 'path'"]
+    if re.search(r"\s", bucket):
+        return [f"{source}: 'bucket' must not contain spaces: {bucket!r}"]
+    return []
 
-    problems += _check_together(values, ROLE_KEYS, source)
+
+def _role_problems(values, source):
+    problems = _check_together(values, ROLE_KEYS, source)
     problems += _check_together(values, PROXY_KEYS, source)
-    if values["proxy_role_name"] and not values["role_name"]:
+    if any(values[k] for k in PROXY_KEYS) and not any(values[k] for k in ROLE_KEYS):
         problems.append(f"{source}: proxy settings need the customer role settings too: "
                         f"set {', '.join(repr(k) for k in ROLE_KEYS)}")
     for key in ("account_id", "proxy_account_id"):
@@ -146,21 +164,19 @@ def validate(raw, source="config"):
             values[key] = digits
     if values["external_id"] is not None and len(values["external_id"]) < 2:
         problems.append(f"{source}: 'external_id' must be at least 2 characters (AWS STS rule)")
+    return problems
 
-    lookback = raw.get("lookback_seconds", 0)
-    if lookback in (None, ""):
-        lookback = 0
-    if isinstance(lookback, str) and lookback.strip().isdigit():
-        lookback = int(lookback)
-    if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0:
+
+def _lookback(value, problems, source):
+    if value in (None, ""):
+        return 0
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         problems.append(f"{source}: 'lookback_seconds' must be a whole number of seconds >= 0, "
-                        f"got {raw.get('lookback_seconds')!r}")
-        lookback = 0
-    values["lookback_seconds"] = lookback
-
-    if problems:
-        raise ConfigError(*problems)
-    return Config(**values)
+                        f"got {value!r}")
+        return 0
+    return value
 
 
 def _check_together(values, keys, source):

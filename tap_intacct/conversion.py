@@ -77,9 +77,11 @@ def _to_integer(text):
 def _to_number(text):
     if text is None or text == "":
         return None
+    cleaned = text.replace(",", "")
     try:
-        value = decimal.Decimal(text.replace(",", ""))
-    except decimal.InvalidOperation:
+        float(cleaned)  # accepts exactly what singer-python accepts as a number
+        value = decimal.Decimal(cleaned)
+    except (ValueError, decimal.InvalidOperation):
         return text
     # NaN and Infinity are not JSON numbers; the schema's string fallback keeps them as text.
     return value if value.is_finite() else text

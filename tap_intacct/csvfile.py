@@ -4,7 +4,6 @@ Works on any binary stream, streamed line by line; nothing here knows about S3.
 """
 
 import csv
-import gzip
 import io
 import struct
 import zlib
@@ -23,41 +22,31 @@ def decompressed(binary, name):
     """The stream of CSV bytes inside `binary` (a buffered stream), whatever its compression."""
     magic = binary.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
-        return io.BufferedReader(gzip.GzipFile(fileobj=binary, mode="rb"), buffer_size=1 << 20)
+        return io.BufferedReader(Inflated(binary, name, GZIP_WBITS), buffer_size=1 << 20)
     if magic == ZIP_MAGIC:
-        return io.BufferedReader(ZipMemberStream(binary, name), buffer_size=1 << 20)
+        return io.BufferedReader(_first_zip_member(binary, name), buffer_size=1 << 20)
     return binary
 
 
-class ZipMemberStream(io.RawIOBase):
-    """The first member of a zip archive, read front to back without seeking (so it streams).
+GZIP_WBITS = 16 + zlib.MAX_WBITS  # gzip header and CRC checked by zlib
+RAW_DEFLATE_WBITS = -zlib.MAX_WBITS
 
-    DDS zips hold one CSV; members after the first are reported, not read.
+
+class Inflated(io.RawIOBase):
+    """Decompresses a gzip (every member, as gzip does) or raw deflate stream as it is read.
+
+    Unlike gzip.GzipFile, the data decompressed before a cut is returned before the error, so a
+    ranged sample of a compressed file still yields its first rows.
     """
 
-    def __init__(self, binary, name):
+    def __init__(self, binary, name, wbits):
         super().__init__()
         self._binary = binary
         self._name = name
-        header = binary.read(30)
-        if len(header) < 30:
-            raise DataError(f"{name}: truncated zip archive")
-        (_sig, _version, flags, method, _time, _date, _crc, compressed_size, _size,
-         name_length, extra_length) = struct.unpack("<IHHHHHIIIHH", header)
-        binary.read(name_length + extra_length)
-        if flags & 0x1:
-            raise DataError(f"{name}: encrypted zip archives are not supported")
-        if method == 8:
-            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            self._remaining = None
-        elif method == 0 and not flags & 0x8:
-            self._inflater = None
-            self._remaining = compressed_size
-        else:
-            raise DataError(f"{name}: zip compression method {method} is not supported "
-                            "(use deflate or gzip)")
+        self._wbits = wbits
+        self._inflater = zlib.decompressobj(wbits)
+        self._input = b""
         self._pending = b""
-        self._tail = b""
 
     def readable(self):
         return True
@@ -73,23 +62,63 @@ class ZipMemberStream(io.RawIOBase):
         return size
 
     def _next_chunk(self):
-        if self._inflater is None:  # stored: copy compressed_size bytes
-            if not self._remaining:
-                return b""
-            chunk = self._binary.read(min(self._remaining, 1 << 20))
-            if not chunk:
-                raise EOFError(f"{self._name}: truncated zip archive")
-            self._remaining -= len(chunk)
-            return chunk
-        while not self._inflater.eof:
-            data = self._tail or self._binary.read(1 << 16)
+        while True:
+            if self._inflater.eof:
+                leftover = self._inflater.unused_data
+                if self._wbits != GZIP_WBITS or not (leftover or self._binary.peek(1)):
+                    return b""
+                self._inflater = zlib.decompressobj(self._wbits)  # next gzip member
+                self._input = leftover
+            data = self._input or self._binary.read(1 << 16)
             if not data:
-                raise EOFError(f"{self._name}: truncated zip archive")
+                raise EOFError("the compressed stream ends before its end marker")
             out = self._inflater.decompress(data, 1 << 20)
-            self._tail = self._inflater.unconsumed_tail
+            self._input = self._inflater.unconsumed_tail
             if out:
                 return out
-        return b""
+
+
+def _first_zip_member(binary, name):
+    """The first member of a zip archive, read front to back without seeking (so it streams).
+
+    DDS zips hold one CSV. Only deflate and stored members are supported.
+    """
+    header = binary.read(30)
+    if len(header) < 30:
+        raise DataError(f"{name}: truncated zip archive")
+    (_signature, _version, flags, method, _time, _date, _crc, compressed_size, _size,
+     name_length, extra_length) = struct.unpack("<IHHHHHIIIHH", header)
+    binary.read(name_length + extra_length)
+    if flags & 0x1:
+        raise DataError(f"{name}: encrypted zip archives are not supported")
+    if method == 8:
+        return Inflated(binary, name, RAW_DEFLATE_WBITS)
+    if method == 0 and not flags & 0x8:
+        return _Limited(binary, compressed_size)
+    raise DataError(f"{name}: zip compression method {method} is not supported (use deflate, "
+                    "or gzip the CSV instead)")
+
+
+class _Limited(io.RawIOBase):
+    """The next `size` bytes of a stream."""
+
+    def __init__(self, binary, size):
+        super().__init__()
+        self._binary = binary
+        self._remaining = size
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not self._remaining:
+            return 0
+        chunk = self._binary.read(min(len(buffer), self._remaining))
+        if not chunk:
+            raise EOFError("the zip member ends early")
+        self._remaining -= len(chunk)
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
 
 
 class CsvRows:
@@ -97,7 +126,7 @@ class CsvRows:
 
     line_number is the physical line (counted in '\\n') where the record starts, the header
     being line 1. Blank lines between records are skipped. With truncated=True (a ranged
-    sample), the last, possibly cut, record is dropped and a cut compressed stream is the end.
+    sample), a record cut by the end of the range is left out.
     """
 
     def __init__(self, binary, name, truncated=False):
@@ -105,7 +134,8 @@ class CsvRows:
         self._truncated = truncated
         self._lines_read = 0
         self._lines = self._decoded_lines(decompressed(binary, name))
-        self._reader = csv.reader(self._lines, strict=False)
+        # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
+        self._reader = csv.reader(self._lines, strict=True)
         self.header = self._read_header()
 
     def _decoded_lines(self, binary):
@@ -129,7 +159,7 @@ class CsvRows:
                 if self._truncated and not line.endswith("\n"):
                     return  # the sample's cut line
                 yield line
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        except (EOFError, zlib.error) as exc:
             if self._truncated:
                 return
             raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "
@@ -149,20 +179,10 @@ class CsvRows:
                 if fields:
                     yield start, fields
         except csv.Error as exc:
-            raise DataError(f"{self.name}: line {self._reader.line_num}: {exc}") from None
+            if self._truncated:
+                return  # the sample ends inside a record: that record is left out
+            raise DataError(f"{self.name}: the record starting at line {previous_end + 1} is "
+                            f"not valid CSV ({exc}; is a quote left open?)") from None
 
     def __iter__(self):
-        rows = self._reader_rows()
-        if not self._truncated:
-            return rows
-        return _all_but_last(rows)
-
-
-def _all_but_last(iterable):
-    iterator = iter(iterable)
-    previous = next(iterator, None)
-    if previous is None:
-        return
-    for item in iterator:
-        yield previous
-        previous = item
+        return self._reader_rows()

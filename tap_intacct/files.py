@@ -1,4 +1,4 @@
-"""DDS file naming: which listed objects are data files, and which table (stream) each belongs to."""
+"""DDS file naming: which listed objects are data files, and which table (stream) each is of."""
 
 import datetime
 from dataclasses import dataclass

@@ -32,11 +32,12 @@ class StreamRecords:
                 plain.append((index, name))
             else:
                 typed.append((index, name, converter))
-        return FileRecords(self, bucket_name, key, len(names), plain, typed), unknown
+        return FileRecords(self, bucket_name, key, width=len(names), plain=plain,
+                           typed=typed), unknown
 
 
 class FileRecords:
-    def __init__(self, stream, bucket_name, key, width, plain, typed):
+    def __init__(self, stream, bucket_name, key, *, width, plain, typed):
         self._width = width
         self._plain = plain
         self._typed = typed

@@ -132,8 +132,8 @@ class RoleChain:
             cached = cache.load()
             if cached:
                 return cached
-            kwargs = {"RoleArn": role_arn, "RoleSessionName": f"tap-intacct-{uuid.uuid4().hex[:12]}",
-                      "DurationSeconds": SESSION_SECONDS}
+            kwargs = {"RoleArn": role_arn, "DurationSeconds": SESSION_SECONDS,
+                      "RoleSessionName": f"tap-intacct-{uuid.uuid4().hex[:12]}"}
             if external_id:
                 kwargs["ExternalId"] = external_id
             LOGGER.info("Assuming role %s", role_arn)
@@ -222,7 +222,7 @@ class Bucket:
                             + (f"; {hint}" if hint else ""))
 
     def list(self, prefix):
-        """Yield every object directly under prefix (one paginated pass; sub-folders not entered)."""
+        """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
         list_page = retried(self._client.list_objects_v2)
         kwargs = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
         subfolders = 0

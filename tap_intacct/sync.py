@@ -11,7 +11,7 @@ from tap_intacct.s3 import FileGone
 LOGGER = logging.getLogger("tap_intacct")
 
 
-def sync(bucket, tables, selected, state, config, writer):
+def sync(bucket, tables, selected, *, state, config, writer):
     """Sync the selected streams in catalog order; `state` is updated in place and emitted."""
     bookmarks = state.setdefault("bookmarks", {})
     for stream in selected:

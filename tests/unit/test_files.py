@@ -1,0 +1,39 @@
+import datetime
+
+from tap_intacct.columns import unique_header
+from tap_intacct.files import StoredFile, group_by_table, looks_like_data_file, table_name
+
+T = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def test_table_name_is_the_name_up_to_the_first_dot():
+    assert table_name("GLENTRY.csv") == "GLENTRY"
+    assert table_name("GLENTRY.all.123.2024-01-02T03:04:05.csv") == "GLENTRY"
+    assert table_name("GLENTRY.csv.gz") == "GLENTRY"
+
+
+def test_data_files():
+    for name in ("A.csv", "A.CSV", "A.x.csv.gz", "A.gz", "A.zip"):
+        assert looks_like_data_file(name), name
+    for name in ("manifest.json", "A.csv.tmp", ".csv", "README"):
+        assert not looks_like_data_file(name), name
+
+
+def test_group_by_table_skips_and_sorts():
+    skipped = []
+    files = [
+        StoredFile("p/B.2.csv", 5, T + datetime.timedelta(seconds=2)),
+        StoredFile("p/B.1.csv", 5, T + datetime.timedelta(seconds=2)),
+        StoredFile("p/B.0.csv", 5, T),
+        StoredFile("p/A.csv", 0, T),
+        StoredFile("p/C.csv", 5, T, storage_class="GLACIER"),
+        StoredFile("p/notes.txt", 5, T),
+    ]
+    tables = group_by_table(files, lambda f, why: skipped.append((f.key, why)))
+    assert list(tables) == ["B"]
+    assert [f.key for f in tables["B"]] == ["p/B.0.csv", "p/B.1.csv", "p/B.2.csv"]
+    assert [key for key, _ in skipped] == ["p/A.csv", "p/C.csv"]
+
+
+def test_unique_header():
+    assert unique_header(["A", "B", "A", "", "A"]) == ["A", "B", "A__2", "column_4", "A__3"]
