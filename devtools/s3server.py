@@ -5,6 +5,7 @@ import gzip
 import io
 import logging
 import os
+import re
 import socket
 import zipfile
 
@@ -28,16 +29,18 @@ def free_port():
 
 
 class RequestLog(logging.Handler):
-    """Every request line the server handled, e.g. 'GET /bucket?list-type=2... HTTP/1.1'."""
+    """Every request the server handled as 'METHOD /path?query STATUS'."""
 
     def __init__(self):
         super().__init__()
         self.lines = []
 
+    _LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)*([A-Z]+ \S+) HTTP/[0-9.]+(?:\x1b\[[0-9;]*m)*" (\d{3})')
+
     def emit(self, record):
-        message = record.getMessage()
-        if '"' in message:
-            self.lines.append(message.split('"')[1])
+        match = self._LINE.search(record.getMessage())
+        if match:
+            self.lines.append(f"{match.group(1)} {match.group(2)}")
 
     def clear(self):
         self.lines.clear()

@@ -74,8 +74,10 @@ def _log_retry(details):
 
 
 def _describe(exc):
-    code = error_code(exc)
-    return f"{code}: {exc}" if code else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', '?')}: {error.get('Message') or 'no message'}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def retried(func):

@@ -1,0 +1,133 @@
+"""Sync against a real S3 API: records and their types, selection, bookmarks and state."""
+
+import json
+
+from tests.e2e.conftest import T0
+
+GL = ("RECORDNO,ACCOUNTNO,AMOUNT,ENTRY_DATE,MEMO,LINE_NO\n"
+      "1,0100,1234.50,2024-01-02,\"two\nlines\",1\n"
+      "2,1000,-0.10,,plain,\n"
+      "3,2000,100000000000000000000.01,2024-01-03,\"say \"\"hi\"\"\",3,EXTRA1,EXTRA2\n"
+      "4,2100\n")
+
+
+def test_records_types_and_exact_values(company):
+    key = company.put("GLENTRY.all.1.csv", GL)
+    run = company.sync(company.selected_catalog())
+    assert run.returncode == 0, run.stderr
+    records = run.records("GLENTRY")
+    assert [r["RECORDNO"] for r in records] == [1, 2, 3, 4]
+    first, second, third, short = records
+    assert first["ACCOUNTNO"] == "0100"
+    assert first["ENTRY_DATE"] == "2024-01-02T00:00:00.000000Z"
+    assert first["MEMO"] == "two\nlines"
+    assert (first["_sdc_source_bucket"], first["_sdc_source_file"]) == (company.bucket, key)
+    assert [r["_sdc_source_lineno"] for r in records] == [2, 4, 5, 6]
+    assert second["ENTRY_DATE"] is None and second["LINE_NO"] is None  # empty typed cells
+    assert third["MEMO"] == 'say "hi"' and third["_sdc_extra"] == ["EXTRA1", "EXTRA2"]
+    assert "_sdc_extra" not in first
+    assert short["AMOUNT"] is None and short["MEMO"] is None  # short row: missing is null
+    # exact decimal digits on the wire, no float rounding
+    assert '"AMOUNT":1234.50' in run.stdout
+    assert '"AMOUNT":-0.10' in run.stdout
+    assert '"AMOUNT":100000000000000000000.01' in run.stdout
+
+
+def test_message_order_schema_then_records_then_state(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    company.put("GLENTRY.2.csv", "RECORDNO,A\n2,y\n", modified=2)
+    company.put("VENDOR.1.csv", "RECORDNO,B\n1,z\n", modified=1)
+    run = company.sync(company.selected_catalog())
+    kinds = [(m["type"], m.get("stream")) for m in run.messages]
+    assert kinds == [("SCHEMA", "GLENTRY"), ("RECORD", "GLENTRY"), ("STATE", None),
+                     ("RECORD", "GLENTRY"), ("STATE", None), ("SCHEMA", "VENDOR"),
+                     ("RECORD", "VENDOR"), ("STATE", None)]
+    schema = run.of_type("SCHEMA")[0]
+    assert schema["key_properties"] == ["RECORDNO"]
+    state = run.last_state["bookmarks"]
+    assert state["GLENTRY"]["modified_since"] == "2024-03-01T12:00:02+00:00"
+    assert state["VENDOR"]["modified_since"] == "2024-03-01T12:00:01+00:00"
+
+
+def test_catalog_and_properties_give_the_same_output(company):
+    company.put("GLENTRY.1.csv", GL)
+    catalog = company.selected_catalog()
+    by_catalog = company.sync(catalog, flag="--catalog")
+    by_properties = company.sync(catalog, flag="--properties")
+    assert by_catalog.returncode == by_properties.returncode == 0
+    assert by_catalog.stdout == by_properties.stdout and by_catalog.records()
+
+
+def test_unselected_streams_and_columns_are_not_emitted(company):
+    company.put("GLENTRY.1.csv", GL)
+    company.put("VENDOR.1.csv", "RECORDNO,B\n1,z\n")
+    run = company.sync(company.selected_catalog(streams={"GLENTRY"}, deselect={"MEMO", "RECORDNO"}))
+    assert {m["stream"] for m in run.of_type("RECORD")} == {"GLENTRY"}
+    schema = run.of_type("SCHEMA")[0]["schema"]["properties"]
+    assert "MEMO" not in schema and "RECORDNO" in schema  # the key is automatic
+    assert all("MEMO" not in r and "RECORDNO" in r for r in run.records())
+
+
+def test_bookmark_resume_and_files_in_the_same_second(company):
+    company.put("GLENTRY.a.csv", "RECORDNO\n1\n", modified=10)
+    company.put("GLENTRY.b.csv", "RECORDNO\n2\n", modified=10)  # same second as a
+    catalog = company.selected_catalog()
+    first = company.sync(catalog)
+    assert sorted(r["RECORDNO"] for r in first.records()) == [1, 2]
+
+    again = company.sync(catalog, state=first.last_state)
+    assert again.returncode == 0 and again.records() == []
+
+    company.put("GLENTRY.c.csv", "RECORDNO\n3\n", modified=10)  # arrives late, same second
+    company.put("GLENTRY.d.csv", "RECORDNO\n4\n", modified=11)
+    third = company.sync(catalog, state=first.last_state)
+    assert [r["RECORDNO"] for r in third.records()] == [3, 4]
+    fourth = company.sync(catalog, state=third.last_state)
+    assert fourth.records() == []
+
+
+def test_state_written_by_the_original_tap_is_accepted(company):
+    company.put("GLENTRY.old.csv", "RECORDNO\n1\n", modified=0)
+    company.put("GLENTRY.new.csv", "RECORDNO\n2\n", modified=5)
+    original_state = {"bookmarks": {"GLENTRY": {"modified_since": T0.isoformat()}},
+                      "currently_syncing": None}
+    run = company.sync(company.selected_catalog(), state=original_state)
+    assert run.returncode == 0, run.stderr
+    assert [r["RECORDNO"] for r in run.records()] == [2]
+    assert run.last_state["currently_syncing"] is None  # other keys kept
+
+
+def test_start_date_bounds_the_first_sync(company):
+    company.put("GLENTRY.old.csv", "RECORDNO\n1\n", modified=-3600)
+    company.put("GLENTRY.new.csv", "RECORDNO\n2\n", modified=0)
+    catalog = company.selected_catalog()
+    config = company.config(start_date=T0.replace(minute=0, hour=11, second=30).isoformat())
+    run = company.sync(catalog, config=config)
+    assert [r["RECORDNO"] for r in run.records()] == [2]
+
+
+def test_vanished_stream_keeps_its_state(company):
+    company.put("GLENTRY.1.csv", "RECORDNO\n1\n")
+    catalog = json.loads(open(company.selected_catalog()).read())
+    catalog["streams"][0]["tap_stream_id"] = catalog["streams"][0]["stream"] = "GONE"
+    state = {"bookmarks": {"GONE": {"modified_since": T0.isoformat()}}}
+    run = company.sync(company.write("catalog.json", catalog), state=state)
+    assert run.returncode == 0
+    assert run.records() == [] and "GONE: no files for this stream" in run.stderr
+    assert run.of_type("STATE") == []
+
+
+def test_new_columns_not_in_catalog_are_dropped_with_a_warning(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    catalog = company.selected_catalog()
+    company.put("GLENTRY.2.csv", "RECORDNO,A,SURPRISE\n2,y,z\n", modified=2)
+    run = company.sync(catalog)
+    assert [r.get("SURPRISE") for r in run.records()] == [None, None]
+    assert "SURPRISE are not in the catalog" in run.stderr
+
+
+def test_duplicate_header_names_keep_every_value(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,AMOUNT,AMOUNT\n1,1.00,2.00\n")
+    run = company.sync(company.selected_catalog())
+    [record] = run.records()
+    assert record["AMOUNT"] == 1.0 and record["AMOUNT__2"] == 2.0
