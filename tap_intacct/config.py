@@ -22,7 +22,7 @@ SETTINGS = (
             "when a stream has no bookmark yet.", required=True, kind="date_iso8601"),
     Setting("bucket", "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
             "only, not an s3:// or https:// address).", required=True),
-    Setting("company_id", "Intacct company ID; exports are read from <path>/<company_id>/.",
+    Setting("company_id", "Intacct company ID; exports are read from the folder path/company_id/.",
             required=True),
     Setting("path", "Prefix configured in Intacct's cloud storage target, if any."),
     Setting("account_id", "AWS account ID that owns the bucket and the role to assume "

@@ -133,6 +133,7 @@ class CsvRows:
         self.name = name
         self._truncated = truncated
         self._lines_read = 0
+        self.lines_with_nul = 0
         self._lines = self._decoded_lines(decompressed(binary, name))
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
         self._reader = csv.reader(self._lines, strict=True)
@@ -156,6 +157,10 @@ class CsvRows:
                     first = False
                     if line.startswith(BOM):
                         line = line[1:]
+                if "\x00" in line:
+                    # Targets (Postgres above all) reject NUL in text; DDS data never means one.
+                    self.lines_with_nul += 1
+                    line = line.replace("\x00", "")
                 if self._truncated and not line.endswith("\n"):
                     return  # the sample's cut line
                 yield line

@@ -54,6 +54,9 @@ def sync_file(bucket, stored, records, writer):
         for line_number, fields in rows:
             emit(stream_name, build.build(line_number, fields))
             count += 1
+    if rows.lines_with_nul:
+        LOGGER.warning("%s: removed NUL characters from %d line(s)", stored.key,
+                       rows.lines_with_nul)
     elapsed = time.monotonic() - started
     LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, count, stored.size, elapsed)
     return count

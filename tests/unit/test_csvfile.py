@@ -50,9 +50,10 @@ def test_truncated_sample_drops_the_cut_record():
         rows_of(compressed[:len(compressed) // 2])
 
 
-def test_nul_bytes_and_doubled_quotes_are_kept():
-    header, rows = rows_of(b'A,B\n"x\x00y","say ""hi"""\n')
-    assert rows == [(2, ["x\x00y", 'say "hi"'])]
+def test_nul_characters_are_removed_and_counted_doubled_quotes_kept():
+    rows = CsvRows(io.BufferedReader(io.BytesIO(b'A,B\n"x\x00y","say ""hi"""\n')), "X.csv")
+    assert list(rows) == [(2, ["xy", 'say "hi"'])]
+    assert rows.lines_with_nul == 1
 
 
 def test_multi_member_gzip_is_read_whole():

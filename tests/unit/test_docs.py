@@ -1,0 +1,19 @@
+"""The README's settings table is generated from the one source of truth (tap-intacct --about)."""
+
+import pathlib
+
+from tap_intacct import about
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_readme_settings_table_matches_about():
+    assert about("markdown") in (ROOT / "README.md").read_text()
+
+
+def test_sample_config_lists_every_setting():
+    import json
+
+    from tap_intacct.config import SETTINGS
+    sample = json.loads((ROOT / "sample_config.json").read_text())
+    assert set(sample) == {s.name for s in SETTINGS}
