@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 
 from tap_intacct import config as config_module
@@ -118,10 +119,12 @@ def run(args):
 
 
 def main(argv=None):
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+    level = os.environ.get("TAP_INTACCT_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(message)s")
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Their DEBUG output holds request headers (session tokens): never below WARNING.
+    for library in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(library).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     if args.about:
         print(about(args.format))

@@ -28,7 +28,8 @@ from tap_intacct.files import StoredFile
 
 LOGGER = logging.getLogger("tap_intacct")
 
-SESSION_SECONDS = 3600
+# Assumed-role session length; botocore refreshes the credentials 15 minutes before they expire.
+SESSION_SECONDS = int(os.environ.get("TAP_INTACCT_ROLE_SESSION_SECONDS", "3600"))
 # Codes that will not change by asking again; everything else retryable is retried.
 PERMANENT_CODES = frozenset({
     "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
@@ -63,7 +64,10 @@ def error_code(exc):
 
 def is_transient(exc):
     if isinstance(exc, botocore.exceptions.ClientError):
-        return error_code(exc) in RETRYABLE_CODES
+        if error_code(exc) in PERMANENT_CODES:
+            return False
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return error_code(exc) in RETRYABLE_CODES or status in (429, 500, 502, 503, 504)
     return isinstance(exc, TRANSIENT_EXCEPTIONS)
 
 
@@ -76,7 +80,8 @@ def _log_retry(details):
 def _describe(exc):
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
-        return f"{error.get('Code', '?')}: {error.get('Message') or 'no message'}"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        return f"{error.get('Code') or f'HTTP {status}'}: {error.get('Message') or 'no message'}"
     return f"{type(exc).__name__}: {exc}"
 
 

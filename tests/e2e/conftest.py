@@ -85,7 +85,9 @@ class Company:
 
     def tap(self, *args, config=None, env=None, timeout=120):
         command = [TAP, "--config", config or self.config(), *args]
-        result = subprocess.run(command, env=env or self.s3.tap_environment(),
+        env = env or self.s3.tap_environment()
+        env.setdefault("TAP_INTACCT_RETRY_BASE_SECONDS", "0.01")  # fast, still exponential
+        result = subprocess.run(command, env=env,
                                 capture_output=True, text=True, timeout=timeout, check=False)
         return Run(result.returncode, result.stdout, result.stderr)
 

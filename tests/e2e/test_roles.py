@@ -48,3 +48,29 @@ def test_credentials_cache_skips_assume_role_on_the_next_run(company, s3, tmp_pa
     s3.requests.clear()
     assert company.tap("--discover", config=config).returncode == 0
     assert sts_calls(s3.requests.lines) == []
+
+
+def test_short_lived_credentials_are_refreshed_during_the_sync(company, s3):
+    for n in range(3):
+        company.put(f"GLENTRY.{n}.csv", "RECORDNO\n1\n", modified=n)
+    catalog = company.selected_catalog()
+    env = s3.tap_environment()
+    env["TAP_INTACCT_ROLE_SESSION_SECONDS"] = "900"  # inside botocore's 15-minute refresh window
+    s3.requests.clear()
+    run = company.tap("--catalog", catalog, config=company.config(**ROLE), env=env)
+    assert run.returncode == 0, run.stderr
+    assert len(run.records()) == 3
+    assert len(sts_calls(s3.requests.lines)) >= 3  # refreshed, not failed
+
+
+def test_no_secret_in_logs_even_at_debug(company, s3):
+    company.put("GLENTRY.csv", "RECORDNO\n1\n")
+    catalog = company.selected_catalog()
+    env = s3.tap_environment()
+    env["TAP_INTACCT_LOG_LEVEL"] = "DEBUG"
+    run = company.tap("--catalog", catalog, config=company.config(**ROLE), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "DEBUG" in run.stderr or "INFO" in run.stderr
+    for secret in (ROLE["external_id"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_ACCESS_KEY_ID"],
+                   "SessionToken", "x-amz-security-token", "FQoGZXIvYXdzE"):
+        assert secret not in run.stderr

@@ -1,0 +1,146 @@
+"""A fault-injecting HTTP proxy on 127.0.0.1, in front of the embedded S3/STS server.
+
+Tests point the tap's endpoint_url here and add faults: error responses (503 SlowDown, 500),
+bodies cut after N bytes (the Content-Length promised more), added latency, and hooks that run
+before a request is forwarded (to replace or delete an object "between listing and reading").
+"""
+
+import http.client
+import http.server
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from devtools.s3server import free_port
+
+ERROR_BODIES = {
+    503: ("SlowDown", "Please reduce your request rate."),
+    500: ("InternalError", "We encountered an internal error. Please try again."),
+}
+
+
+@dataclass
+class Fault:
+    pattern: str             # regex searched in "METHOD /path?query" (and the body for POST)
+    kind: str                # "status", "cut", "delay" or "hook"
+    times: float = 1         # how many matching requests it applies to (float("inf"): always)
+    status: int = 503
+    cut_after: int = 0       # bytes of body sent before the connection is dropped
+    seconds: float = 0.0     # for "delay"
+    hook: Optional[Callable[[], None]] = None
+    hits: int = 0
+
+
+class FaultProxy:
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.faults = []
+        self.log = []  # (request line, Range header or None, status sent)
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args):
+                pass
+
+            def _any(self):
+                proxy._handle(self)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add(self, pattern, kind, **options):
+        fault = Fault(pattern, kind, **options)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear(self):
+        with self._lock:
+            self.faults.clear()
+            self.log.clear()
+
+    def _take_faults(self, text):
+        with self._lock:
+            taken = []
+            for fault in self.faults:
+                if fault.hits < fault.times and re.search(fault.pattern, text):
+                    fault.hits += 1
+                    taken.append(fault)
+            return taken
+
+    def _handle(self, handler):
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        request = f"{handler.command} {handler.path}"
+        faults = self._take_faults(request + "\n" + body.decode("latin-1"))
+        cut = None
+        for fault in faults:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "hook":
+                fault.hook()
+            elif fault.kind == "status":
+                self._record(request, handler, fault.status)
+                self._send_error(handler, fault.status)
+                return
+            elif fault.kind == "cut":
+                cut = fault.cut_after
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
+            upstream.request(handler.command, handler.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            payload = response.read()
+            self._record(request, handler, response.status)
+            handler.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() not in ("connection", "transfer-encoding", "content-length",
+                                       "date", "server"):
+                    handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            if cut is not None:
+                handler.send_header("Connection", "close")
+            handler.end_headers()
+            if cut is None or handler.command == "HEAD":
+                handler.wfile.write(payload)
+                return
+            handler.wfile.write(payload[:cut])
+            handler.wfile.flush()
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        finally:
+            upstream.close()
+
+    def _record(self, request, handler, status):
+        with self._lock:
+            self.log.append((request, handler.headers.get("Range"), status))
+
+    @staticmethod
+    def _send_error(handler, status):
+        code, message = ERROR_BODIES.get(status, ("ServiceUnavailable", "Try again."))
+        payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                   f"<Message>{message}</Message></Error>").encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/xml")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)

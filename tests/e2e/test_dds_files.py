@@ -1,0 +1,99 @@
+"""Every kind of file a real DDS bucket can hold, synced through the real S3 API."""
+
+from devtools.s3server import gzipped, zipped
+from tests.e2e.conftest import assert_clean_failure
+
+CSV = "RECORDNO,NAME\n1,a\n2,b\n"
+
+
+def synced(company):
+    run = company.sync(company.selected_catalog())
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+def test_compressed_exports_by_magic_bytes(company):
+    company.put("GLENTRY.1.csv.gz", gzipped(CSV), modified=1)
+    company.put("GLENTRY.2.gz", gzipped("RECORDNO,NAME\n3,c\n"), modified=2)
+    company.put("GLENTRY.3.zip", zipped("RECORDNO,NAME\n4,d\n", member="GLENTRY.3.csv"),
+                modified=3)
+    company.put("GLENTRY.4.csv", gzipped("RECORDNO,NAME\n5,e\n"), modified=4)  # misnamed gzip
+    run = synced(company)
+    assert [s["stream"] for s in run.of_type("SCHEMA")] == ["GLENTRY"]
+    assert [r["RECORDNO"] for r in run.records()] == [1, 2, 3, 4, 5]
+
+
+def test_large_compressed_file_streams(company):
+    body = "RECORDNO,NOTE\n" + "".join(f"{n},note {n}\n" for n in range(1, 200_001))
+    company.put("GLENTRY.big.csv.gz", gzipped(body))
+    run = synced(company)
+    records = run.records()
+    assert len(records) == 200_000 and records[-1]["RECORDNO"] == 200_000
+
+
+def test_bom_crlf_and_quoted_line_breaks(company):
+    text = ('\ufeffRECORDNO,NOTE\r\n1,"a\r\nb"\r\n2,"x\n\ny"\r\n3,"cr\ronly"\r\n'
+            '4,"say ""hi"""\r\n')
+    company.put("GLENTRY.csv", text.encode("utf-8"))
+    catalog = company.discover()
+    assert catalog["streams"][0]["metadata"][0]["metadata"]["table-key-properties"] == [
+        "RECORDNO"]
+    records = synced(company).records()
+    assert [r["NOTE"] for r in records] == ["a\r\nb", "x\n\ny", "cr\ronly", 'say "hi"']
+    assert [r["_sdc_source_lineno"] for r in records] == [2, 4, 7, 8]
+
+
+def test_nul_bytes_and_multi_megabyte_fields(company):
+    huge = "x" * (5 * 1024 * 1024)
+    company.put("GLENTRY.csv", f'RECORDNO,NOTE\n1,"{huge}"\n2,"a\x00b"\n3,ok\n')
+    run = synced(company)
+    records = run.records()
+    assert len(records[0]["NOTE"]) == len(huge)
+    assert records[1]["NOTE"] == "ab" and "removed NUL characters from 1 line" in run.stderr
+    assert records[2]["NOTE"] == "ok"
+
+
+def test_ragged_rows_and_header_only_files(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,A,B\n1,x,y,extra1,extra2\n2,x\n", modified=1)
+    company.put("GLENTRY.2.csv", "RECORDNO,A,B\n", modified=2)  # header only
+    run = synced(company)
+    long_row, short_row = run.records()
+    assert long_row["_sdc_extra"] == ["extra1", "extra2"]
+    assert short_row["B"] is None and "_sdc_extra" not in short_row
+    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"].endswith("12:00:02+00:00")
+
+
+def test_odd_objects_are_ignored_or_skipped(company, s3):
+    company.put("GLENTRY.csv", CSV)
+    company.put("EMPTY.csv", b"")
+    company.put("GLENTRY.2.csv", CSV, storage_class="DEEP_ARCHIVE")
+    company.put("manifest.json", "{}")
+    company.put("sub/GLENTRY.csv", CSV)
+    run = synced(company)
+    assert {r["_sdc_source_file"] for r in run.records()} == {company.prefix + "GLENTRY.csv"}
+    assert "DEEP_ARCHIVE" in run.stderr
+
+
+def test_invalid_utf8_fails_naming_file_and_line_and_keeps_the_bookmark(company):
+    good = company.put("GLENTRY.1.csv", CSV, modified=1)
+    bad = company.put("GLENTRY.2.csv", b"RECORDNO,NAME\n3,ok\n4,caf\xe9\n", modified=2)
+    catalog = company.selected_catalog()
+    run = company.sync(catalog)
+    assert_clean_failure(run, f"{bad}: line 3 is not valid UTF-8")
+    assert run.last_state["bookmarks"]["GLENTRY"]["synced_keys"] == {
+        good: "2024-03-01T12:00:01+00:00"}
+    rerun = company.sync(catalog, state=run.last_state)
+    assert_clean_failure(rerun, f"{bad}: line 3")  # still failing, never skipped
+
+
+def test_lookback_reads_late_multipart_files(company):
+    company.put("GLENTRY.1.csv", "RECORDNO\n1\n", modified=100)
+    catalog = company.selected_catalog()
+    first = company.sync(catalog)
+    company.put("GLENTRY.late.csv", "RECORDNO\n2\n", modified=40)  # upload started earlier
+    default = company.sync(catalog, state=first.last_state)
+    assert default.records() == []  # original semantics: older than the bookmark
+    config = company.config(lookback_seconds=120)
+    late = company.sync(catalog, state=first.last_state, config=config)
+    assert [r["RECORDNO"] for r in late.records()] == [2]
+    assert company.sync(catalog, state=late.last_state, config=config).records() == []

@@ -1,0 +1,126 @@
+"""Every fault S3 and the network throw, injected by a proxy on 127.0.0.1 in front of moto."""
+
+import pytest
+
+from devtools import ddsdata
+from devtools.faultproxy import FaultProxy
+from tests.e2e.conftest import assert_clean_failure
+
+ROLE = {"account_id": "123456789012", "role_name": "dds-reader", "external_id": "ext-secret-42"}
+
+
+@pytest.fixture
+def proxy(s3):
+    with FaultProxy(s3.port) as running:
+        yield running
+
+
+@pytest.fixture
+def three_files(company):
+    """Three GLENTRY files (each read in several chunks) and a catalog selecting them."""
+    keys = [company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(3000, 1 + 3000 * n, seed=n),
+                        modified=n) for n in range(3)]
+    return keys, company.selected_catalog()
+
+
+def rows_by_file(run):
+    seen = {}
+    for record in run.records():
+        key = (record["_sdc_source_file"], record["_sdc_source_lineno"])
+        seen[key] = seen.get(key, 0) + 1
+    return seen
+
+
+def test_throttling_and_5xx_are_retried_with_identical_output(company, proxy, three_files):
+    keys, catalog = three_files
+    clean = company.sync(catalog, config=company.config(**ROLE))
+    assert clean.returncode == 0, clean.stderr
+
+    proxy.add(r"(?s)^POST /\n.*Action=AssumeRole", "status", status=503, times=2)
+    proxy.add(r"^GET /[^ ]*list-type=2", "status", status=503, times=2)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=500, times=2)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.2.csv", "status", status=503, times=1)
+    faulty = company.sync(catalog, config=company.config(endpoint_url=proxy.url, **ROLE))
+    assert faulty.returncode == 0, faulty.stderr
+    assert faulty.stdout == clean.stdout
+    assert [(f.pattern, f.hits) for f in proxy.faults if f.hits != f.times] == []
+    assert faulty.stderr.count("retry") >= 7
+
+
+@pytest.mark.parametrize("cuts", [1, 2])
+def test_cut_body_resumes_from_the_byte_where_it_stopped(company, proxy, three_files, cuts):
+    keys, catalog = three_files
+    clean = company.sync(catalog)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "cut", cut_after=70_000, times=cuts)
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == clean.stdout  # every record exactly once, same order
+    gets = [(line, byte_range) for line, byte_range, _ in proxy.log if "change.1.csv" in line]
+    assert len(gets) == cuts + 1
+    assert gets[1][1] == "bytes=70000-"  # resumed at the first byte not received
+    assert "stopped at byte 70000" in run.stderr
+
+
+def test_deleted_between_listing_and_reading_is_skipped(company, proxy, three_files, s3):
+    keys, catalog = three_files
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "hook", hook=lambda: s3.delete(company.bucket,
+                                                                              keys[1]))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert run.returncode == 0, run.stderr
+    files = {r["_sdc_source_file"] for r in run.records()}
+    assert files == {keys[0], keys[2]}
+    assert "skipped" in run.stderr and "deleted after the listing" in run.stderr
+
+
+def test_replaced_between_listing_and_reading_is_left_for_the_next_run(company, proxy, s3,
+                                                                       three_files):
+    keys, catalog = three_files
+    replacement = ddsdata.glentry_csv(10, 90_001, seed=99)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "hook",
+              hook=lambda: company.put("GLENTRY.change.1.csv", replacement, modified=10))
+    first = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert first.returncode == 0, first.stderr
+    assert {r["_sdc_source_file"] for r in first.records()} == {keys[0], keys[2]}
+    assert "replaced after the listing" in first.stderr
+    second = company.sync(catalog, state=first.last_state)
+    assert [r["RECORDNO"] for r in second.records()] == list(range(90_001, 90_011))
+
+
+def test_replaced_while_being_read_never_mixes_versions(company, proxy, s3, three_files):
+    keys, catalog = three_files
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "cut", cut_after=70_000, times=1)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "hook", times=2, hook=lambda: None)
+    # the resume request (second GET) finds a new version: it must not be stitched on
+    proxy.faults[-1].hook = lambda: (proxy.faults[-1].hits == 2 and company.put(
+        "GLENTRY.change.1.csv", ddsdata.glentry_csv(5, 80_001, seed=7), modified=20))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert run.returncode == 0, run.stderr
+    from_replaced = [r for r in run.records() if r["_sdc_source_file"] == keys[1]]
+    assert all(r["RECORDNO"] < 80_001 for r in from_replaced)  # only the old version's rows
+    assert run.last_state["bookmarks"]["GLENTRY"]["synced_keys"].keys() == {keys[2]}
+
+
+def test_retries_exhausted_fail_naming_the_file_and_keep_the_bookmark(company, proxy,
+                                                                      three_files):
+    keys, catalog = three_files
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=503, times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, keys[1], "SlowDown")
+    assert run.last_state["bookmarks"]["GLENTRY"]["synced_keys"] == {
+        keys[0]: "2024-03-01T12:00:00+00:00"}
+    assert run.stderr.strip().splitlines()[-1].startswith("tap-intacct: error:")
+
+
+def test_cut_and_throttled_forever_fails_without_passing_the_file(company, proxy, three_files):
+    keys, catalog = three_files
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.0.csv", "cut", cut_after=0, times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, keys[0], "at byte")
+    assert run.of_type("STATE") == []
+
+
+def test_slow_link_latency_is_survived(company, proxy, three_files):
+    keys, catalog = three_files
+    proxy.add(r"^GET ", "delay", seconds=0.2, times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert run.returncode == 0 and len(run.records()) == 9000
