@@ -65,7 +65,7 @@ class ColumnTypes:
 
 # ---- conversion ----------------------------------------------------------------------------
 
-def _to_integer(text):
+def to_integer(text):
     if text is None or text == "":
         return None
     try:
@@ -74,7 +74,7 @@ def _to_integer(text):
         return text
 
 
-def _to_number(text):
+def to_number(text):
     if text is None or text == "":
         return None
     cleaned = text.replace(",", "")
@@ -88,23 +88,36 @@ def _to_number(text):
 
 
 def _format_utc(moment):
-    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
-            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}Z")
+    """singer-python's DATETIME_FMT ("%04Y-%m-%dT%H:%M:%S.%fZ") for a UTC moment."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _to_date_time(text):
+def to_date_time(text):
     if text is None or text == "":
         return None
+    length = len(text)
+    # Fast path for the shapes DDS writes: YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM:SS[Z]. The string is
+    # rearranged, not reformatted; fromisoformat only confirms it is a real date and time.
+    if (text[4:5] == "-" and text[7:8] == "-" and text.isascii() and (length == 10 or (
+            length in (19, 20) and text[10] in "T " and text[13] == ":" and text[16] == ":"
+            and (length == 19 or text[19] == "Z")))):
+        try:
+            datetime.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if length == 10:
+                return text + "T00:00:00.000000Z"
+            return text[:10] + "T" + text[11:19] + ".000000Z"
     if _DATE_TIME.fullmatch(text) or _DATE.fullmatch(text):
         try:
             moment = datetime.datetime.fromisoformat(text)
         except ValueError:
             pass  # dateutil below decides, as singer-python would
         else:
-            if moment.tzinfo is None:
-                return _format_utc(moment)
             try:
-                return _format_utc(moment.astimezone(datetime.timezone.utc))
+                return _format_utc(moment.astimezone(datetime.timezone.utc)
+                                   if moment.tzinfo else moment)
             except OverflowError:
                 pass
     return _date_time_like_singer(text)
@@ -121,10 +134,6 @@ def _date_time_like_singer(text):
         return _format_utc(moment)
     except (ValueError, OverflowError, TypeError, ArithmeticError):
         return text
-
-
-def _to_string(text):
-    return text
 
 
 def _transformer_fallback(schema):
@@ -145,7 +154,7 @@ def converter_for(schema):
     skip the call entirely.
     """
     if schema == DATE_TIME_SCHEMA:
-        return _to_date_time
+        return to_date_time
     types = schema.get("type")
     if isinstance(types, str):
         types = [types]
@@ -155,7 +164,7 @@ def converter_for(schema):
     if kinds == {"null", "string"}:
         return None
     if kinds == {"null", "integer", "string"} and types.index("integer") < types.index("string"):
-        return _to_integer
+        return to_integer
     if kinds == {"null", "number", "string"} and types.index("number") < types.index("string"):
-        return _to_number
+        return to_number
     return _transformer_fallback(schema)

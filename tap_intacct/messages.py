@@ -1,18 +1,14 @@
-"""Singer messages on stdout: one JSON object per line, numbers written with their exact digits."""
+"""Singer messages on stdout: one JSON object per line."""
 
+import json
 import sys
-
-import simplejson
 
 
 class SingerWriter:
     def __init__(self, out=None):
         self._out = out or sys.stdout
-        # Decimal values are written as their digits; NaN/Infinity are refused (not JSON).
-        self._encode = simplejson.JSONEncoder(use_decimal=True, allow_nan=False,
-                                              separators=(",", ":")).encode
+        self._encode = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
         self._record_prefixes = {}
-        self.records_written = 0
 
     def _write(self, message):
         self._out.write(self._encode(message) + "\n")
@@ -21,13 +17,13 @@ class SingerWriter:
         self._write({"type": "SCHEMA", "stream": stream, "schema": schema,
                      "key_properties": list(key_properties)})
 
-    def record(self, stream, record):
+    def record(self, stream, record_json):
+        """Write a RECORD whose record object is already JSON text (see records.py)."""
         prefix = self._record_prefixes.get(stream)
         if prefix is None:
             prefix = '{"type":"RECORD","stream":' + self._encode(stream) + ',"record":'
             self._record_prefixes[stream] = prefix
-        self._out.write(prefix + self._encode(record) + "}\n")
-        self.records_written += 1
+        self._out.write(prefix + record_json + "}\n")
 
     def state(self, value):
         self._write({"type": "STATE", "value": value})

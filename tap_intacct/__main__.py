@@ -1,0 +1,3 @@
+from tap_intacct import cli
+
+cli()

@@ -1,0 +1,59 @@
+"""JSON text for record values, compiled once per column.
+
+Records are written as JSON text built from fragments: plain string columns go through the C
+JSON encoder in one dict, typed columns through a fragment function per column. Each fragment
+function is exactly `encode(convert(text))` for the column's converter; the fast paths only skip
+work for text that is already the JSON it would become (checked by tests/unit/test_encoding.py).
+"""
+
+import decimal
+import json
+import re
+
+from tap_intacct.conversion import converter_for, to_integer, to_number
+
+encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
+_encode_other = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"),
+                                 default=str).encode
+_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def encode_value(value):
+    """JSON text of one converted value."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_string(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # finite by construction: its exact digits are a JSON number
+    return _encode_other(value)
+
+
+def fragment_for(schema):
+    """text -> JSON text for a column with this schema, or None for plain string columns."""
+    convert = converter_for(schema)
+    if convert is None:
+        return None
+    fast_path = _FAST_PATHS.get(convert)
+    if fast_path:
+        return fast_path(convert)
+    return lambda text: encode_value(convert(text))
+
+
+def _integer(convert):
+    def fragment(text):
+        if text and text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+            return text
+        return encode_value(convert(text))
+    return fragment
+
+
+def _number(convert):
+    def fragment(text):
+        if text and _CANONICAL_DECIMAL.fullmatch(text):
+            return text
+        return encode_value(convert(text))
+    return fragment
+
+
+_FAST_PATHS = {to_integer: _integer, to_number: _number}

@@ -1,0 +1,47 @@
+"""Fast JSON fragments are exactly the encoding of the converted value, and always valid JSON."""
+
+import decimal
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tap_intacct.conversion import DATE_TIME_SCHEMA, converter_for
+from tap_intacct.encoding import encode_value, fragment_for
+from tests.unit.test_conversion import INTEGER_SCHEMA, NUMBER_SCHEMA, date_like, number_like
+
+
+def check(schema, text):
+    fragment = fragment_for(schema)(text)
+    assert fragment == encode_value(converter_for(schema)(text))
+    parsed = json.loads(fragment, parse_float=decimal.Decimal)
+    converted = converter_for(schema)(text)
+    assert parsed == converted
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(number_like, st.none()))
+def test_integer_fragments(text):
+    check(INTEGER_SCHEMA, text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(number_like, st.none()))
+def test_number_fragments(text):
+    check(NUMBER_SCHEMA, text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(date_like, st.none()))
+def test_date_time_fragments(text):
+    check(DATE_TIME_SCHEMA, text)
+
+
+def test_exact_digits_on_the_wire():
+    number = fragment_for(NUMBER_SCHEMA)
+    assert number("1234.50") == "1234.50"
+    assert number("1,234.50") == "1234.50"
+    assert number("NaN") == '"NaN"'
+    assert number("") == "null"
+    assert fragment_for(INTEGER_SCHEMA)("0100") == "100"  # as singer-python's Transformer
+    assert fragment_for({"type": ["null", "string"]}) is None
