@@ -6,7 +6,7 @@ setup(
     description="Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.9",
+    python_requires=">=3.11",
     packages=find_packages(include=["tap_intacct", "tap_intacct.*"]),
     install_requires=[
         "singer-python>=6.0,<7",

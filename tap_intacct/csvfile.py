@@ -15,7 +15,6 @@ csv.field_size_limit(256 * 1024 * 1024)
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
-BOM = "\ufeff"
 
 
 def decompressed(binary, name):
@@ -121,61 +120,70 @@ class _Limited(io.RawIOBase):
         return len(chunk)
 
 
+class _CountedBytes(io.BufferedIOBase):
+    """Hands the decoder chunks of the CSV bytes, counting newlines so a decoding error can be
+    placed on its line, and removing NUL bytes (in UTF-8 a 0 byte is only ever U+0000)."""
+
+    def __init__(self, source):
+        super().__init__()
+        self._source = source
+        self.newlines_before_chunk = 0
+        self.newlines = 0
+        self.nul_bytes = 0
+
+    def readable(self):
+        return True
+
+    def read1(self, size=-1):
+        while True:
+            chunk = self._source.read(size if size and size > 0 else CHUNK_BYTES)
+            if b"\x00" in chunk:
+                self.nul_bytes += chunk.count(b"\x00")
+                chunk = chunk.replace(b"\x00", b"")
+                if not chunk:
+                    continue
+            self.newlines_before_chunk = self.newlines
+            self.newlines += chunk.count(b"\n")
+            return chunk
+
+    read = read1
+
+
+CHUNK_BYTES = 1 << 16
+
+
 class CsvRows:
     """Iterates (line_number, fields) for the data rows of one file; `header` is read first.
 
     line_number is the physical line (counted in '\\n') where the record starts, the header
-    being line 1. Blank lines between records are skipped. With truncated=True (a ranged
-    sample), a record cut by the end of the range is left out.
+    being line 1. Blank lines between records are skipped. With sample=True (discovery's
+    ranged reads, which only shape types), reading is lenient: a record cut by the end of the
+    range is left out, bytes that are not UTF-8 are replaced, and a malformed record ends the
+    sample instead of failing the run.
     """
 
-    def __init__(self, binary, name, truncated=False):
+    def __init__(self, binary, name, sample=False):
         self.name = name
-        self._truncated = truncated
-        self._lines_read = 0
-        self.lines_with_nul = 0
-        self._lines = self._decoded_lines(decompressed(binary, name))
+        self._sample = sample
+        self._bytes = _CountedBytes(decompressed(binary, name))
+        # C-level decoding and line splitting: lines end at '\n' only, '\r' stays data.
+        text = io.TextIOWrapper(self._bytes, encoding="utf-8-sig", newline="\n",
+                                errors="replace" if sample else "strict")
+        text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
-        self._reader = csv.reader(self._lines, strict=True)
+        self._reader = csv.reader(text, strict=True)
         self.header = self._read_header()
 
-    def _decoded_lines(self, binary):
-        first = True
-        try:
-            for raw in binary:
-                self._lines_read += 1
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    if self._truncated and not raw.endswith(b"\n"):
-                        return  # a sample cut in the middle of a character
-                    raise DataError(
-                        f"{self.name}: line {self._lines_read} is not valid UTF-8 (byte "
-                        f"{raw[exc.start]:#04x} at column {exc.start + 1}); DDS exports must be "
-                        "UTF-8") from None
-                if first:
-                    first = False
-                    if line.startswith(BOM):
-                        line = line[1:]
-                if "\x00" in line:
-                    # Targets (Postgres above all) reject NUL in text; DDS data never means one.
-                    self.lines_with_nul += 1
-                    line = line.replace("\x00", "")
-                if self._truncated and not line.endswith("\n"):
-                    return  # the sample's cut line
-                yield line
-        except (EOFError, zlib.error) as exc:
-            if self._truncated:
-                return
-            raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "
-                            f"{self._lines_read} ({exc})") from None
+    @property
+    def nul_bytes_removed(self):
+        return self._bytes.nul_bytes
 
     def _read_header(self):
-        for _start, fields in self._reader_rows():
+        for _start, fields in self._rows():
             return fields
         return []
 
-    def _reader_rows(self):
+    def _rows(self):
         previous_end = self._reader.line_num
         try:
             for fields in self._reader:
@@ -184,10 +192,19 @@ class CsvRows:
                 if fields:
                     yield start, fields
         except csv.Error as exc:
-            if self._truncated:
+            if self._sample:
                 return  # the sample ends inside a record: that record is left out
             raise DataError(f"{self.name}: the record starting at line {previous_end + 1} is "
                             f"not valid CSV ({exc}; is a quote left open?)") from None
+        except UnicodeDecodeError as exc:
+            line = self._bytes.newlines_before_chunk + exc.object[:exc.start].count(b"\n") + 1
+            raise DataError(f"{self.name}: line {line} is not valid UTF-8 (byte "
+                            f"{exc.object[exc.start]:#04x}); DDS exports must be UTF-8") from None
+        except (EOFError, zlib.error) as exc:
+            if self._sample:
+                return
+            raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "
+                            f"{previous_end} ({exc})") from None
 
     def __iter__(self):
-        return self._reader_rows()
+        return self._rows()

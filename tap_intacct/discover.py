@@ -7,7 +7,7 @@ import logging
 from tap_intacct.catalog import stream_entry
 from tap_intacct.columns import unique_header
 from tap_intacct.conversion import ColumnTypes
-from tap_intacct.csvfile import CsvRows
+from tap_intacct.csvfile import GZIP_MAGIC, ZIP_MAGIC, CsvRows
 from tap_intacct.errors import DataError
 
 LOGGER = logging.getLogger("tap_intacct")
@@ -33,7 +33,7 @@ def discover(bucket, tables, start_date):
     with concurrent.futures.ThreadPoolExecutor(READERS) as pool:
         results = pool.map(lambda job: _read_file_start(bucket, job[1], job[2]), jobs)
         by_table = {}
-        for (table, stored, _), result in zip(jobs, results):
+        for (table, stored, _), result in zip(jobs, results, strict=True):
             by_table.setdefault(table, []).append((stored, result))
 
     streams = []
@@ -49,7 +49,7 @@ def _table_schema(read_files):
         for name in header:
             types.add_column(name)
         for row in sample_rows:
-            for name, value in zip(header, row):
+            for name, value in zip(header, row, strict=False):
                 types.add_sample(name, value)
     return {name: types.schema_for(name) for name in types.seen}
 
@@ -60,7 +60,9 @@ def _read_file_start(bucket, stored, is_sample):
     while True:
         data = bucket.read_range(stored, length)
         truncated = len(data) >= length
-        rows = CsvRows(io.BufferedReader(io.BytesIO(data)), stored.key, truncated=truncated)
+        if truncated and not data.startswith((GZIP_MAGIC, ZIP_MAGIC)):
+            data = data[:data.rfind(b"\n") + 1]  # whole lines only
+        rows = CsvRows(io.BufferedReader(io.BytesIO(data)), stored.key, sample=True)
         if rows.header or not truncated or length >= MAX_HEADER_BYTES:
             break
         length *= 4  # the header itself is longer than the range read

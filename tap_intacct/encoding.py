@@ -10,12 +10,14 @@ import decimal
 import json
 import re
 
-from tap_intacct.conversion import converter_for, to_integer, to_number
+from tap_intacct.conversion import converter_for, to_date_time, to_integer, to_number
 
 encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
 _encode_other = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"),
                                  default=str).encode
-_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+# Text that is already the JSON its conversion would produce ("-0" is not: it becomes 0).
+_is_canonical_integer = re.compile(r"0|-?[1-9][0-9]*").fullmatch
+_is_canonical_decimal = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch
 
 
 def encode_value(value):
@@ -24,6 +26,8 @@ def encode_value(value):
         return "null"
     if isinstance(value, str):
         return encode_string(value)
+    if type(value) is int:  # not bool
+        return str(value)
     if isinstance(value, decimal.Decimal):
         return str(value)  # finite by construction: its exact digits are a JSON number
     return _encode_other(value)
@@ -42,7 +46,7 @@ def fragment_for(schema):
 
 def _integer(convert):
     def fragment(text):
-        if text and text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+        if text and _is_canonical_integer(text):
             return text
         return encode_value(convert(text))
     return fragment
@@ -50,10 +54,17 @@ def _integer(convert):
 
 def _number(convert):
     def fragment(text):
-        if text and _CANONICAL_DECIMAL.fullmatch(text):
+        if text and _is_canonical_decimal(text):
             return text
         return encode_value(convert(text))
     return fragment
 
 
-_FAST_PATHS = {to_integer: _integer, to_number: _number}
+def _date_time(convert):
+    def fragment(text):
+        value = convert(text)
+        return "null" if value is None else encode_string(value)
+    return fragment
+
+
+_FAST_PATHS = {to_integer: _integer, to_number: _number, to_date_time: _date_time}

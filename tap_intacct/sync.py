@@ -27,9 +27,9 @@ def sync(bucket, tables, selected, *, state, config, writer):
                     (bookmark.modified_since or config.start_date).isoformat())
         records = StreamRecords(stream)
         total = 0
-        for stored in pending:
+        for stored, binary in opened_one_ahead(bucket, pending):
             try:
-                total += sync_file(bucket, stored, records, writer)
+                total += sync_file(bucket, stored, binary, records, writer)
             except FileGone as gone:
                 LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
                 continue
@@ -39,11 +39,24 @@ def sync(bucket, tables, selected, *, state, config, writer):
         LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 
-def sync_file(bucket, stored, records, writer):
-    """Emit every record of one file; returns how many."""
+def opened_one_ahead(bucket, files):
+    """Yield (file, its open stream), the next file's download already started meanwhile."""
+    upcoming = None
+    try:
+        for position, stored in enumerate(files):
+            current = upcoming or bucket.open(stored)
+            upcoming = bucket.open(files[position + 1]) if position + 1 < len(files) else None
+            yield stored, current
+    finally:
+        if upcoming is not None:
+            upcoming.close()
+
+
+def sync_file(bucket, stored, binary, records, writer):
+    """Emit every record of one file (binary: its open stream, closed here); returns how many."""
     started = time.monotonic()
     count = 0
-    with bucket.open(stored) as binary:
+    with binary:
         rows = CsvRows(binary, stored.key)
         build, unknown = records.for_file(bucket.name, stored.key, rows.header)
         if unknown:
@@ -54,9 +67,8 @@ def sync_file(bucket, stored, records, writer):
         for line_number, fields in rows:
             emit(stream_name, build.build(line_number, fields))
             count += 1
-    if rows.lines_with_nul:
-        LOGGER.warning("%s: removed NUL characters from %d line(s)", stored.key,
-                       rows.lines_with_nul)
+    if rows.nul_bytes_removed:
+        LOGGER.warning("%s: removed %d NUL character(s)", stored.key, rows.nul_bytes_removed)
     elapsed = time.monotonic() - started
     LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, count, stored.size, elapsed)
     return count

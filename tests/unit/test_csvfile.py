@@ -8,8 +8,8 @@ from tap_intacct.csvfile import CsvRows
 from tap_intacct.errors import DataError
 
 
-def rows_of(data, truncated=False):
-    rows = CsvRows(io.BufferedReader(io.BytesIO(data)), "X.csv", truncated=truncated)
+def rows_of(data, sample=False):
+    rows = CsvRows(io.BufferedReader(io.BytesIO(data)), "X.csv", sample=sample)
     return rows.header, list(rows)
 
 
@@ -39,11 +39,11 @@ def test_invalid_utf8_names_the_line():
 
 
 def test_truncated_sample_drops_the_cut_record():
-    header, rows = rows_of(b'A,B\n1,2\n3,"cut here', truncated=True)
+    header, rows = rows_of(b'A,B\n1,2\n3,"cut\nhere', sample=True)
     assert rows == [(2, ["1", "2"])]
     text = "".join(f"{n},{n * 7919 % 10007}\n" for n in range(20000)).encode()
     compressed = gzip.compress(b"A,B\n" + text)
-    header, rows = rows_of(compressed[:len(compressed) // 2], truncated=True)
+    header, rows = rows_of(compressed[:len(compressed) // 2], sample=True)
     assert header == ["A", "B"] and 1000 < len(rows) < 20000
     assert rows[:2] == [(2, ["0", "0"]), (3, ["1", "7919"])]
     with pytest.raises(DataError, match="compressed data is corrupt or truncated"):
@@ -53,7 +53,7 @@ def test_truncated_sample_drops_the_cut_record():
 def test_nul_characters_are_removed_and_counted_doubled_quotes_kept():
     rows = CsvRows(io.BufferedReader(io.BytesIO(b'A,B\n"x\x00y","say ""hi"""\n')), "X.csv")
     assert list(rows) == [(2, ["xy", 'say "hi"'])]
-    assert rows.lines_with_nul == 1
+    assert rows.nul_bytes_removed == 1
 
 
 def test_multi_member_gzip_is_read_whole():

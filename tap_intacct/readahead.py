@@ -1,0 +1,70 @@
+"""Read-ahead: a thread fetches the next chunks of a stream while the caller parses the current
+one, so network time and CPU time overlap instead of adding up. Memory stays bounded (depth x
+chunk bytes per stream)."""
+
+import io
+import queue
+import threading
+
+CHUNK_BYTES = 1 << 20
+DEPTH = 4
+_END = object()
+
+
+class ReadAhead(io.RawIOBase):
+    def __init__(self, source, chunk_bytes=CHUNK_BYTES, depth=DEPTH):
+        super().__init__()
+        self._source = source
+        self._chunk_bytes = chunk_bytes
+        self._chunks = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._current = memoryview(b"")
+        self._finished = False
+        self._thread = threading.Thread(target=self._fetch, daemon=True, name="read-ahead")
+        self._thread.start()
+
+    def _fetch(self):
+        try:
+            while not self._stop.is_set():
+                chunk = self._source.read(self._chunk_bytes)
+                if not chunk:
+                    break
+                self._put(chunk)
+            self._put(_END)
+        except Exception as exc:  # noqa: BLE001 (handed to the reading thread, raised there)
+            self._put(exc)
+
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                self._chunks.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while not self._current:
+            if self._finished:
+                return 0
+            item = self._chunks.get()
+            if item is _END:
+                self._finished = True
+                return 0
+            if isinstance(item, Exception):
+                self._finished = True
+                raise item
+            self._current = memoryview(item)
+        size = min(len(buffer), len(self._current))
+        buffer[:size] = self._current[:size]
+        self._current = self._current[size:]
+        return size
+
+    def close(self):
+        if not self.closed:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self._source.close()
+        super().close()
