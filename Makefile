@@ -32,5 +32,8 @@ unit: $(STAMP)  ## fast tests of the pure modules
 e2e: $(STAMP)  ## the installed command against moto's S3/STS server on 127.0.0.1
 	$(BIN)/python -m pytest -q tests/e2e
 
+bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
+	$(BIN)/python -m devtools.bench
+
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info .bench

@@ -20,6 +20,7 @@ setup(
             "pytest>=7,<10",
             "hypothesis>=6.80,<7",
             "ruff>=0.5",
+            "pyyaml>=6",
         ],
     },
     entry_points={"console_scripts": ["tap-intacct=tap_intacct:cli"]},

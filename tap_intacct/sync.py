@@ -1,5 +1,6 @@
 """Sync: for each selected stream, read every file past its bookmark and emit records and state."""
 
+import collections
 import logging
 import time
 
@@ -9,6 +10,7 @@ from tap_intacct.records import StreamRecords
 from tap_intacct.s3 import FileGone
 
 LOGGER = logging.getLogger("tap_intacct")
+FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
 
 
 def sync(bucket, tables, selected, *, state, config, writer):
@@ -27,7 +29,7 @@ def sync(bucket, tables, selected, *, state, config, writer):
                     (bookmark.modified_since or config.start_date).isoformat())
         records = StreamRecords(stream)
         total = 0
-        for stored, binary in opened_one_ahead(bucket, pending):
+        for stored, binary in opened_ahead(bucket, pending):
             try:
                 total += sync_file(bucket, stored, binary, records, writer)
             except FileGone as gone:
@@ -39,17 +41,19 @@ def sync(bucket, tables, selected, *, state, config, writer):
         LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 
-def opened_one_ahead(bucket, files):
-    """Yield (file, its open stream), the next file's download already started meanwhile."""
-    upcoming = None
+def opened_ahead(bucket, files):
+    """Yield (file, its open stream) in order, the downloads of the next FILES_AHEAD files
+    already started, so that small files on a slow link do not each wait for their first byte.
+    """
+    upcoming = collections.deque()
     try:
         for position, stored in enumerate(files):
-            current = upcoming or bucket.open(stored)
-            upcoming = bucket.open(files[position + 1]) if position + 1 < len(files) else None
-            yield stored, current
+            while len(upcoming) <= FILES_AHEAD and position + len(upcoming) < len(files):
+                upcoming.append(bucket.open(files[position + len(upcoming)]))
+            yield stored, upcoming.popleft()
     finally:
-        if upcoming is not None:
-            upcoming.close()
+        for stream in upcoming:
+            stream.close()
 
 
 def sync_file(bucket, stored, binary, records, writer):

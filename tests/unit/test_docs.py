@@ -17,3 +17,20 @@ def test_sample_config_lists_every_setting():
     from tap_intacct.config import SETTINGS
     sample = json.loads((ROOT / "sample_config.json").read_text())
     assert set(sample) == {s.name for s in SETTINGS}
+
+
+def test_meltano_settings_match_the_tap():
+    import yaml
+
+    from tap_intacct import CAPABILITIES
+    from tap_intacct.config import SETTINGS
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    [extractor] = project["plugins"]["extractors"]
+    assert extractor["executable"] == "tap-intacct"
+    assert set(extractor["capabilities"]) <= set(CAPABILITIES)
+    declared = {s["name"]: s for s in extractor["settings"]}
+    assert list(declared) == [s.name for s in SETTINGS]
+    for setting in SETTINGS:
+        assert declared[setting.name]["kind"] == setting.kind
+        assert declared[setting.name]["description"] == setting.description
+        assert declared[setting.name].get("sensitive", False) == setting.sensitive

@@ -1,0 +1,239 @@
+"""`make bench`: throughput, memory and S3 requests of the installed tap, against the in-run floor.
+
+Everything runs on 127.0.0.1: an embedded S3 API (moto) is loaded with deterministic DDS-like
+exports, and the installed `tap-intacct` runs as a subprocess (discover, then sync to /dev/null).
+Figures are medians of BENCH_RUNS runs (default 3). Set BENCH_ROWS (default 1,000,000) and
+BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes.
+"""
+
+import csv
+import datetime
+import json
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from moto.backends import get_backend
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from devtools import ddsdata
+from devtools.faultproxy import FaultProxy
+from devtools.s3server import EmbeddedS3
+
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
+CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
+TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
+T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
+FLOOR = r"""
+import csv, json, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as source, open(sys.argv[2], "w") as out:
+    rows = csv.reader(source)
+    header = next(rows)
+    for row in rows:
+        out.write(json.dumps({"type": "RECORD", "stream": "GLENTRY",
+                              "record": dict(zip(header, row))}) + "\n")
+"""
+
+
+def glentry_file(rows, seed=1):
+    """A cached CSV of `rows` GLENTRY rows (41 columns), generated once."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"GLENTRY-{rows}-{seed}.csv"
+    million = 1_000_000
+    if not path.exists() and rows > million and rows % million == 0:
+        # the same million rows repeated: same data shape, generated in seconds
+        source = glentry_file(million, seed)
+        with open(source, "rb") as first, open(path.with_suffix(".tmp"), "wb") as out:
+            header = first.readline()
+            body = first.read()
+            out.write(header)
+            for _ in range(rows // million):
+                out.write(body)
+        path.with_suffix(".tmp").rename(path)
+    if not path.exists():
+        chunk = 100_000
+        with open(path.with_suffix(".tmp"), "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(ddsdata.GLENTRY_COLUMNS)
+            for start in range(1, rows + 1, chunk):
+                writer.writerows(ddsdata.glentry_rows(min(chunk, rows + 1 - start), start,
+                                                      seed=seed + start))
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+# Reports the peak RSS of the command it runs. A small launcher process is needed: a child
+# forked straight from this (large) process would count this process's pages as its own.
+LAUNCHER = r"""
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print("peak-rss-kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def measured(command, env):
+    """(seconds, peak RSS in MB, stderr) of a subprocess, stdout discarded."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    peak_kb = int(re.findall(r"peak-rss-kb (\d+)", result.stderr)[-1])
+    return seconds, peak_kb / 1024, result.stderr
+
+
+def s3_requests(stderr):
+    found = re.findall(r"S3 requests: (.*)", stderr)
+    return found[-1] if found else "?"
+
+
+class Tap:
+    """Config, catalog and runs of the installed tap against one bucket/company."""
+
+    def __init__(self, s3, bucket, workdir, endpoint=None):
+        self.env = s3.tap_environment()
+        self.workdir = pathlib.Path(workdir)
+        self.config = self.workdir / "config.json"
+        self.config.write_text(json.dumps({
+            "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
+            "endpoint_url": endpoint or s3.url}))
+        self.catalog = self.workdir / "catalog.json"
+
+    def discover(self):
+        seconds, rss, stderr = measured([TAP, "--config", str(self.config), "--discover"],
+                                        self.env)
+        output = subprocess.run([TAP, "--config", str(self.config), "--discover"],
+                                capture_output=True, text=True, env=self.env, check=True).stdout
+        catalog = json.loads(output)
+        for stream in catalog["streams"]:
+            stream["metadata"][0]["metadata"]["selected"] = True
+        self.catalog.write_text(json.dumps(catalog))
+        return seconds, rss, s3_requests(stderr)
+
+    def sync(self, state=None):
+        command = [TAP, "--config", str(self.config), "--catalog", str(self.catalog)]
+        if state is not None:
+            path = self.workdir / "state.json"
+            path.write_text(json.dumps(state))
+            command += ["--state", str(path)]
+        return measured(command, self.env)
+
+    def final_state(self):
+        output = subprocess.run([TAP, "--config", str(self.config), "--catalog",
+                                 str(self.catalog)], capture_output=True, text=True,
+                                env=self.env, check=True).stdout
+        states = [line for line in output.splitlines() if line.startswith('{"type":"STATE"')]
+        return json.loads(states[-1])["value"]
+
+
+def median_runs(run, count=RUNS):
+    results = [run() for _ in range(count)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results), results[-1][2]
+
+
+def floor_seconds(path):
+    command = [sys.executable, "-c", FLOOR, str(path), os.devnull]
+    return median_runs(lambda: measured(command, dict(os.environ)))[0]
+
+
+def single_file_case(s3, workdir, rows, runs=RUNS):
+    path = glentry_file(rows)
+    bucket = f"bench-single-{rows}"
+    s3.create_bucket(bucket)
+    with open(path, "rb") as body:
+        s3.client.put_object(Bucket=bucket, Key="BENCH/GLENTRY.all.1.csv", Body=body)
+    s3.set_last_modified(bucket, "BENCH/GLENTRY.all.1.csv", T0)
+    tap = Tap(s3, bucket, workdir)
+    discover = tap.discover()
+    seconds, rss, stderr = median_runs(tap.sync, runs)
+    floor = floor_seconds(path)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## {rows:,} rows, one GLENTRY file ({megabytes:,.0f} MB, 41 columns)")
+    print(f"discover: {discover[0]:.2f}s, peak RSS {discover[1]:.0f} MB, S3 {discover[2]}")
+    print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
+          f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+    print(f"floor:    {floor:.2f}s = {rows / floor:,.0f} records/s (csv.reader + json.dumps, "
+          "untyped, local file)")
+    print(f"tap/floor: {floor / seconds:.0%}")
+    s3.client.delete_object(Bucket=bucket, Key="BENCH/GLENTRY.all.1.csv")
+
+
+def multi_file_case(s3, workdir):
+    bucket = "bench-multi"
+    s3.create_bucket(bucket)
+    files = rows = size = 0
+    for table_number, table in enumerate(("GLENTRY", "APBILL", "CUSTOMER", "VENDOR")):
+        for n in range(25):
+            if table == "GLENTRY":
+                text = ddsdata.glentry_csv(10_000, 1 + 10_000 * n, seed=n)
+            else:
+                text = ddsdata.customer_csv(10_000, 1 + 10_000 * n, seed=n)
+            key = f"BENCH/{table}.change.{n:03d}.csv"
+            s3.put(bucket, key, text, last_modified=T0 + datetime.timedelta(
+                minutes=n, seconds=table_number))
+            files, rows, size = files + 1, rows + 10_000, size + len(text.encode())
+    tap = Tap(s3, bucket, workdir)
+    discover = tap.discover()
+    seconds, rss, stderr = median_runs(tap.sync)
+    print(f"\n## {files} files in 4 tables, {rows:,} rows ({size / 1e6:.0f} MB)")
+    print(f"discover: {discover[0]:.2f}s, S3 {discover[2]}")
+    print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, peak RSS {rss:.0f} MB, "
+          f"S3 {s3_requests(stderr)}")
+
+    with FaultProxy(s3.port) as proxy:
+        proxied = Tap(s3, bucket, pathlib.Path(workdir) / "slow", endpoint=proxy.url)
+        proxied.catalog.write_text(tap.catalog.read_text())
+        direct_seconds = median_runs(proxied.sync)[0]
+        latency = 0.1
+        proxy.add(r"^GET ", "delay", seconds=latency, times=float("inf"))
+        slow_seconds, _, slow_stderr = median_runs(proxied.sync)
+    requests = slow_stderr.count("record(s), ")
+    print(f"through a proxy on 127.0.0.1: {direct_seconds:.2f}s; with {latency * 1000:.0f} ms "
+          f"added to every GET ({requests} GETs, {requests * latency:.1f}s if paid one after "
+          f"another): {slow_seconds:.2f}s, +{slow_seconds - direct_seconds:.2f}s")
+
+
+def listing_case(s3, workdir, tables=100, per_table=200):
+    bucket = "bench-listing"
+    s3.create_bucket(bucket)
+    backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
+    for t in range(tables):
+        for n in range(per_table):
+            key = f"BENCH/T{t:03d}.change.{n:04d}.csv"
+            backend.put_object(bucket, key, b"RECORDNO,NAME\n1,x\n")
+            backend.buckets[bucket].keys[key].last_modified = (
+                T0 + datetime.timedelta(seconds=n)).replace(tzinfo=None)
+    tap = Tap(s3, bucket, workdir)
+    discover = tap.discover()
+    state = tap.final_state()
+    seconds, rss, stderr = median_runs(lambda: tap.sync(state))
+    objects = tables * per_table
+    print(f"\n## listing scale: {tables} tables x {per_table} files = {objects:,} objects")
+    print(f"discover:          {discover[0]:.2f}s, S3 {discover[2]}")
+    print(f"no-op incremental: {seconds:.2f}s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+
+
+def main():
+    print(f"tap-intacct benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, Python "
+          f"{sys.version.split()[0]}, {os.cpu_count()} cores, medians of {RUNS} runs")
+    with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
+        for name in ("single", "large", "multi", "listing"):
+            os.makedirs(os.path.join(workdir, name, "slow"), exist_ok=True)
+        single_file_case(s3, os.path.join(workdir, "single"), ROWS)
+        if LARGE_ROWS:
+            single_file_case(s3, os.path.join(workdir, "large"), LARGE_ROWS, runs=1)
+        multi_file_case(s3, os.path.join(workdir, "multi"))
+        listing_case(s3, os.path.join(workdir, "listing"))
+
+
+if __name__ == "__main__":
+    main()
