@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+import singer
+
 from tap_intacct import config as config_module
 from tap_intacct.errors import ConfigError, TapError
 
@@ -119,9 +121,11 @@ def run(args):
 
 
 def main(argv=None):
+    # singer-python configures the root logger ("LEVEL message" on stderr) when imported;
+    # do it first so the level chosen here is the one that stays.
+    singer.get_logger()
     level = os.environ.get("TAP_INTACCT_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
     # Their DEBUG output holds request headers (session tokens): never below WARNING.
     for library in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(library).setLevel(logging.WARNING)

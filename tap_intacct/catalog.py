@@ -10,13 +10,15 @@ def stream_entry(table, properties):
     """A catalog stream for a table whose data columns have the given schemas (in order)."""
     all_properties = dict(properties)
     all_properties.update(columns.SDC_SCHEMAS)
+    if columns.CHANGE_TYPE in properties:
+        all_properties[columns.DELETED_AT] = columns.DELETED_AT_SCHEMA
     key_properties = [columns.KEY_COLUMN] if columns.KEY_COLUMN in properties else []
     metadata = [{"breadcrumb": [], "metadata": {
         "table-key-properties": key_properties,
         "forced-replication-method": "INCREMENTAL",
     }}]
     for name in all_properties:
-        automatic = name in key_properties or name in columns.SDC_SCHEMAS
+        automatic = name in key_properties or name in columns.TAP_COLUMNS
         field = {"inclusion": "automatic"} if automatic else {
             "inclusion": "available", "selected-by-default": True}
         metadata.append({"breadcrumb": ["properties", name], "metadata": field})

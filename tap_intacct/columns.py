@@ -12,6 +12,15 @@ SDC_SCHEMAS = {
     EXTRA: {"type": "array", "items": {"type": "string"}},
 }
 
+# Deletes (Singer convention): on streams whose exports carry DDS's change type, a row with
+# ddsChangeType = delete gets _sdc_deleted_at = its ddsReadTime; other rows get null.
+DELETED_AT = "_sdc_deleted_at"
+DELETED_AT_SCHEMA = {"type": ["null", "string"], "format": "date-time"}
+CHANGE_TYPE = "ddsChangeType"
+READ_TIME = "ddsReadTime"
+
+TAP_COLUMNS = frozenset(SDC_SCHEMAS) | {DELETED_AT}  # columns the tap fills, not the file
+
 KEY_COLUMN = "RECORDNO"
 
 

@@ -130,6 +130,7 @@ class _CountedBytes(io.BufferedIOBase):
         self.newlines_before_chunk = 0
         self.newlines = 0
         self.nul_bytes = 0
+        self.bytes_read = 0
 
     def readable(self):
         return True
@@ -144,6 +145,7 @@ class _CountedBytes(io.BufferedIOBase):
                     continue
             self.newlines_before_chunk = self.newlines
             self.newlines += chunk.count(b"\n")
+            self.bytes_read += len(chunk)
             return chunk
 
     read = read1
@@ -177,6 +179,10 @@ class CsvRows:
     @property
     def nul_bytes_removed(self):
         return self._bytes.nul_bytes
+
+    @property
+    def bytes_read(self):
+        return self._bytes.bytes_read
 
     def _read_header(self):
         for _start, fields in self._rows():

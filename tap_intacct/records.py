@@ -9,6 +9,7 @@ import json
 from operator import call, itemgetter
 
 from tap_intacct import columns
+from tap_intacct.conversion import to_date_time
 from tap_intacct.encoding import encode_string, encode_value, fragment_for
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
@@ -22,16 +23,15 @@ class StreamRecords:
         self.emitted = selected.properties
         self.encoders = {}
         for name, schema in self.emitted.items():
-            if name not in columns.SDC_SCHEMAS:
+            if name not in columns.TAP_COLUMNS:
                 self.encoders[name] = fragment_for(schema) or encode_string
         self.catalog_columns = selected.catalog_columns
 
-    def for_file(self, bucket_name, key, header):
+    def for_file(self, bucket_name, stored, header):
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
         names = columns.unique_header(header)
         unknown = [name for name in names if name not in self.catalog_columns]
-        chosen = [(index, name) for index, name in enumerate(names) if name in self.encoders]
-        return FileRecords(self, bucket_name, key, len(names), chosen), unknown
+        return FileRecords(self, bucket_name, stored, names), unknown
 
 
 def _literal(text):
@@ -39,30 +39,44 @@ def _literal(text):
     return text.replace("%", "%%")
 
 
+def _member(name):
+    return _literal(encode_string(name)) + ":%s"
+
+
 class FileRecords:
-    def __init__(self, stream, bucket_name, key, width, chosen):
-        self._width = width
+    def __init__(self, stream, bucket_name, stored, names):
+        self._width = len(names)
+        chosen = [(index, name) for index, name in enumerate(names) if name in stream.encoders]
         self._encoders = [stream.encoders[name] for _, name in chosen]
         self._none_safe = [_none_safe(encoder) for encoder in self._encoders]
         positions = [index for index, _ in chosen]
         self._values = itemgetter(*positions) if len(positions) > 1 else (
             (lambda fields, at=positions[0]: (fields[at],)) if positions else (lambda fields: ()))
-        members = [_literal(encode_string(name)) + ":%s" for _, name in chosen]
-        for name, value in ((columns.SOURCE_BUCKET, bucket_name), (columns.SOURCE_FILE, key)):
+        members = [_member(name) for _, name in chosen]
+        for name, value in ((columns.SOURCE_BUCKET, bucket_name),
+                            (columns.SOURCE_FILE, stored.key)):
             if name in stream.emitted:
                 members.append(_literal(encode_string(name) + ":" + encode_string(value)))
+        # Per-row extras, in template order: deleted-at, line number, _sdc_extra.
+        self._deleted_at = None
+        if columns.DELETED_AT in stream.emitted:
+            members.append(_member(columns.DELETED_AT))
+            self._deleted_at = _deleted_at_fragment(names, stored)
         self._has_lineno = columns.SOURCE_LINENO in stream.emitted
         if self._has_lineno:
             members.append(_literal(encode_string(columns.SOURCE_LINENO)) + ":%d")
         self._template = "{" + ",".join(members) + "%s}"
         self._extra_key = (","  + encode_string(columns.EXTRA) + ":"
                            if columns.EXTRA in stream.emitted else None)
+        self._plain = self._deleted_at is None and self._has_lineno
 
     def build(self, line_number, fields):
         """The record's JSON object text."""
         extra = ""
         if len(fields) == self._width:
             fragments = tuple(map(call, self._encoders, self._values(fields)))
+            if self._plain:  # the usual case, kept short
+                return self._template % (*fragments, line_number, extra)
         else:
             if len(fields) > self._width:
                 if self._extra_key:
@@ -70,8 +84,10 @@ class FileRecords:
             else:
                 fields = fields + [None] * (self._width - len(fields))
             fragments = tuple(map(call, self._none_safe, self._values(fields)))
+        if self._deleted_at:
+            fragments += (self._deleted_at(fields),)
         if self._has_lineno:
-            return self._template % (*fragments, line_number, extra)
+            fragments += (line_number,)
         return self._template % (*fragments, extra)
 
 
@@ -80,3 +96,24 @@ def _none_safe(encoder):
     if encoder is encode_string:
         return lambda text: "null" if text is None else encode_string(text)
     return lambda text: encode_value(None) if text is None else encoder(text)
+
+
+def _deleted_at_fragment(names, stored):
+    """fields -> JSON of _sdc_deleted_at: ddsReadTime for a delete row (the file's LastModified
+    if that is missing or unreadable, so a delete is never lost), null otherwise."""
+    if columns.CHANGE_TYPE not in names:
+        return lambda fields: "null"
+    change_at = names.index(columns.CHANGE_TYPE)
+    read_at = names.index(columns.READ_TIME) if columns.READ_TIME in names else None
+    fallback = encode_string(stored.last_modified.replace(tzinfo=None).isoformat(
+        timespec="microseconds") + "Z")
+
+    def fragment(fields):
+        change = fields[change_at]
+        if change is None or change.strip().lower() != "delete":
+            return "null"
+        moment = to_date_time(fields[read_at]) if read_at is not None else None
+        if moment is None or not moment.endswith("Z"):
+            return fallback
+        return encode_string(moment)
+    return fragment

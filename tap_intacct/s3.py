@@ -22,6 +22,7 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 import urllib3.exceptions
+from singer import metrics
 
 from tap_intacct.errors import StorageError
 from tap_intacct.files import StoredFile
@@ -95,6 +96,14 @@ def retried(func):
     )(func)
 
 
+def timed(endpoint, request):
+    """The request, logging singer's http_request_timer METRIC for each attempt."""
+    def timed_request(**kwargs):
+        with metrics.http_request_timer(endpoint):
+            return request(**kwargs)
+    return timed_request
+
+
 class RequestCounter:
     """Counts API calls by operation name (S3 and STS), for logs and benchmarks."""
 
@@ -146,7 +155,7 @@ class RoleChain:
                 kwargs["ExternalId"] = external_id
             LOGGER.info("Assuming role %s", role_arn)
             try:
-                creds = retried(sts.assume_role)(**kwargs)["Credentials"]
+                creds = retried(timed("AssumeRole", sts.assume_role))(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
                                    "role's trust policy and external ID") from None
@@ -231,7 +240,7 @@ class Bucket:
 
     def list(self, prefix):
         """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
-        list_page = retried(self._client.list_objects_v2)
+        list_page = retried(timed("ListObjectsV2", self._client.list_objects_v2))
         kwargs = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
         subfolders = 0
         while True:
@@ -260,7 +269,7 @@ class Bucket:
         if first_byte or last_byte is not None:
             kwargs["Range"] = f"bytes={first_byte}-{'' if last_byte is None else last_byte}"
         try:
-            return retried(self._client.get_object)(**kwargs)["Body"]
+            return retried(timed("GetObject", self._client.get_object))(**kwargs)["Body"]
         except botocore.exceptions.ClientError as exc:
             code = error_code(exc)
             if code in ("NoSuchKey", "404"):

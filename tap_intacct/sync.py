@@ -2,7 +2,10 @@
 
 import collections
 import logging
+import os
 import time
+
+from singer import metrics
 
 from tap_intacct.bookmarks import Bookmark
 from tap_intacct.csvfile import CsvRows
@@ -60,19 +63,48 @@ def sync_file(bucket, stored, binary, records, writer):
     """Emit every record of one file (binary: its open stream, closed here); returns how many."""
     started = time.monotonic()
     count = 0
+    progress = Progress(stored)
     with binary:
         rows = CsvRows(binary, stored.key)
-        build, unknown = records.for_file(bucket.name, stored.key, rows.header)
+        build, unknown = records.for_file(bucket.name, stored, rows.header)
         if unknown:
             LOGGER.warning("%s: column(s) %s are not in the catalog and are dropped; run "
                            "discovery again to add them", stored.key, ", ".join(unknown))
-        emit = writer.record
-        stream_name = records.name
+        emit = writer.record_writer(records.name)
+        build_record = build.build
+        check_at = PROGRESS_EVERY
         for line_number, fields in rows:
-            emit(stream_name, build.build(line_number, fields))
+            emit(build_record(line_number, fields))
             count += 1
+            if count == check_at:
+                check_at += PROGRESS_EVERY
+                progress.maybe_log(count, rows.bytes_read)
     if rows.nul_bytes_removed:
         LOGGER.warning("%s: removed %d NUL character(s)", stored.key, rows.nul_bytes_removed)
     elapsed = time.monotonic() - started
     LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, count, stored.size, elapsed)
+    metrics.log(LOGGER, metrics.Point("counter", metrics.Metric.record_count, count,
+                                      {metrics.Tag.endpoint: records.name}))
     return count
+
+
+PROGRESS_EVERY = 50_000  # records between two looks at the clock
+PROGRESS_SECONDS = float(os.environ.get("TAP_INTACCT_PROGRESS_SECONDS", "10"))
+
+
+class Progress:
+    """A progress line on stderr every PROGRESS_SECONDS while a long file is read."""
+
+    def __init__(self, stored):
+        self.stored = stored
+        self.started = self.last = time.monotonic()
+
+    def maybe_log(self, records, bytes_read):
+        now = time.monotonic()
+        if now - self.last < PROGRESS_SECONDS:
+            return
+        self.last = now
+        rate = records / max(now - self.started, 1e-9)
+        LOGGER.info("%s: %d records so far, %.1f MB read (uncompressed; file is %.1f MB), "
+                    "%.0f records/s", self.stored.key, records, bytes_read / 1e6,
+                    self.stored.size / 1e6, rate)
