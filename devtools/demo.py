@@ -1,13 +1,15 @@
 """`make demo`: the tap end to end with no AWS account.
 
 Starts an S3 API on 127.0.0.1, loads sample DDS exports, runs `tap-intacct --discover`, selects
-every stream, runs a sync, and prints what arrived per stream.
+every stream, runs a sync, loads the output into SQLite through a Singer target, and prints what
+arrived per stream and a general-ledger query.
 """
 
 import datetime
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -80,6 +82,9 @@ def main():
         with open(output_path, "w", encoding="utf-8") as handle:
             handle.write(output)
         rows, state = summarize(json.loads(line) for line in output.splitlines())
+        database = os.path.join(workdir, "intacct.db")
+        subprocess.run([sys.executable, "-m", "devtools.target_sqlite", database],
+                       input=output, text=True, capture_output=True, check=True)
 
     print()
     print(f"{'stream':<10} {'files':>5} {'records':>8}  bookmark (modified_since)")
@@ -88,7 +93,23 @@ def main():
         files, records = len(rows[stream]["files"]), rows[stream]["records"]
         print(f"{stream:<10} {files:>5} {records:>8}  {bookmark}")
     print()
+    print(f"Loaded into SQLite through a Singer target: {database}")
+    print("General ledger by account (SUM of AMOUNT x TR_TYPE), straight from the table GLENTRY:")
+    print(f"  {'account':<8} {'title':<24} {'entries':>7} {'balance':>16}")
+    with sqlite3.connect(database) as db:
+        for account, title, entries, balance in db.execute(GL_BY_ACCOUNT):
+            print(f"  {account:<8} {title:<24} {entries:>7} {balance:>16}")
+        deleted = db.execute(DELETED_VENDORS).fetchone()[0]
+    print(f"Vendors marked deleted by the change export (_sdc_deleted_at set): {deleted}")
+    print()
     print(f"Singer messages: {output_path}  (config and catalog beside it)")
+
+
+GL_BY_ACCOUNT = """
+    SELECT ACCOUNTNO, ACCOUNTTITLE, COUNT(*),
+           printf('%.2f', SUM(CAST(AMOUNT AS NUMERIC) * TR_TYPE))
+    FROM GLENTRY GROUP BY ACCOUNTNO, ACCOUNTTITLE ORDER BY ACCOUNTNO"""
+DELETED_VENDORS = "SELECT COUNT(*) FROM VENDOR WHERE _sdc_deleted_at IS NOT NULL"
 
 
 if __name__ == "__main__":
