@@ -1,0 +1,49 @@
+"""Real downstream tools: PostgreSQL (Debian's package), MeltanoLabs' target-postgres and Meltano,
+each installed in its own virtualenv by `make integration-tools` (bash .ci/run does it all)."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from devtools.s3server import free_port
+from tests.e2e.conftest import Company, s3  # noqa: F401 (the S3 server fixture, shared)
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TOOLS = ROOT / ".tools"
+
+
+def tool(name, executable):
+    path = pathlib.Path(os.environ.get(name.upper().replace("-", "_") + "_BIN", "")) \
+        if os.environ.get(name.upper().replace("-", "_") + "_BIN") else \
+        TOOLS / name / "bin" / executable
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make integration-tools` (make test does)")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server on 127.0.0.1: the one .ci/run started, or a throwaway one."""
+    if os.environ.get("TAP_INTACCT_TEST_POSTGRES"):
+        yield os.environ["TAP_INTACCT_TEST_POSTGRES"]
+        return
+    if not shutil.which("psql"):
+        pytest.fail("PostgreSQL is not installed: apt-get install postgresql (bash .ci/run does)")
+    folder = tempfile.mkdtemp(prefix="tap-intacct-pg-")
+    script = str(ROOT / "devtools" / "postgres.sh")
+    url = subprocess.run([script, "start", folder, str(free_port())], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([script, "stop", folder], check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def company(s3, tmp_path):  # noqa: F811
+    return Company(s3, tmp_path)
