@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit e2e lint bench clean
+.PHONY: help install demo test unit e2e integration integration-tools lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -24,7 +24,20 @@ demo: $(STAMP)  ## run the tap end to end on built-in sample exports (no AWS acc
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
-test: lint unit e2e  ## everything CI runs: lint, unit and end-to-end tests
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
+
+$(TOOLS_STAMP): Makefile
+	rm -rf $(TOOLS)/meltano $(TOOLS)/target-postgres
+	$(PYTHON) -m venv $(TOOLS)/meltano
+	$(TOOLS)/meltano/bin/python -m pip install --quiet 'meltano>=3.5,<5'
+	$(PYTHON) -m venv $(TOOLS)/target-postgres
+	$(TOOLS)/target-postgres/bin/python -m pip install --quiet 'meltanolabs-target-postgres>=0.8,<1'
+	touch $(TOOLS_STAMP)
+
+integration-tools: $(TOOLS_STAMP)  ## Meltano and target-postgres, each in its own virtualenv
+
+test: lint unit e2e integration  ## everything CI runs: lint, unit, end-to-end and integration tests
 
 unit: $(STAMP)  ## fast tests of the pure modules
 	$(BIN)/python -m pytest -q tests/unit
@@ -35,5 +48,8 @@ e2e: $(STAMP)  ## the installed command against moto's S3/STS server on 127.0.0.
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
 	$(BIN)/python -m devtools.bench
 
+integration: $(STAMP) $(TOOLS_STAMP)  ## real Meltano, target-postgres and PostgreSQL (psql needed)
+	$(BIN)/python -m pytest -q tests/integration
+
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info .bench
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .hypothesis .ruff_cache *.egg-info .bench
