@@ -1,4 +1,4 @@
-"""The tap's output loaded by MeltanoLabs' target-postgres into a real PostgreSQL, checked in SQL."""
+"""MeltanoLabs' target-postgres loads the tap's output into a real PostgreSQL; SQL checks it."""
 
 import json
 import subprocess
