@@ -143,6 +143,8 @@ def main(argv=None):
             print(f"{NAME}: error: {problem}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(f"{NAME}: error: stdout was closed (did the target exit?)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from tap_intacct.columns import unique_header
 from tap_intacct.conversion import ColumnTypes
 from tap_intacct.csvfile import GZIP_MAGIC, ZIP_MAGIC, CsvRows
 from tap_intacct.errors import DataError
+from tap_intacct.s3 import FileGone
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -27,8 +28,8 @@ def discover(bucket, tables, start_date):
     jobs = []  # (table, stored file, is a sample)
     for table, files in tables.items():
         in_range = [f for f in files if f.last_modified > start_date] or files[-1:]
-        samples = set(id(f) for f in in_range[-SAMPLE_FILES:])
-        jobs += [(table, f, id(f) in samples) for f in in_range]
+        samples = set(in_range[-SAMPLE_FILES:])
+        jobs += [(table, f, f in samples) for f in in_range]
 
     with concurrent.futures.ThreadPoolExecutor(READERS) as pool:
         results = pool.map(lambda job: _read_file_start(bucket, job[1], job[2]), jobs)
@@ -55,7 +56,16 @@ def _table_schema(read_files):
 
 
 def _read_file_start(bucket, stored, is_sample):
-    """(header names, sampled rows) from a bounded ranged read of the file's first bytes."""
+    """(header names, sampled rows) from a bounded ranged read of the file's first bytes; a
+    file that vanished or cannot be read adds nothing (sync reports a bad file loudly)."""
+    try:
+        return _header_and_samples(bucket, stored, is_sample)
+    except (FileGone, DataError) as exc:
+        LOGGER.warning("Discovery skipped %s: %s", stored.key, exc)
+        return [], []
+
+
+def _header_and_samples(bucket, stored, is_sample):
     length = SAMPLE_BYTES if is_sample else HEADER_BYTES
     while True:
         data = bucket.read_range(stored, length)

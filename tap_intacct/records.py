@@ -68,14 +68,14 @@ class FileRecords:
         self._template = "{" + ",".join(members) + "%s}"
         self._extra_key = (","  + encode_string(columns.EXTRA) + ":"
                            if columns.EXTRA in stream.emitted else None)
-        self._plain = self._deleted_at is None and self._has_lineno
+        self._common_case = self._deleted_at is None and self._has_lineno
 
     def build(self, line_number, fields):
         """The record's JSON object text."""
         extra = ""
         if len(fields) == self._width:
             fragments = tuple(map(call, self._encoders, self._values(fields)))
-            if self._plain:  # the usual case, kept short
+            if self._common_case:  # kept short: this is nearly every row
                 return self._template % (*fragments, line_number, extra)
         else:
             if len(fields) > self._width:

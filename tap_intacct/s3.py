@@ -75,8 +75,7 @@ def is_transient(exc):
 
 def _log_retry(details):
     LOGGER.warning("S3 request failed (%s), retry %d in %.1fs",
-                   _describe(details["exception"] if "exception" in details else None),
-                   details["tries"], details["wait"])
+                   _describe(details.get("exception")), details["tries"], details["wait"])
 
 
 def _describe(exc):
@@ -125,7 +124,8 @@ def _client_config():
 
 
 class RoleChain:
-    """Assumes the configured role(s) and describes who we are for error messages."""
+    """The boto3 session to use: the default chain, or the configured role(s) assumed with
+    refreshable credentials (proxy role first, when there is one)."""
 
     def __init__(self, config):
         self.config = config
@@ -169,7 +169,7 @@ class RoleChain:
         credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
             metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
         core = botocore.session.get_session()
-        core._credentials = credentials  # the documented way to plug refreshable credentials
+        core._credentials = credentials  # botocore has no public setter for these
         return boto3.Session(botocore_session=core,
                              region_name=source_session.region_name or "us-east-1")
 

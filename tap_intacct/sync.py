@@ -9,6 +9,7 @@ from singer import metrics
 
 from tap_intacct.bookmarks import Bookmark
 from tap_intacct.csvfile import CsvRows
+from tap_intacct.errors import DataError
 from tap_intacct.records import StreamRecords
 from tap_intacct.s3 import FileGone
 
@@ -17,31 +18,50 @@ FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYT
 
 
 def sync(bucket, tables, selected, *, state, config, writer):
-    """Sync the selected streams in catalog order; `state` is updated in place and emitted."""
-    bookmarks = state.setdefault("bookmarks", {})
+    """Sync the selected streams in catalog order; `state` is updated in place and emitted.
+
+    A file that cannot be read stops its own stream at that file (its bookmark stays before it);
+    the other streams still sync, and the run then fails naming every such file.
+    """
+    # every bookmark is checked before anything is emitted
+    bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.lookback_seconds)
+                 for stream in selected}
+    state.setdefault("bookmarks", {})
+    failures = []
     for stream in selected:
-        bookmark = Bookmark.from_state(state, stream.name, config.lookback_seconds)
-        writer.schema(stream.name, stream.schema, stream.key_properties)
-        if stream.name not in tables:
-            LOGGER.warning("%s: no files for this stream under s3://%s/%s any more; nothing to "
-                           "sync, state unchanged", stream.name, config.bucket,
-                           config.company_prefix)
+        try:
+            _sync_stream(bucket, tables, stream, bookmark=bookmarks[stream.name], state=state,
+                         config=config, writer=writer)
+        except DataError as exc:
+            LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
+                           "on): %s", stream.name, exc)
+            failures += exc.problems
+    if failures:
+        raise DataError(*failures)
+
+
+def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer):
+    writer.schema(stream.name, stream.schema, stream.key_properties)
+    if stream.name not in tables:
+        LOGGER.warning("%s: no files for this stream under s3://%s/%s any more; nothing to "
+                       "sync, state unchanged", stream.name, config.bucket,
+                       config.company_prefix)
+        return
+    pending = [f for f in tables[stream.name] if bookmark.wants(f, config.start_date)]
+    LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
+                (bookmark.modified_since or config.start_date).isoformat())
+    records = StreamRecords(stream)
+    total = 0
+    for stored, binary in opened_ahead(bucket, pending):
+        try:
+            total += sync_file(bucket, stored, binary, records, writer)
+        except FileGone as gone:
+            LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
-        pending = [f for f in tables[stream.name] if bookmark.wants(f, config.start_date)]
-        LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
-                    (bookmark.modified_since or config.start_date).isoformat())
-        records = StreamRecords(stream)
-        total = 0
-        for stored, binary in opened_ahead(bucket, pending):
-            try:
-                total += sync_file(bucket, stored, binary, records, writer)
-            except FileGone as gone:
-                LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
-                continue
-            bookmark.advance(stored)
-            bookmarks[stream.name] = bookmark.to_state()
-            writer.state(state)
-        LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
+        bookmark.advance(stored)
+        state["bookmarks"][stream.name] = bookmark.to_state()
+        writer.state(state)
+    LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 
 def opened_ahead(bucket, files):

@@ -97,3 +97,22 @@ def test_lookback_reads_late_multipart_files(company):
     late = company.sync(catalog, state=first.last_state, config=config)
     assert [r["RECORDNO"] for r in late.records()] == [2]
     assert company.sync(catalog, state=late.last_state, config=config).records() == []
+
+
+def test_a_bad_file_stops_only_its_own_stream(company):
+    bad = company.put("GLENTRY.1.csv", b"RECORDNO\n1\n\xff\n", modified=1)
+    company.put("GLENTRY.2.csv", "RECORDNO\n5\n", modified=2)
+    company.put("VENDOR.1.csv", "RECORDNO\n7\n", modified=1)
+    run = company.sync(company.selected_catalog())
+    assert_clean_failure(run, f"{bad}: line 3 is not valid UTF-8")
+    assert [r["RECORDNO"] for r in run.records("VENDOR")] == [7]
+    assert all(r["_sdc_source_file"] != company.prefix + "GLENTRY.2.csv"
+               for r in run.records("GLENTRY"))  # never past the bad file
+    assert list(run.last_state["bookmarks"]) == ["VENDOR"]
+
+
+def test_discovery_survives_a_corrupt_file(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    company.put("GLENTRY.2.zip", b"PK\x03\x04broken", modified=2)
+    catalog = company.discover()
+    assert "A" in catalog["streams"][0]["schema"]["properties"]

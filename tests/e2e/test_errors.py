@@ -100,3 +100,29 @@ def test_invalid_credentials_name_bucket_and_prefix(company, s3, iam_user):
     run = company.tap("--discover", env=env_with_keys(s3, "AKIAINVALIDINVALID00", "nope"))
     assert_clean_failure(run, f"s3://{company.bucket}/", company.prefix, "InvalidAccessKeyId",
                          "check the AWS credentials")
+
+
+def test_bad_bookmark_of_a_later_stream_fails_before_any_output(company):
+    company.put("GLENTRY.csv", "RECORDNO\n1\n")
+    company.put("VENDOR.csv", "RECORDNO\n1\n")
+    catalog = company.selected_catalog()
+    run = company.sync(catalog, state={"bookmarks": {"VENDOR": {"modified_since": "never"}}})
+    assert_clean_failure(run, "bookmarks.VENDOR.modified_since", code=2)
+    assert run.stdout == ""
+
+
+def test_closed_stdout_is_one_clear_line(company):
+    import subprocess
+
+    from tests.e2e.conftest import TAP
+    company.put("GLENTRY.csv", "RECORDNO\n" + "".join(f"{n}\n" for n in range(200_000)))
+    catalog = company.selected_catalog()
+    tap = subprocess.Popen([TAP, "--config", company.config(), "--catalog", catalog],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=company.s3.tap_environment())
+    tap.stdout.readline()
+    tap.stdout.close()  # the target died
+    stderr = tap.stderr.read()
+    assert tap.wait(timeout=60) == 1
+    assert "stdout was closed" in stderr and "Traceback" not in stderr
+    assert "Exception ignored" not in stderr
