@@ -1,9 +1,10 @@
 """JSON text for record values, compiled once per column.
 
-Records are written as JSON text built from fragments: plain string columns go through the C
-JSON encoder in one dict, typed columns through a fragment function per column. Each fragment
-function is exactly `encode(convert(text))` for the column's converter; the fast paths only skip
-work for text that is already the JSON it would become (checked by tests/unit/test_encoding.py).
+Records are written as JSON text built from one fragment per value: string columns through the
+C string encoder json.dumps uses, typed columns through a fragment function per column. Each
+fragment function is exactly `encode_value(convert(text))` for the column's converter; the fast
+paths only skip work for text that is already the JSON it would become (tests/unit/
+test_encoding.py checks both agree).
 """
 
 import decimal
@@ -44,20 +45,15 @@ def fragment_for(schema):
     return lambda text: encode_value(convert(text))
 
 
-def _integer(convert):
-    def fragment(text):
-        if text and _is_canonical_integer(text):
-            return text
-        return encode_value(convert(text))
-    return fragment
-
-
-def _number(convert):
-    def fragment(text):
-        if text and _is_canonical_decimal(text):
-            return text
-        return encode_value(convert(text))
-    return fragment
+def _canonical_or_converted(is_canonical):
+    """A fast path: text that is already its own JSON is returned as it is."""
+    def fast_path(convert):
+        def fragment(text):
+            if text and is_canonical(text):
+                return text
+            return encode_value(convert(text))
+        return fragment
+    return fast_path
 
 
 def _date_time(convert):
@@ -67,4 +63,8 @@ def _date_time(convert):
     return fragment
 
 
-_FAST_PATHS = {to_integer: _integer, to_number: _number, to_date_time: _date_time}
+_FAST_PATHS = {
+    to_integer: _canonical_or_converted(_is_canonical_integer),
+    to_number: _canonical_or_converted(_is_canonical_decimal),
+    to_date_time: _date_time,
+}
