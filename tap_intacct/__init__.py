@@ -57,7 +57,7 @@ def about(output_format):
 
 def load_json(path, what):
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # tolerate a BOM from Windows editors
             return json.load(handle)
     except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot read: {exc.strerror}") from None

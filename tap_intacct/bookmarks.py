@@ -22,7 +22,10 @@ class Bookmark:
 
     @classmethod
     def from_state(cls, state, stream, lookback_seconds=0, source="state"):
-        value = state.get("bookmarks", {}).get(stream) or {}
+        bookmarks = state.get("bookmarks") or {}
+        if not isinstance(bookmarks, dict):
+            raise ConfigError(f"{source}: 'bookmarks' must be an object of stream bookmarks")
+        value = bookmarks.get(stream) or {}
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: bookmarks.{stream} must be an object")
         modified_since = value.get("modified_since")

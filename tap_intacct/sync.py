@@ -26,7 +26,8 @@ def sync(bucket, tables, selected, *, state, config, writer):
     # every bookmark is checked before anything is emitted
     bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.lookback_seconds)
                  for stream in selected}
-    state.setdefault("bookmarks", {})
+    if not state.get("bookmarks"):
+        state["bookmarks"] = {}
     failures = []
     for stream in selected:
         try:

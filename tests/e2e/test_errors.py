@@ -27,6 +27,12 @@ def test_unreadable_config(company, content, message):
     assert_clean_failure(run, message, code=2)
 
 
+def test_config_written_with_a_bom_is_read(company):
+    company.put("GLENTRY.csv", "RECORDNO\n1\n")
+    config = company.write("bom.json", "\ufeff" + open(company.config()).read())
+    assert company.tap("--discover", config=config).returncode == 0
+
+
 def test_missing_files_and_arguments(company):
     assert_clean_failure(company.tap("--discover", config="/nonexistent/c.json"),
                          "config /nonexistent/c.json: cannot read", code=2)

@@ -75,3 +75,9 @@ def test_a_replaced_file_is_read_again():
 def test_bad_state_is_a_config_error(value, message):
     with pytest.raises(ConfigError, match=message):
         Bookmark.from_state({"bookmarks": {"A": value}}, "A")
+
+
+def test_bookmarks_must_be_an_object():
+    assert Bookmark.from_state({"bookmarks": None}, "A").modified_since is None
+    with pytest.raises(ConfigError, match="'bookmarks' must be an object"):
+        Bookmark.from_state({"bookmarks": ["A"]}, "A")
