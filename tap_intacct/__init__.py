@@ -110,7 +110,7 @@ def run(args):
                 raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
                                f"s3://{config.bucket}/{prefix}; check 'bucket', 'path' and "
                                "'company_id'")
-            result = discover.discover(bucket, tables, config.start_date)
+            result = discover.discover(bucket, tables, config)
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
             writer = SingerWriter(sys.stdout)

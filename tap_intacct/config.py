@@ -36,6 +36,11 @@ SETTINGS = (
             "runs (files are written with mode 0600)."),
     Setting("endpoint_url", "S3-compatible endpoint for S3 and STS (MinIO, moto, VPC "
             "endpoints); defaults to AWS."),
+    Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
+            "alternative, as singer-io's tap-intacct did (default true). false declares plain "
+            "integer/number/date-time columns, so warehouses create numeric and timestamp "
+            "columns; a value that does not fit then stops its stream with an error naming "
+            "file, line and column. Takes effect at discovery.", kind="boolean"),
     Setting("lookback_seconds", "Also read files modified up to this many seconds before the "
             "bookmark that were not synced yet (late multipart uploads). Default 0.",
             kind="integer"),
@@ -59,6 +64,7 @@ class Config:
     credentials_cache_path: Optional[str] = None
     endpoint_url: Optional[str] = None
     lookback_seconds: int = 0
+    string_fallback: bool = True
 
     @property
     def company_prefix(self):
@@ -101,6 +107,7 @@ def validate(raw, source="config"):
     values["path"] = (values["path"] or "").strip("/")
     problems += _role_problems(values, source)
     values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
+    values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
     if problems:
         raise ConfigError(*problems)
     return Config(**values)
@@ -109,7 +116,7 @@ def validate(raw, source="config"):
 def _strings(raw, problems, source):
     values = {}
     for setting in SETTINGS:
-        if setting.kind == "integer":
+        if setting.kind in ("integer", "boolean"):
             continue
         value = raw.get(setting.name)
         if isinstance(value, str):
@@ -177,6 +184,18 @@ def _lookback(value, problems, source):
                         f"got {value!r}")
         return 0
     return value
+
+
+def _boolean(raw, name, default, problems, source):
+    value = raw.get(name)
+    if value in (None, ""):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    problems.append(f"{source}: '{name}' must be true or false, got {value!r}")
+    return default
 
 
 def _check_together(values, keys, source):

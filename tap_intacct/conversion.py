@@ -2,7 +2,8 @@
 
 Conversion follows singer-python's Transformer for the schemas discovery writes, with two
 deliberate differences (docs/COMPATIBILITY.md): an empty cell in a non-string column is null,
-and a number keeps its exact decimal digits (Decimal, never float).
+and a number keeps its exact decimal digits (Decimal, never float). Where the Transformer would
+fail (a schema without the string fallback), the converter raises ValueMismatch.
 """
 
 import datetime
@@ -23,8 +24,18 @@ _DATE_TIME = re.compile(
     r"[0-9]{4}-[01][0-9]-[0-3][0-9][T ][0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
     r"(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?")
 
+class ValueMismatch(ValueError):
+    """A cell's text does not fit its column's schema (only possible without string fallback)."""
+
+
 DATE_TIME_SCHEMA = {"anyOf": [{"type": ["null", "string"], "format": "date-time"},
                               {"type": ["null", "string"]}]}
+# With string_fallback = false, typed columns are declared without the string alternative.
+STRICT_SCHEMAS = {
+    "integer": {"type": ["null", "integer"]},
+    "number": {"type": ["null", "number"]},
+    "date-time": {"type": ["null", "string"], "format": "date-time"},
+}
 
 
 def infer_value(text):
@@ -52,15 +63,25 @@ class ColumnTypes:
         if text:
             kinds.add(infer_value(text))
 
-    def schema_for(self, name):
+    def kind_of(self, name):
         kinds = self.seen.get(name, set())
         if "date-time" in kinds:
-            return DATE_TIME_SCHEMA
+            return "date-time"
         if kinds == {"integer"}:
-            return {"type": ["null", "integer", "string"]}
+            return "integer"
         if kinds and kinds <= {"integer", "number"}:
-            return {"type": ["null", "number", "string"]}
-        return {"type": ["null", "string"]}
+            return "number"
+        return "string"
+
+    def schema_for(self, name, string_fallback=True):
+        kind = self.kind_of(name)
+        if kind == "string":
+            return {"type": ["null", "string"]}
+        if not string_fallback:
+            return dict(STRICT_SCHEMAS[kind])
+        if kind == "date-time":
+            return DATE_TIME_SCHEMA
+        return {"type": ["null", kind, "string"]}
 
 
 # ---- conversion ----------------------------------------------------------------------------
@@ -136,13 +157,32 @@ def _date_time_like_singer(text):
         return text
 
 
+def _strict(convert, kind):
+    """The converter without the string fallback: text that does not convert is an error.
+
+    The converters above hand back the very text object they were given when it does not
+    convert (a successful conversion always makes a new object), hence the `is` test.
+    """
+    def strict(text):
+        value = convert(text)
+        if value is text and text is not None:
+            raise ValueMismatch(f"{text!r} is not {kind}")
+        return value
+    return strict
+
+
+strict_integer = _strict(to_integer, "an integer")
+strict_number = _strict(to_number, "a finite number")
+strict_date_time = _strict(to_date_time, "a date-time")
+
+
 def _transformer_fallback(schema):
     """For schema shapes discovery never writes (hand-edited catalogs): singer-python decides."""
     def convert(text):
         transformer = Transformer()
         ok, value = transformer.transform_recur(text, schema, [])
         if not ok:
-            raise ValueError(f"value {text!r} does not match the catalog schema {schema}")
+            raise ValueMismatch(f"{text!r} does not match the catalog schema {schema}")
         return value
     return convert
 
@@ -151,20 +191,29 @@ def converter_for(schema):
     """The function turning one cell's text (or None for a missing cell) into its JSON value.
 
     Returns None when the text is emitted unchanged (plain string columns), so that callers can
-    skip the call entirely.
+    skip the call entirely. Schema shapes discovery never writes go through singer-python.
     """
-    if schema == DATE_TIME_SCHEMA:
-        return to_date_time
-    types = schema.get("type")
-    if isinstance(types, str):
-        types = [types]
-    if "anyOf" in schema or not types or "format" in schema:
-        return _transformer_fallback(schema)
-    kinds = set(types)
-    if kinds == {"null", "string"}:
-        return None
-    if kinds == {"null", "integer", "string"} and types.index("integer") < types.index("string"):
-        return to_integer
-    if kinds == {"null", "number", "string"} and types.index("number") < types.index("string"):
-        return to_number
+    shape = _null_last(schema)
+    for known, converter in _DEDICATED:
+        if shape == _null_last(known):
+            return converter
     return _transformer_fallback(schema)
+
+
+def _null_last(schema):
+    """The schema as singer-python reads it: "null" is tried after the other types."""
+    types = schema.get("type")
+    if not isinstance(types, list) or "null" not in types:
+        return schema
+    return {**schema, "type": [t for t in types if t != "null"] + ["null"]}
+
+
+_DEDICATED = (
+    ({"type": ["null", "string"]}, None),
+    ({"type": ["null", "integer", "string"]}, to_integer),
+    ({"type": ["null", "number", "string"]}, to_number),
+    (DATE_TIME_SCHEMA, to_date_time),
+    (STRICT_SCHEMAS["integer"], strict_integer),
+    (STRICT_SCHEMAS["number"], strict_number),
+    (STRICT_SCHEMAS["date-time"], strict_date_time),
+)

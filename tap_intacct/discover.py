@@ -23,11 +23,11 @@ MAX_HEADER_BYTES = 8 * 1024 * 1024
 READERS = 8
 
 
-def discover(bucket, tables, start_date):
+def discover(bucket, tables, config):
     """The catalog (a dict) for tables: {table name: its files, oldest first}."""
     jobs = []  # (table, stored file, is a sample)
     for table, files in tables.items():
-        in_range = [f for f in files if f.last_modified > start_date] or files[-1:]
+        in_range = [f for f in files if f.last_modified > config.start_date] or files[-1:]
         samples = set(in_range[-SAMPLE_FILES:])
         jobs += [(table, f, f in samples) for f in in_range]
 
@@ -39,11 +39,12 @@ def discover(bucket, tables, start_date):
 
     streams = []
     for table in tables:
-        streams.append(stream_entry(table, _table_schema(by_table.get(table, []))))
+        schema = _table_schema(by_table.get(table, []), config.string_fallback)
+        streams.append(stream_entry(table, schema))
     return {"streams": streams}
 
 
-def _table_schema(read_files):
+def _table_schema(read_files, string_fallback):
     """Column schemas for one table: the union of headers, newest file's order first."""
     types = ColumnTypes()
     for _stored, (header, sample_rows) in reversed(read_files):
@@ -52,7 +53,7 @@ def _table_schema(read_files):
         for row in sample_rows:
             for name, value in zip(header, row, strict=False):
                 types.add_sample(name, value)
-    return {name: types.schema_for(name) for name in types.seen}
+    return {name: types.schema_for(name, string_fallback) for name in types.seen}
 
 
 def _read_file_start(bucket, stored, is_sample):

@@ -11,7 +11,15 @@ import decimal
 import json
 import re
 
-from tap_intacct.conversion import converter_for, to_date_time, to_integer, to_number
+from tap_intacct.conversion import (
+    converter_for,
+    strict_date_time,
+    strict_integer,
+    strict_number,
+    to_date_time,
+    to_integer,
+    to_number,
+)
 
 encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
 _encode_other = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"),
@@ -65,6 +73,9 @@ def _date_time(convert):
 
 _FAST_PATHS = {
     to_integer: _canonical_or_converted(_is_canonical_integer),
+    strict_integer: _canonical_or_converted(_is_canonical_integer),
     to_number: _canonical_or_converted(_is_canonical_decimal),
+    strict_number: _canonical_or_converted(_is_canonical_decimal),
     to_date_time: _date_time,
+    strict_date_time: _date_time,
 }

@@ -9,7 +9,7 @@ import json
 from operator import call, itemgetter
 
 from tap_intacct import columns
-from tap_intacct.conversion import to_date_time
+from tap_intacct.conversion import ValueMismatch, to_date_time
 from tap_intacct.encoding import encode_string, encode_value, fragment_for
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
@@ -47,6 +47,7 @@ class FileRecords:
     def __init__(self, stream, bucket_name, stored, names):
         self._width = len(names)
         chosen = [(index, name) for index, name in enumerate(names) if name in stream.encoders]
+        self._names = [name for _, name in chosen]
         self._encoders = [stream.encoders[name] for _, name in chosen]
         self._none_safe = [_none_safe(encoder) for encoder in self._encoders]
         positions = [index for index, _ in chosen]
@@ -89,6 +90,18 @@ class FileRecords:
         if self._has_lineno:
             fragments += (line_number,)
         return self._template % (*fragments, extra)
+
+
+    def column_that_fails(self, fields):
+        """The name of the first column whose value does not fit (for error messages)."""
+        fields = fields + [None] * (self._width - len(fields))
+        for name, encoder, text in zip(self._names, self._none_safe, self._values(fields),
+                                       strict=True):
+            try:
+                encoder(text)
+            except ValueMismatch:
+                return name
+        return "?"
 
 
 def _none_safe(encoder):

@@ -8,6 +8,7 @@ import time
 from singer import metrics
 
 from tap_intacct.bookmarks import Bookmark
+from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
 from tap_intacct.errors import DataError
 from tap_intacct.records import StreamRecords
@@ -94,12 +95,17 @@ def sync_file(bucket, stored, binary, records, writer):
         emit = writer.record_writer(records.name)
         build_record = build.build
         check_at = PROGRESS_EVERY
-        for line_number, fields in rows:
-            emit(build_record(line_number, fields))
-            count += 1
-            if count == check_at:
-                check_at += PROGRESS_EVERY
-                progress.maybe_log(count, rows.bytes_read)
+        try:
+            for line_number, fields in rows:
+                emit(build_record(line_number, fields))
+                count += 1
+                if count == check_at:
+                    check_at += PROGRESS_EVERY
+                    progress.maybe_log(count, rows.bytes_read)
+        except ValueMismatch as exc:
+            raise DataError(f"{stored.key}: line {line_number}, column "
+                            f"{build.column_that_fails(fields)}: {exc}; fix the export, or declare "
+                            "the column with a string fallback in the catalog") from None
     if rows.nul_bytes_removed:
         LOGGER.warning("%s: removed %d NUL character(s)", stored.key, rows.nul_bytes_removed)
     elapsed = time.monotonic() - started

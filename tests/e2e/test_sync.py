@@ -131,3 +131,21 @@ def test_duplicate_header_names_keep_every_value(company):
     run = company.sync(company.selected_catalog())
     [record] = run.records()
     assert record["AMOUNT"] == 1.0 and record["AMOUNT__2"] == 2.0
+
+
+def test_without_string_fallback_types_are_plain_and_misfits_stop_the_stream(company):
+    company.put("GLENTRY.1.csv", "RECORDNO,AMOUNT,WHEN\n1,1.50,2024-01-02\n", modified=1)
+    catalog = company.discover(string_fallback=False)
+    properties = catalog["streams"][0]["schema"]["properties"]
+    assert properties["RECORDNO"] == {"type": ["null", "integer"]}
+    assert properties["AMOUNT"] == {"type": ["null", "number"]}
+    assert properties["WHEN"] == {"type": ["null", "string"], "format": "date-time"}
+    path = company.selected_catalog(catalog)
+    bad = company.put("GLENTRY.2.csv", "RECORDNO,AMOUNT,WHEN\n2,2.00,2024-01-03\n3,n/a,\n",
+                      modified=2)
+    run = company.sync(path)
+    assert run.returncode == 1
+    assert f"{bad}: line 3, column AMOUNT: 'n/a' is not a finite number" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert [r["AMOUNT"] for r in run.records()][0] == 1.5
+    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"].endswith("12:00:01+00:00")

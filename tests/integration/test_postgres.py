@@ -102,3 +102,21 @@ def test_a_later_delete_marks_the_loaded_row(company, postgres_url, schema_name)
     assert sql(postgres_url, f'SELECT "RECORDNO", "NAME", "_sdc_deleted_at"::text FROM {vendor} '
                              'ORDER BY "RECORDNO"') == [
         ["7", "Acme", ""], ["8", "Globex", "2024-01-07 00:00:00"]]
+
+
+def test_without_string_fallback_columns_are_numeric_and_timestamps(company, postgres_url,
+                                                                    schema_name):
+    company.put("GLENTRY.all.1.csv", GL, modified=1)
+    catalog = company.selected_catalog(company.discover(string_fallback=False))
+    run = company.sync(catalog)
+    assert run.returncode == 0, run.stderr
+    load(company, postgres_url, schema_name, run.stdout)
+    types = dict(sql(postgres_url, "SELECT column_name, data_type FROM information_schema.columns "
+                                   f"WHERE table_schema = '{schema_name}' AND "
+                                   "table_name = 'GLENTRY'"))
+    assert types["RECORDNO"] == "bigint" and types["ACCOUNTNO"] == "text"
+    assert types["AMOUNT"] == "numeric" and types["WHENCREATED"].startswith("timestamp")
+    gl = f'"{schema_name}"."GLENTRY"'
+    # numeric equals the CSV text, digit for digit (scale kept)
+    assert sql(postgres_url, f'SELECT "AMOUNT"::text, "ACCOUNTNO" FROM {gl} ORDER BY "RECORDNO"'
+               ) == [["1234.50", "0100"], ["100000000000000000000.01", "1000"], ["-0.10", "2000"]]

@@ -1,5 +1,6 @@
 """Inference rules, and conversion checked against singer-python's Transformer itself."""
 
+import copy
 import datetime
 import decimal
 import math
@@ -9,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from singer.transform import Transformer
 
-from tap_intacct.conversion import DATE_TIME_SCHEMA, ColumnTypes, converter_for, infer_value
+from tap_intacct.conversion import (
+    DATE_TIME_SCHEMA,
+    STRICT_SCHEMAS,
+    ColumnTypes,
+    ValueMismatch,
+    converter_for,
+    infer_value,
+)
 
 INTEGER_SCHEMA = {"type": ["null", "integer", "string"]}
 NUMBER_SCHEMA = {"type": ["null", "number", "string"]}
@@ -17,7 +25,8 @@ STRING_SCHEMA = {"type": ["null", "string"]}
 
 
 def singer_transform(text, schema):
-    ok, value = Transformer().transform_recur(text, schema, [])
+    # copy: the Transformer reorders a schema's type list in place
+    ok, value = Transformer().transform_recur(text, copy.deepcopy(schema), [])
     assert ok
     return value
 
@@ -136,8 +145,57 @@ def test_exact_decimal_examples():
     assert converter_for(NUMBER_SCHEMA)("NaN") == "NaN"
 
 
+def test_type_order_as_singer_reads_it():
+    assert converter_for({"type": ["integer", "string", "null"]})("1,000") == 1000
+    assert converter_for({"type": ["string", "null"]}) is None
+    assert converter_for({"type": ["null", "string", "integer"]})("5") == "5"  # string first
+
+
 def test_hand_edited_schema_uses_transformer():
     convert = converter_for({"type": ["null", "boolean"]})
     assert convert("false") is False and convert("x") is True
     with pytest.raises(ValueError, match="does not match"):
         converter_for({"type": "integer"})("abc")
+
+
+# ---- without the string fallback (string_fallback = false) ------------------------------------
+
+def singer_or_failure(text, schema):
+    ok, value = Transformer().transform_recur(text, copy.deepcopy(schema), [])
+    return (ok, value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(number_like, date_like, st.none()))
+def test_strict_columns_match_transformer_or_refuse(text):
+    for kind, schema in STRICT_SCHEMAS.items():
+        ok, theirs = singer_or_failure(text, schema)
+        convert = converter_for(schema)
+        if not ok:
+            with pytest.raises(ValueMismatch):
+                convert(text)
+            continue
+        if isinstance(theirs, float) and not math.isfinite(theirs):
+            # float gave NaN/Infinity, which JSON cannot hold: refused, or the exact finite value
+            try:
+                ours = convert(text)
+            except ValueMismatch:
+                continue
+            assert isinstance(ours, decimal.Decimal) and ours.is_finite()
+            continue
+        ours = convert(text)
+        if kind == "number" and isinstance(theirs, float):
+            assert isinstance(ours, decimal.Decimal) and float(ours) == theirs
+        else:
+            assert ours == theirs
+
+
+def test_strict_schemas_from_inference():
+    types = ColumnTypes()
+    for name, value in (("I", "1"), ("N", "1.5"), ("D", "2024-01-02"), ("S", "x")):
+        types.add_sample(name, value)
+    assert types.schema_for("I", string_fallback=False) == {"type": ["null", "integer"]}
+    assert types.schema_for("N", string_fallback=False) == {"type": ["null", "number"]}
+    assert types.schema_for("D", string_fallback=False) == {"type": ["null", "string"],
+                                                           "format": "date-time"}
+    assert types.schema_for("S", string_fallback=False) == STRING_SCHEMA
