@@ -8,12 +8,12 @@ from tap_intacct.catalog import stream_entry
 from tap_intacct.columns import unique_header
 from tap_intacct.conversion import ColumnTypes
 from tap_intacct.csvfile import GZIP_MAGIC, ZIP_MAGIC, CsvRows
-from tap_intacct.errors import DataError
-from tap_intacct.s3 import FileGone
+from tap_intacct.errors import DataError, FileGone
 
 LOGGER = logging.getLogger("tap_intacct")
 
-# Sampling rates of singer-io's tap-intacct: the newest 5 files, every 5th row, 1000 rows a file.
+# Sampling rates as in singer-io's tap-intacct (5 files, every 5th row, 1000 rows a file); the
+# files sampled are the newest of those a first sync would read.
 SAMPLE_FILES = 5
 SAMPLE_EVERY = 5
 SAMPLE_ROWS = 1000

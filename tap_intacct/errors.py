@@ -27,3 +27,12 @@ class StorageError(TapError):
 
 class DataError(TapError):
     """A file's content cannot be read as a DDS CSV export."""
+
+
+class FileGone(Exception):
+    """The object changed between listing and reading; the caller skips it."""
+
+    def __init__(self, key, why):
+        super().__init__(f"{key}: {why}")
+        self.key = key
+        self.why = why

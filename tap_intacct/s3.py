@@ -24,7 +24,7 @@ import botocore.session
 import urllib3.exceptions
 from singer import metrics
 
-from tap_intacct.errors import StorageError
+from tap_intacct.errors import FileGone, StorageError
 from tap_intacct.files import StoredFile
 from tap_intacct.readahead import ReadAhead
 
@@ -301,15 +301,6 @@ class Bucket:
         """A binary stream of the whole object, fetched ahead of the reader in a thread, that
         resumes where it stopped after a cut. The GET starts now."""
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
-
-
-class FileGone(Exception):
-    """The object changed between listing and reading; the caller skips it."""
-
-    def __init__(self, key, why):
-        super().__init__(f"{key}: {why}")
-        self.key = key
-        self.why = why
 
 
 class ResumableBody(io.RawIOBase):

@@ -10,9 +10,8 @@ from singer import metrics
 from tap_intacct.bookmarks import Bookmark
 from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
-from tap_intacct.errors import DataError
+from tap_intacct.errors import DataError, FileGone
 from tap_intacct.records import StreamRecords
-from tap_intacct.s3 import FileGone
 
 LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
