@@ -104,7 +104,7 @@ def timed(endpoint, request):
 
 
 class RequestCounter:
-    """Counts API calls by operation name (S3 and STS), for logs and benchmarks."""
+    """Counts S3 API calls by operation name, for the closing log line and the benchmark."""
 
     def __init__(self):
         self.counts = collections.Counter()
@@ -213,11 +213,11 @@ class CredentialCache:
 class Bucket:
     """One bucket, one boto3 client, built once per run and handed to discovery and sync."""
 
-    def __init__(self, config, session=None):
+    def __init__(self, config):
         self.config = config
         self.name = config.bucket
         self.requests = RequestCounter()
-        session = session or RoleChain(config).session()
+        session = RoleChain(config).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
                                       config=_client_config())
         self._client.meta.events.register("before-call.s3", self.requests)
