@@ -65,9 +65,16 @@ def _canonical_or_converted(is_canonical):
 
 
 def _date_time(convert):
+    """Consecutive rows often repeat a date-time (ddsReadTime is the same for a whole export):
+    the previous row's text and JSON are kept, per column."""
+    previous = [None, "null"]
+
     def fragment(text):
+        if text == previous[0]:
+            return previous[1]
         value = convert(text)
-        return "null" if value is None else encode_string(value)
+        previous[:] = text, "null" if value is None else encode_string(value)
+        return previous[1]
     return fragment
 
 

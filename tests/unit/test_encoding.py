@@ -37,6 +37,15 @@ def test_date_time_fragments(text):
     check(DATE_TIME_SCHEMA, text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(date_like, st.none(), st.sampled_from(["2024-01-02", ""])),
+                max_size=12))
+def test_date_time_fragment_of_a_column_is_the_same_whatever_came_before(texts):
+    column = fragment_for(DATE_TIME_SCHEMA)
+    for text in texts:
+        assert column(text) == encode_value(converter_for(DATE_TIME_SCHEMA)(text))
+
+
 def test_exact_digits_on_the_wire():
     number = fragment_for(NUMBER_SCHEMA)
     assert number("1234.50") == "1234.50"
