@@ -9,8 +9,8 @@ import json
 from operator import call, itemgetter
 
 from tap_intacct import columns
-from tap_intacct.conversion import ValueMismatch, to_date_time
-from tap_intacct.encoding import encode_string, encode_value, fragment_for
+from tap_intacct.conversion import ValueMismatch, strict_date_time
+from tap_intacct.encoding import encode_string, fragment_for
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
@@ -106,9 +106,7 @@ class FileRecords:
 
 def _none_safe(encoder):
     """A missing cell (short row) is null whatever the column's type."""
-    if encoder is encode_string:
-        return lambda text: "null" if text is None else encode_string(text)
-    return lambda text: encode_value(None) if text is None else encoder(text)
+    return lambda text: "null" if text is None else encoder(text)
 
 
 def _deleted_at_fragment(names, stored):
@@ -125,8 +123,9 @@ def _deleted_at_fragment(names, stored):
         change = fields[change_at]
         if change is None or change.strip().lower() != "delete":
             return "null"
-        moment = to_date_time(fields[read_at]) if read_at is not None else None
-        if moment is None or not moment.endswith("Z"):
-            return fallback
-        return encode_string(moment)
+        try:
+            moment = strict_date_time(fields[read_at]) if read_at is not None else None
+        except ValueMismatch:
+            moment = None
+        return fallback if moment is None else encode_string(moment)
     return fragment

@@ -59,3 +59,10 @@ def test_progress_lines_for_long_files(company):
     assert [int(records) for records, _ in progress] == [50_000, 100_000]
     assert 0 < float(progress[0][1]) < float(progress[1][1])
     assert len(run.records()) == 120_000
+
+
+def test_unreadable_read_time_of_a_delete_falls_back_to_last_modified(company):
+    company.put("VENDOR.change.1.csv", "RECORDNO,ddsChangeType,ddsReadTime\n9,delete,soonZ\n",
+                modified=3)
+    [record] = company.sync(company.selected_catalog()).records()
+    assert record["_sdc_deleted_at"] == "2024-03-01T12:00:03.000000Z"
