@@ -2,10 +2,13 @@
 
 State format (compatible with singer-io's tap-intacct, which wrote only modified_since):
     {"bookmarks": {"GLENTRY": {"modified_since": "2024-01-02T03:04:05+00:00",
-                               "synced_keys": {"<key>": "<its LastModified>", ...}}}}
-synced_keys lists the files already read whose LastModified is within lookback_seconds of
-modified_since (with the default 0: exactly at it), so two files in the same second are never
-skipped and a late file inside the window is still read.
+                               "synced_keys": {"<key>": "<its LastModified>", ...},
+                               "synced_keys_since": "2024-01-01T03:04:05+00:00"}}}
+modified_since is the newest LastModified read. synced_keys lists every file read whose
+LastModified is at or after synced_keys_since; older files are taken as read. The keys of the
+last KEY_HISTORY (or lookback_seconds, if longer) are kept, so that two files in the same second
+are never skipped, a late file inside the lookback window is read once, and raising
+lookback_seconds re-reads nothing already synced.
 """
 
 import datetime
@@ -13,28 +16,32 @@ import datetime
 from tap_intacct.config import parse_datetime
 from tap_intacct.errors import ConfigError
 
+KEY_HISTORY = datetime.timedelta(days=1)
+_JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastModified
+
 
 class Bookmark:
-    def __init__(self, modified_since=None, synced_keys=None, lookback_seconds=0):
+    def __init__(self, start_date, lookback_seconds=0, modified_since=None, synced_keys=None,
+                 keys_since=None):
+        self.start_date = start_date
+        self.lookback = datetime.timedelta(seconds=lookback_seconds)
         self.modified_since = modified_since
         self.synced_keys = dict(synced_keys or {})
-        self.lookback = datetime.timedelta(seconds=lookback_seconds)
+        self.keys_since = keys_since
 
     @classmethod
-    def from_state(cls, state, stream, lookback_seconds=0, source="state"):
-        bookmarks = state.get("bookmarks") or {}
+    def from_state(cls, state, stream, start_date, lookback_seconds=0, source="state"):
+        bookmarks = state.get("bookmarks")
+        if bookmarks is None:
+            bookmarks = {}
         if not isinstance(bookmarks, dict):
             raise ConfigError(f"{source}: 'bookmarks' must be an object of stream bookmarks")
-        value = bookmarks.get(stream) or {}
+        value = bookmarks.get(stream)
+        if value is None:
+            return cls(start_date, lookback_seconds)
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: bookmarks.{stream} must be an object")
-        modified_since = value.get("modified_since")
-        if modified_since is not None:
-            try:
-                modified_since = parse_datetime(modified_since)
-            except ValueError:
-                raise ConfigError(f"{source}: bookmarks.{stream}.modified_since is not an ISO "
-                                  f"8601 date-time: {modified_since!r}") from None
+        modified_since = _moment(value, "modified_since", stream, source)
         synced = value.get("synced_keys") or {}
         if not isinstance(synced, dict):
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys must be an object")
@@ -43,32 +50,75 @@ class Bookmark:
         except ValueError:
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys holds a value that is "
                               "not an ISO 8601 date-time") from None
-        return cls(modified_since, synced, lookback_seconds)
+        keys_since = _moment(value, "synced_keys_since", stream, source)
+        if modified_since is None:
+            return cls(start_date, lookback_seconds)
+        if keys_since is None:
+            # Older states: singer-io's (no keys) read everything up to modified_since; this
+            # tap's earlier versions kept every key from the oldest one they list.
+            keys_since = min([*synced.values(), modified_since + _JUST_AFTER])
+        return cls(start_date, lookback_seconds, modified_since, synced, keys_since)
 
-    def wants(self, stored, start_date):
+    def wants(self, stored):
         """True if the file has not been read yet and is in the replication range."""
+        moment = stored.last_modified
         if self.modified_since is None:
-            return stored.last_modified > start_date
-        if stored.last_modified > self.modified_since:
+            return moment > self.start_date
+        if moment > self.modified_since:
             return True
-        if not self.synced_keys:
-            return False  # state from singer-io's tap-intacct: everything up to it was read
-        if stored.last_modified < self.modified_since - self.lookback:
+        if moment < self.keys_since or moment < self.modified_since - self.lookback:
             return False
-        return self.synced_keys.get(stored.key) != stored.last_modified
+        return self.synced_keys.get(stored.key) != moment
+
+    def cover_window(self, files):
+        """Before a sync: if the lookback window reaches back past what the keys record (it was
+        raised), record the files listed there as read, so that only files appearing in the
+        window from now on are read. Returns True if the bookmark changed."""
+        if self.modified_since is None:
+            return False
+        window_start = self.modified_since - self.lookback
+        if window_start >= self.keys_since:
+            return False
+        for stored in files:
+            if window_start <= stored.last_modified < self.keys_since:
+                self.synced_keys[stored.key] = stored.last_modified
+        self.keys_since = window_start
+        return True
 
     def advance(self, stored):
         """Record that the file has been read completely."""
-        if self.modified_since is None or stored.last_modified > self.modified_since:
+        if self.modified_since is None:
+            self.modified_since = stored.last_modified
+            self.keys_since = self.start_date + _JUST_AFTER  # every file after start_date
+        elif stored.last_modified > self.modified_since:
             self.modified_since = stored.last_modified
         self.synced_keys[stored.key] = stored.last_modified
-        oldest_kept = self.modified_since - self.lookback
-        self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
-                            if moment >= oldest_kept}
+        horizon = self.modified_since - max(self.lookback, KEY_HISTORY)
+        if self.keys_since < horizon:
+            self.keys_since = horizon
+            self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
+                                if moment >= horizon}
+
+    def later_than_every(self, files):
+        """True if the bookmark is past the newest of these files (a hand-edited state?)."""
+        return self.modified_since is not None and bool(files) and all(
+            stored.last_modified < self.modified_since for stored in files)
 
     def to_state(self):
         value = {"modified_since": self.modified_since.isoformat()}
         if self.synced_keys:
             value["synced_keys"] = {key: moment.isoformat()
                                     for key, moment in sorted(self.synced_keys.items())}
+        value["synced_keys_since"] = self.keys_since.isoformat()
         return value
+
+
+def _moment(value, name, stream, source):
+    text = value.get(name)
+    if text is None:
+        return None
+    try:
+        return parse_datetime(text)
+    except ValueError:
+        raise ConfigError(f"{source}: bookmarks.{stream}.{name} is not an ISO 8601 date-time: "
+                          f"{text!r}") from None

@@ -60,20 +60,38 @@ def selected_streams(catalog, source="catalog"):
         root = metadata.get((), {})
         if not root.get("selected"):
             continue
+        if any(earlier.name == name for earlier in chosen):
+            raise ConfigError(f"{source}: stream '{name}' is selected twice")
         properties = {}
         for column, column_schema in schema["properties"].items():
+            _check_column_schema(column_schema, name, column, source)
             field = metadata.get(("properties", column), {})
             if _column_emitted(field):
                 properties[column] = column_schema
         key_properties = root.get("table-key-properties") or []
         if isinstance(key_properties, str):  # singer-io's tap-intacct wrote a bare string
             key_properties = [key_properties]
+        if not isinstance(key_properties, list) or not all(
+                isinstance(key, str) for key in key_properties):
+            raise ConfigError(f"{source}: stream '{name}' table-key-properties must be a list "
+                              f"of column names, got {key_properties!r}")
         for key in key_properties:
             if key in schema["properties"]:
                 properties.setdefault(key, schema["properties"][key])
         chosen.append(SelectedStream(name, properties, list(key_properties),
                                      frozenset(schema["properties"])))
     return chosen
+
+
+def _check_column_schema(column_schema, stream, column, source):
+    """`true` (any value) is read as text; `false` and non-schemas cannot hold a cell."""
+    if column_schema is True or isinstance(column_schema, dict):
+        return
+    if column_schema is False:
+        raise ConfigError(f"{source}: stream '{stream}' property '{column}' has the schema "
+                          "false, which allows no value; remove the property or give it a type")
+    raise ConfigError(f"{source}: stream '{stream}' property '{column}' must be a JSON schema "
+                      f"(an object), got {type(column_schema).__name__}")
 
 
 def _column_emitted(field):
@@ -95,5 +113,9 @@ def _metadata_by_breadcrumb(entries, name, source):
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("metadata"), dict):
             raise ConfigError(f"{source}: stream '{name}' has a malformed metadata entry")
-        by_breadcrumb[tuple(entry.get("breadcrumb") or ())] = entry["metadata"]
+        breadcrumb = entry.get("breadcrumb") or []
+        if not isinstance(breadcrumb, list) or not all(isinstance(p, str) for p in breadcrumb):
+            raise ConfigError(f"{source}: stream '{name}' has a metadata breadcrumb that is not "
+                              f"a list of names: {breadcrumb!r}")
+        by_breadcrumb[tuple(breadcrumb)] = entry["metadata"]
     return by_breadcrumb

@@ -174,14 +174,18 @@ def _role_problems(values, source):
     return problems
 
 
+MAX_LOOKBACK_SECONDS = 31 * 86400  # a month of exports; the state lists every key in the window
+
+
 def _lookback(value, problems, source):
     if value in (None, ""):
         return 0
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.append(f"{source}: 'lookback_seconds' must be a whole number of seconds >= 0, "
-                        f"got {value!r}")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value)
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or not 0 <= value <= MAX_LOOKBACK_SECONDS):
+        problems.append(f"{source}: 'lookback_seconds' must be a whole number of seconds from 0 "
+                        f"to {MAX_LOOKBACK_SECONDS} (31 days), got {value!r}")
         return 0
     return value
 

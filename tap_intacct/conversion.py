@@ -1,31 +1,113 @@
-"""Type inference for CSV columns and conversion of cell text to JSON values. Pure: no I/O.
+"""Type inference for CSV columns and the conversion contract for cell text. Pure: no I/O.
 
-Conversion follows singer-python's Transformer for the schemas discovery writes, with two
-deliberate differences (docs/COMPATIBILITY.md): an empty cell in a non-string column is null,
-and a number keeps its exact decimal digits (Decimal, never float). Where the Transformer would
-fail (a schema without the string fallback), the converter raises ValueMismatch.
+The contract (README "Conversion contract", DESIGN §6): a cell's text becomes a typed JSON value
+only when that value renders back to exactly the same text. The one normalisation is for
+date-times: an ISO 8601 date or date-time becomes UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Any other
+text "does not fit" (Misfit): with the string fallback it is emitted as the original string,
+without it the stream stops. Empty cells in typed columns are null.
+
+Inference uses the same definitions, so a column is typed only if every sampled cell fits.
 """
 
 import datetime
 import decimal
 import re
 
-import dateutil.parser
 from singer.transform import Transformer
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
-# Inference is strict on purpose: only plain ASCII digits, an optional minus sign, no leading
-# zeros, no separators. Anything else ("0100", "+5", " 5", "1,000", "1_000", "NaN") stays a string.
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
-_DATE = re.compile(r"[0-9]{4}-[01]?[0-9]-[0-3]?[0-9]")
-_DATE_TIME = re.compile(
-    r"[0-9]{4}-[01][0-9]-[0-3][0-9][T ][0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
-    r"(?:Z|[+-][0-2][0-9]:?[0-5][0-9])?")
+# The only texts that are numbers: plain ASCII digits, an optional minus sign, no leading zero,
+# no separators, no exponent. "0100", "+5", " 5", "1,000", "1_000", "1e5", "NaN" are text.
+# An integer of at most 18 digits is always within signed 64 bits (the fast paths rely on it).
+SHORT_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
+INTEGER = re.compile(r"0|-?[1-9][0-9]*")  # "-0" is no integer: int() would print it as "0"
+DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")  # Decimal prints these as written
+# The ISO 8601 shapes the tap reads as date-times (nothing filled in from the current date).
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
 
-class ValueMismatch(ValueError):
-    """A cell's text does not fit its column's schema (only possible without string fallback)."""
+
+class Misfit(ValueError):
+    """A cell's text does not fit its column losslessly."""
+
+
+ValueMismatch = Misfit  # the name the sync layer reports
+
+
+# ---- what each kind of column accepts --------------------------------------------------------
+
+def integer_value(text):
+    """The int whose JSON is exactly `text`, within signed 64 bits; Misfit otherwise."""
+    if SHORT_INTEGER.fullmatch(text):
+        return int(text)
+    if INTEGER.fullmatch(text):
+        value = int(text)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        raise Misfit(f"{text!r} is outside the signed 64-bit integer range")
+    raise Misfit(f"{text!r} is not a plain integer")
+
+
+def number_value(text):
+    """The Decimal whose JSON is exactly `text` (every digit kept); Misfit otherwise."""
+    if DECIMAL.fullmatch(text):
+        return decimal.Decimal(text)
+    raise Misfit(f"{text!r} is not a plain decimal number")
+
+
+def date_time_value(text):
+    """`text`, an ISO 8601 date or date-time, as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`; Misfit
+    otherwise. A value without an offset is taken as UTC."""
+    if len(text) == 10:
+        if DATE.fullmatch(text):
+            try:
+                datetime.date.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                return text + "T00:00:00.000000Z"
+    elif DATE_TIME.fullmatch(text):
+        if len(text) == 19 or (len(text) == 20 and text[19] == "Z"):
+            # the common DDS shape, rearranged rather than reformatted
+            try:
+                datetime.datetime.fromisoformat(text[:19])
+            except ValueError:
+                pass
+            else:
+                return text[:10] + "T" + text[11:19] + ".000000Z"
+        else:
+            try:
+                moment = datetime.datetime.fromisoformat(text)
+                if moment.tzinfo is not None:
+                    moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                return moment.isoformat(timespec="microseconds") + "Z"
+            except (ValueError, OverflowError):
+                pass
+    raise Misfit(f"{text!r} is not an ISO 8601 date or date-time")
+
+
+def fits(value_of, text):
+    try:
+        value_of(text)
+    except Misfit:
+        return False
+    return True
+
+
+# ---- inference -------------------------------------------------------------------------------
+
+def infer_value(text):
+    """'integer', 'number', 'date-time' or 'string' for one non-empty cell."""
+    if fits(integer_value, text):
+        return "integer"
+    if fits(number_value, text):
+        return "number"
+    if fits(date_time_value, text):
+        return "date-time"
+    return "string"
 
 
 DATE_TIME_SCHEMA = {"anyOf": [{"type": ["null", "string"], "format": "date-time"},
@@ -36,17 +118,6 @@ STRICT_SCHEMAS = {
     "number": {"type": ["null", "number"]},
     "date-time": {"type": ["null", "string"], "format": "date-time"},
 }
-
-
-def infer_value(text):
-    """'integer', 'number', 'date-time' or 'string' for one non-empty cell."""
-    if _INTEGER.fullmatch(text):
-        return "integer" if INT64_MIN <= int(text) <= INT64_MAX else "string"
-    if _DECIMAL.fullmatch(text):
-        return "number"
-    if _DATE.fullmatch(text) or _DATE_TIME.fullmatch(text):
-        return "date-time"
-    return "string"
 
 
 class ColumnTypes:
@@ -63,9 +134,14 @@ class ColumnTypes:
         if text:
             kinds.add(infer_value(text))
 
+    def merge(self, other):
+        for name, kinds in other.seen.items():
+            self.seen.setdefault(name, set()).update(kinds)
+
     def kind_of(self, name):
+        """A typed kind only if every sampled non-empty cell fits it."""
         kinds = self.seen.get(name, set())
-        if "date-time" in kinds:
+        if kinds == {"date-time"}:
             return "date-time"
         if kinds == {"integer"}:
             return "integer"
@@ -84,132 +160,86 @@ class ColumnTypes:
         return {"type": ["null", kind, "string"]}
 
 
-# ---- conversion ----------------------------------------------------------------------------
+# ---- converters: cell text (None for a cell missing from a short row) -> JSON value ----------
 
-def to_integer(text):
-    if text is None or text == "":
-        return None
-    try:
-        return int(text.replace(",", ""))
-    except ValueError:
-        return text
-
-
-def to_number(text):
-    if text is None or text == "":
-        return None
-    cleaned = text.replace(",", "")
-    try:
-        float(cleaned)  # accepts exactly what singer-python accepts as a number
-        value = decimal.Decimal(cleaned)
-    except (ValueError, decimal.InvalidOperation):
-        return text
-    # NaN and Infinity are not JSON numbers; the schema's string fallback keeps them as text.
-    return value if value.is_finite() else text
-
-
-def _format_utc(moment):
-    """singer-python's DATETIME_FMT ("%04Y-%m-%dT%H:%M:%S.%fZ") for a UTC moment."""
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def to_date_time(text):
-    if text is None or text == "":
-        return None
-    length = len(text)
-    # Fast path for the shapes DDS writes: YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM:SS[Z]. The string is
-    # rearranged, not reformatted; fromisoformat only confirms it is a real date and time.
-    if (text[4:5] == "-" and text[7:8] == "-" and text.isascii() and (length == 10 or (
-            length in (19, 20) and text[10] in "T " and text[13] == ":" and text[16] == ":"
-            and (length == 19 or text[19] == "Z")))):
-        try:
-            datetime.datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            if length == 10:
-                return text + "T00:00:00.000000Z"
-            return text[:10] + "T" + text[11:19] + ".000000Z"
-    if _DATE_TIME.fullmatch(text) or _DATE.fullmatch(text):
-        try:
-            moment = datetime.datetime.fromisoformat(text)
-        except ValueError:
-            pass  # dateutil below decides, as singer-python would
-        else:
-            try:
-                return _format_utc(moment.astimezone(datetime.timezone.utc)
-                                   if moment.tzinfo else moment)
-            except OverflowError:
-                pass
-    return _date_time_like_singer(text)
-
-
-def _date_time_like_singer(text):
-    """singer-python's string_to_datetime, minus its per-value warning; raw text if unparsable."""
-    try:
-        moment = dateutil.parser.parse(text)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.timezone.utc)
-        else:
-            moment = moment.astimezone(datetime.timezone.utc)
-        return _format_utc(moment)
-    except (ValueError, OverflowError, TypeError, ArithmeticError):
-        return text
-
-
-def _strict(convert, kind):
-    """The converter without the string fallback: text that does not convert is an error.
-
-    The converters above hand back the very text object they were given when it does not
-    convert (a successful conversion always makes a new object), hence the `is` test.
-    """
-    def strict(text):
-        value = convert(text)
-        if value is text and text is not None:
-            raise ValueMismatch(f"{text!r} is not {kind}")
-        return value
-    return strict
-
-
-strict_integer = _strict(to_integer, "an integer")
-strict_number = _strict(to_number, "a finite number")
-strict_date_time = _strict(to_date_time, "a date-time")
-
-
-def _transformer_fallback(schema):
-    """For schema shapes discovery never writes (hand-edited catalogs): singer-python decides."""
+def with_fallback(value_of):
+    """Empty -> None; text that fits -> its value; anything else -> the text itself."""
     def convert(text):
-        transformer = Transformer()
-        ok, value = transformer.transform_recur(text, schema, [])
-        if not ok:
-            raise ValueMismatch(f"{text!r} does not match the catalog schema {schema}")
-        return value
+        if not text:
+            return None
+        try:
+            return value_of(text)
+        except Misfit:
+            return text
     return convert
+
+
+def without_fallback(value_of):
+    """Empty -> None; text that fits -> its value; anything else raises Misfit."""
+    def convert(text):
+        if not text:
+            return None
+        return value_of(text)
+    return convert
+
+
+to_integer = with_fallback(integer_value)
+to_number = with_fallback(number_value)
+to_date_time = with_fallback(date_time_value)
+strict_integer = without_fallback(integer_value)
+strict_number = without_fallback(number_value)
+strict_date_time = without_fallback(date_time_value)
+
+
+def any_value(text):
+    """A column whose schema is `true` (any value): the text as it is, null when missing."""
+    return text
+
+
+# Keywords that describe a column without changing what its values are (added by schema
+# overrides, e.g. Meltano's `schema:` extra); a schema differing only by these is converted
+# exactly like the discovered one.
+ANNOTATIONS = frozenset({
+    "title", "description", "default", "examples", "$comment", "$id", "$schema", "readOnly",
+    "writeOnly", "deprecated", "maxLength", "minLength", "pattern", "contentMediaType",
+    "contentEncoding",
+})
 
 
 def converter_for(schema):
     """The function turning one cell's text (or None for a missing cell) into its JSON value.
 
     Returns None when the text is emitted unchanged (plain string columns), so that callers can
-    skip the call entirely. Schema shapes discovery never writes go through singer-python.
+    skip the call entirely. Shapes discovery never writes go through singer-python's
+    Transformer, checked against the same contract.
     """
-    shape = _null_last(schema)
+    if schema is True:
+        return any_value
+    shape = _shape(schema)
     for known, converter in _DEDICATED:
-        if shape == _null_last(known):
+        if shape == _shape(known):
             return converter
-    return _transformer_fallback(schema)
+    return _transformer_checked(schema)
 
 
-def _null_last(schema):
-    """The schema as singer-python reads it: "null" is tried after the other types."""
-    types = schema.get("type")
-    if not isinstance(types, list) or "null" not in types:
+def _shape(schema):
+    """The schema without annotations, its type a list with "null" last (as singer reads it)."""
+    if not isinstance(schema, dict):
         return schema
-    return {**schema, "type": [t for t in types if t != "null"] + ["null"]}
+    shape = {key: value for key, value in schema.items() if key not in ANNOTATIONS}
+    types = shape.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list):
+        shape["type"] = [t for t in types if t != "null"] + (["null"] if "null" in types else [])
+    if isinstance(shape.get("anyOf"), list):
+        shape["anyOf"] = [_shape(option) for option in shape["anyOf"]]
+    return shape
 
 
 _DEDICATED = (
     ({"type": ["null", "string"]}, None),
+    ({"type": ["string"]}, None),
     ({"type": ["null", "integer", "string"]}, to_integer),
     ({"type": ["null", "number", "string"]}, to_number),
     (DATE_TIME_SCHEMA, to_date_time),
@@ -217,3 +247,39 @@ _DEDICATED = (
     (STRICT_SCHEMAS["number"], strict_number),
     (STRICT_SCHEMAS["date-time"], strict_date_time),
 )
+
+
+def _transformer_checked(schema):
+    """For schema shapes discovery never writes (hand-edited catalogs): singer-python's
+    Transformer decides the type, and its result is kept only if it renders back to the text.
+    A float is replaced by the exact Decimal of its text (no digit lost through float)."""
+    def convert(text):
+        try:
+            ok, value = Transformer().transform_recur(text, schema, [])
+        except Exception as exc:  # noqa: BLE001 (singer-python's own failures become a misfit)
+            raise Misfit(f"{text!r} cannot be converted to the catalog schema {schema} "
+                         f"({type(exc).__name__})") from None
+        if not ok:
+            raise Misfit(f"{text!r} does not match the catalog schema {schema}")
+        if isinstance(value, float):
+            value = number_value(text) if text else value
+        if not renders_back(value, text):
+            raise Misfit(f"{text!r} would not be emitted as written under the catalog schema "
+                         f"{schema}")
+        return value
+    return convert
+
+
+def renders_back(value, text):
+    """True if `value` is the lossless JSON value of the cell `text` (the contract itself)."""
+    if value is None:
+        return not text
+    if isinstance(value, bool):
+        return text == ("true" if value else "false")
+    if isinstance(value, int):
+        return str(value) == text and INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, decimal.Decimal):
+        return value.is_finite() and str(value) == text
+    if isinstance(value, str):
+        return value == text or (fits(date_time_value, text) and value == date_time_value(text))
+    return False

@@ -3,15 +3,16 @@
 Records are written as JSON text built from one fragment per value: string columns through the
 C string encoder json.dumps uses, typed columns through a fragment function per column. Each
 fragment function is exactly `encode_value(convert(text))` for the column's converter; the fast
-paths only skip work for text that is already the JSON it would become (tests/unit/
-test_encoding.py checks both agree).
+paths only skip work for text that is already the JSON it would become, which by the
+conversion contract is every text that fits (tests/unit/test_encoding.py checks both agree).
 """
 
 import decimal
 import json
-import re
 
 from tap_intacct.conversion import (
+    DECIMAL,
+    SHORT_INTEGER,
     converter_for,
     strict_date_time,
     strict_integer,
@@ -22,24 +23,19 @@ from tap_intacct.conversion import (
 )
 
 encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
-_encode_other = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":"),
-                                 default=str).encode
-# Text that is already the JSON its conversion would produce ("-0" is not: it becomes 0).
-_is_canonical_integer = re.compile(r"0|-?[1-9][0-9]*").fullmatch
-_is_canonical_decimal = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch
 
 
 def encode_value(value):
-    """JSON text of one converted value."""
+    """JSON text of one converted value (the conversion contract only yields these types)."""
     if value is None:
         return "null"
     if isinstance(value, str):
         return encode_string(value)
-    if type(value) is int:  # not bool
-        return str(value)
-    if isinstance(value, decimal.Decimal):
-        return str(value)  # finite by construction: its exact digits are a JSON number
-    return _encode_other(value)
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, (int, decimal.Decimal)):
+        return str(value)  # a Decimal is finite by construction: its digits are a JSON number
+    raise TypeError(f"no JSON encoding for {type(value).__name__}")
 
 
 def fragment_for(schema):
@@ -53,7 +49,7 @@ def fragment_for(schema):
     return lambda text: encode_value(convert(text))
 
 
-def _canonical_or_converted(is_canonical):
+def _text_is_its_json(is_canonical):
     """A fast path: text that is already its own JSON is returned as it is."""
     def fast_path(convert):
         def fragment(text):
@@ -73,16 +69,16 @@ def _date_time(convert):
         if text == previous[0]:
             return previous[1]
         value = convert(text)
-        previous[:] = text, "null" if value is None else encode_string(value)
+        previous[:] = text, encode_value(value)
         return previous[1]
     return fragment
 
 
 _FAST_PATHS = {
-    to_integer: _canonical_or_converted(_is_canonical_integer),
-    strict_integer: _canonical_or_converted(_is_canonical_integer),
-    to_number: _canonical_or_converted(_is_canonical_decimal),
-    strict_number: _canonical_or_converted(_is_canonical_decimal),
+    to_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
+    strict_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
+    to_number: _text_is_its_json(DECIMAL.fullmatch),
+    strict_number: _text_is_its_json(DECIMAL.fullmatch),
     to_date_time: _date_time,
     strict_date_time: _date_time,
 }

@@ -1,18 +1,39 @@
 """Turning CSV rows into record JSON: compiled once per stream (column encoders) and once per file
-(a template for the header), so the per-row work is a few C-level calls.
+(the record layout), so the per-row work is a few C-level calls.
 
-A record is `template % fragments`: the template holds the keys and the constant _sdc_* values
-in JSON already; each fragment is one value's JSON text, from the column's encoder.
+A file's `RecordLayout` says, member by member, where each key's value comes from: a CSV column,
+a constant (`_sdc_source_bucket`, `_sdc_source_file`) or a per-row value (`_sdc_deleted_at`,
+`_sdc_source_lineno`, `_sdc_extra`). The fast builder's %-template and fragment order are both
+derived from it, and so is the slow reference builder (a dict for `json.dumps`) that the
+property tests compare it with.
 """
 
 import json
+from dataclasses import dataclass
 from operator import call, itemgetter
+from typing import Optional
 
 from tap_intacct import columns
-from tap_intacct.conversion import ValueMismatch, strict_date_time
-from tap_intacct.encoding import encode_string, fragment_for
+from tap_intacct.conversion import Misfit, converter_for, strict_date_time
+from tap_intacct.encoding import encode_string, encode_value, fragment_for
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+# Member sources
+COLUMN = "column"        # the CSV cell at `position`, through the column's encoder
+CONSTANT = "constant"    # `value`, the same for every row of the file
+DELETED_AT = "deleted_at"
+LINENO = "lineno"
+EXTRA = "extra"          # cells beyond the header; the key is present only when there are some
+SOURCE_ORDER = (COLUMN, CONSTANT, DELETED_AT, LINENO, EXTRA)  # the order build() fills them in
+
+
+@dataclass(frozen=True)
+class Member:
+    key: str
+    source: str
+    position: Optional[int] = None
+    value: Optional[str] = None
 
 
 class StreamRecords:
@@ -22,16 +43,51 @@ class StreamRecords:
         self.name = selected.name
         self.emitted = selected.properties
         self.encoders = {}
+        self.converters = {}
         for name, schema in self.emitted.items():
             if name not in columns.TAP_COLUMNS:
                 self.encoders[name] = fragment_for(schema) or encode_string
+                self.converters[name] = converter_for(schema) or _as_is
         self.catalog_columns = selected.catalog_columns
 
     def for_file(self, bucket_name, stored, header):
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
         names = columns.unique_header(header)
         unknown = [name for name in names if name not in self.catalog_columns]
-        return FileRecords(self, bucket_name, stored, names), unknown
+        return FileRecords(self, RecordLayout.of(self.emitted, bucket_name, stored, names),
+                           stored), unknown
+
+
+def _as_is(text):
+    return text
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """The members of every record of one file, in output order."""
+
+    members: tuple
+    header: tuple  # the file's column names, made unique
+
+    @property
+    def width(self):
+        return len(self.header)
+
+    @classmethod
+    def of(cls, emitted, bucket_name, stored, names):
+        members = [Member(name, COLUMN, position=position)
+                   for position, name in enumerate(names) if name in emitted
+                   and name not in columns.TAP_COLUMNS]
+        constants = ((columns.SOURCE_BUCKET, bucket_name), (columns.SOURCE_FILE, stored.key))
+        members += [Member(key, CONSTANT, value=value) for key, value in constants
+                    if key in emitted]
+        per_row = ((columns.DELETED_AT, DELETED_AT), (columns.SOURCE_LINENO, LINENO),
+                   (columns.EXTRA, EXTRA))
+        members += [Member(key, source) for key, source in per_row if key in emitted]
+        return cls(tuple(members), tuple(names))
+
+    def of_source(self, source):
+        return [member for member in self.members if member.source == source]
 
 
 def _literal(text):
@@ -39,37 +95,46 @@ def _literal(text):
     return text.replace("%", "%%")
 
 
-def _member(name):
-    return _literal(encode_string(name)) + ":%s"
-
-
 class FileRecords:
-    def __init__(self, stream, bucket_name, stored, names):
-        self._width = len(names)
-        chosen = [(index, name) for index, name in enumerate(names) if name in stream.encoders]
-        self._names = [name for _, name in chosen]
-        self._encoders = [stream.encoders[name] for _, name in chosen]
+    """Builds the record JSON of each row of one file, following its RecordLayout."""
+
+    def __init__(self, stream, layout, stored):
+        order = [SOURCE_ORDER.index(member.source) for member in layout.members]
+        if order != sorted(order):
+            raise ValueError(f"members must come in the order {SOURCE_ORDER}")
+        self.layout = layout
+        self._stream = stream
+        self._width = layout.width
+        chosen = layout.of_source(COLUMN)
+        self._names = [member.key for member in chosen]
+        self._encoders = [stream.encoders[member.key] for member in chosen]
         self._none_safe = [_none_safe(encoder) for encoder in self._encoders]
-        positions = [index for index, _ in chosen]
+        positions = [member.position for member in chosen]
         self._values = itemgetter(*positions) if len(positions) > 1 else (
             (lambda fields, at=positions[0]: (fields[at],)) if positions else (lambda fields: ()))
-        members = [_member(name) for _, name in chosen]
-        for name, value in ((columns.SOURCE_BUCKET, bucket_name),
-                            (columns.SOURCE_FILE, stored.key)):
-            if name in stream.emitted:
-                members.append(_literal(encode_string(name) + ":" + encode_string(value)))
-        # Per-row extras, in template order: deleted-at, line number, _sdc_extra.
         self._deleted_at = None
-        if columns.DELETED_AT in stream.emitted:
-            members.append(_member(columns.DELETED_AT))
-            self._deleted_at = _deleted_at_fragment(names, stored)
-        self._has_lineno = columns.SOURCE_LINENO in stream.emitted
-        if self._has_lineno:
-            members.append(_literal(encode_string(columns.SOURCE_LINENO)) + ":%d")
-        self._template = "{" + ",".join(members) + "%s}"
-        self._extra_key = (","  + encode_string(columns.EXTRA) + ":"
-                           if columns.EXTRA in stream.emitted else None)
+        if layout.of_source(DELETED_AT):
+            self._deleted_at_value = _deleted_at_value(layout.header, stored)
+            self._deleted_at = lambda fields: encode_value(self._deleted_at_value(fields))
+        self._has_lineno = bool(layout.of_source(LINENO))
+        self._template = self._compile_template()
         self._common_case = self._deleted_at is None and self._has_lineno
+
+    def _compile_template(self):
+        parts = []
+        for member in self.layout.members:
+            key = _literal(encode_string(member.key))
+            if member.source == CONSTANT:
+                parts.append(key + ":" + _literal(encode_string(member.value)))
+            elif member.source == LINENO:
+                parts.append(key + ":%d")
+            elif member.source != EXTRA:
+                parts.append(key + ":%s")
+        has_extra = bool(self.layout.of_source(EXTRA))
+        self._extra_key = None
+        if has_extra:
+            self._extra_key = ("," if parts else "") + encode_string(columns.EXTRA) + ":"
+        return "{" + ",".join(parts) + "%s}"
 
     def build(self, line_number, fields):
         """The record's JSON object text."""
@@ -91,6 +156,24 @@ class FileRecords:
             fragments += (line_number,)
         return self._template % (*fragments, extra)
 
+    def build_reference(self, line_number, fields):
+        """The same record, slowly: a dict of converted values, from the layout alone."""
+        padded = fields + [None] * (self._width - len(fields))
+        record = {}
+        for member in self.layout.members:
+            if member.source == COLUMN:
+                text = padded[member.position]  # a missing cell is null whatever the type
+                record[member.key] = None if text is None else (
+                    self._stream.converters[member.key](text))
+            elif member.source == CONSTANT:
+                record[member.key] = member.value
+            elif member.source == DELETED_AT:
+                record[member.key] = self._deleted_at_value(padded)
+            elif member.source == LINENO:
+                record[member.key] = line_number
+            elif len(fields) > self._width:
+                record[member.key] = list(fields[self._width:])
+        return record
 
     def column_that_fails(self, fields):
         """The name of the first column whose value does not fit (for error messages)."""
@@ -99,9 +182,21 @@ class FileRecords:
                                        strict=True):
             try:
                 encoder(text)
-            except ValueMismatch:
+            except Misfit:
                 return name
         return "?"
+
+
+def reference_json(record):
+    """json.dumps of a reference record, Decimals written with their exact digits."""
+    return "{" + ",".join(json.dumps(key) + ":" + encode_value_or_list(value)
+                          for key, value in record.items()) + "}"
+
+
+def encode_value_or_list(value):
+    if isinstance(value, list):
+        return json.dumps(value, separators=(",", ":"))
+    return encode_value(value)
 
 
 def _none_safe(encoder):
@@ -109,23 +204,22 @@ def _none_safe(encoder):
     return lambda text: "null" if text is None else encoder(text)
 
 
-def _deleted_at_fragment(names, stored):
-    """fields -> JSON of _sdc_deleted_at: ddsReadTime for a delete row (the file's LastModified
-    if that is missing or unreadable, so a delete is never lost), null otherwise."""
+def _deleted_at_value(names, stored):
+    """fields -> value of _sdc_deleted_at: ddsReadTime for a delete row (the file's LastModified
+    if that is missing or not a date-time, so a delete is never lost), None otherwise."""
     if columns.CHANGE_TYPE not in names:
-        return lambda fields: "null"
+        return lambda fields: None
     change_at = names.index(columns.CHANGE_TYPE)
     read_at = names.index(columns.READ_TIME) if columns.READ_TIME in names else None
-    fallback = encode_string(stored.last_modified.replace(tzinfo=None).isoformat(
-        timespec="microseconds") + "Z")
+    fallback = stored.last_modified.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
-    def fragment(fields):
+    def value(fields):
         change = fields[change_at]
         if change is None or change.strip().lower() != "delete":
-            return "null"
+            return None
         try:
             moment = strict_date_time(fields[read_at]) if read_at is not None else None
-        except ValueMismatch:
+        except Misfit:
             moment = None
-        return fallback if moment is None else encode_string(moment)
-    return fragment
+        return fallback if moment is None else moment
+    return value

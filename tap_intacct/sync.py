@@ -24,7 +24,8 @@ def sync(bucket, tables, selected, *, state, config, writer):
     the other streams still sync, and the run then fails naming every such file.
     """
     # every bookmark is checked before anything is emitted
-    bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.lookback_seconds)
+    bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.start_date,
+                                                  config.lookback_seconds)
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
@@ -48,7 +49,16 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer):
                        "sync, state unchanged", stream.name, config.bucket,
                        config.company_prefix)
         return
-    pending = [f for f in tables[stream.name] if bookmark.wants(f, config.start_date)]
+    files = tables[stream.name]
+    if bookmark.later_than_every(files):
+        LOGGER.warning("%s: the bookmark %s is later than every file of this stream (newest: "
+                       "%s), so nothing is read until newer files arrive; if the state was "
+                       "edited or copied from elsewhere, fix it", stream.name,
+                       bookmark.modified_since.isoformat(), files[-1].last_modified.isoformat())
+    if bookmark.cover_window(files):  # lookback_seconds was raised
+        state["bookmarks"][stream.name] = bookmark.to_state()
+        writer.state(state)
+    pending = [f for f in files if bookmark.wants(f)]
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
     records = StreamRecords(stream)

@@ -145,7 +145,7 @@ def test_without_string_fallback_types_are_plain_and_misfits_stop_the_stream(com
                       modified=2)
     run = company.sync(path)
     assert run.returncode == 1
-    assert f"{bad}: line 3, column AMOUNT: 'n/a' is not a finite number" in run.stderr
+    assert f"{bad}: line 3, column AMOUNT: 'n/a' is not a plain decimal number" in run.stderr
     assert "Traceback" not in run.stderr
     assert [r["AMOUNT"] for r in run.records()][0] == 1.5
     assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"].endswith("12:00:01+00:00")

@@ -16,68 +16,108 @@ def stored(key, seconds):
 
 
 def test_start_date_is_exclusive():
-    bookmark = Bookmark()
-    assert not bookmark.wants(StoredFile("a", 1, START), START)
-    assert bookmark.wants(StoredFile("a", 1, START + datetime.timedelta(seconds=1)), START)
+    bookmark = Bookmark(START)
+    assert not bookmark.wants(StoredFile("a", 1, START))
+    assert bookmark.wants(StoredFile("a", 1, START + datetime.timedelta(seconds=1)))
 
 
 def test_two_files_in_the_same_second_are_both_read():
-    bookmark = Bookmark()
+    bookmark = Bookmark(START)
     first, second = stored("A.1.csv", 0), stored("A.2.csv", 0)
     bookmark.advance(first)
-    assert not bookmark.wants(first, START)
-    assert bookmark.wants(second, START)
+    assert not bookmark.wants(first)
+    assert bookmark.wants(second)
     state = bookmark.to_state()
-    resumed = Bookmark.from_state({"bookmarks": {"A": state}}, "A")
-    assert resumed.wants(second, START) and not resumed.wants(first, START)
+    resumed = Bookmark.from_state({"bookmarks": {"A": state}}, "A", START)
+    assert resumed.wants(second) and not resumed.wants(first)
 
 
 def test_original_tap_state_is_accepted():
     state = {"bookmarks": {"A": {"modified_since": T0.isoformat()}}}
-    bookmark = Bookmark.from_state(state, "A")
-    assert not bookmark.wants(stored("x", 0), START)  # the original read files at exactly it
-    assert bookmark.wants(stored("y", 1), START)
-    assert bookmark.to_state() == {"modified_since": T0.isoformat()}
+    bookmark = Bookmark.from_state(state, "A", START)
+    at_bookmark, after = stored("x", 0), stored("y", 1)
+    assert not bookmark.wants(at_bookmark)  # the original read files at exactly it
+    assert bookmark.wants(after)
+    assert bookmark.cover_window([at_bookmark, after])
+    assert bookmark.to_state() == {"modified_since": T0.isoformat(),
+                                   "synced_keys": {"x": T0.isoformat()},
+                                   "synced_keys_since": T0.isoformat()}
 
 
-def test_state_value_keeps_only_keys_at_the_bookmark():
-    bookmark = Bookmark()
-    for key, seconds in (("a", 0), ("b", 5), ("c", 5)):
+def test_keys_of_the_last_day_are_kept():
+    bookmark = Bookmark(START)
+    for key, seconds in (("a", 0), ("b", 5), ("c", 5), ("d", 86405)):
         bookmark.advance(stored(key, seconds))
-    later = (T0 + datetime.timedelta(seconds=5)).isoformat()
-    assert bookmark.to_state() == {"modified_since": later, "synced_keys": {"b": later, "c": later}}
+    state = bookmark.to_state()
+    assert sorted(state["synced_keys"]) == ["b", "c", "d"]
+    assert state["synced_keys_since"] == (T0 + datetime.timedelta(seconds=5)).isoformat()
+
+
+def test_raising_lookback_rereads_nothing_and_then_catches_late_files():
+    first = Bookmark(START)
+    old = [stored(f"old-{n}", -90_000 + n * 20_000) for n in range(6)]  # 25 h back to now
+    for item in old:
+        first.advance(item)
+    state = {"bookmarks": {"A": first.to_state()}}
+    raised = Bookmark.from_state(state, "A", START, lookback_seconds=3 * 86400)
+    assert [f.key for f in old if raised.wants(f)] == []
+    assert raised.cover_window(old)
+    late = stored("late", -80_000)  # appears after the raise, inside the new window
+    resumed = Bookmark.from_state({"bookmarks": {"A": raised.to_state()}}, "A", START,
+                                  lookback_seconds=3 * 86400)
+    assert [f.key for f in [*old, late] if resumed.wants(f)] == ["late"]
+    assert not resumed.cover_window(old)  # already covered
+
+
+def test_state_of_earlier_versions_trusts_its_keys_from_the_oldest():
+    value = {"modified_since": stored("b", 10).last_modified.isoformat(),
+             "synced_keys": {"a": stored("a", 0).last_modified.isoformat(),
+                             "b": stored("b", 10).last_modified.isoformat()}}
+    bookmark = Bookmark.from_state({"bookmarks": {"A": value}}, "A", START, lookback_seconds=60)
+    assert not bookmark.wants(stored("a", 0)) and not bookmark.wants(stored("b", 10))
+    assert bookmark.wants(stored("late", 5)) and not bookmark.wants(stored("older", -5))
+
+
+def test_a_bookmark_later_than_every_file_is_noticed():
+    bookmark = Bookmark.from_state(
+        {"bookmarks": {"A": {"modified_since": "2999-01-01T00:00:00+00:00"}}}, "A", START)
+    assert bookmark.later_than_every([stored("a", 0)])
+    assert not Bookmark(START).later_than_every([stored("a", 0)])
 
 
 def test_lookback_reads_late_files_once():
-    bookmark = Bookmark(lookback_seconds=60)
+    bookmark = Bookmark(START, lookback_seconds=60)
     bookmark.advance(stored("new", 100))
     late = stored("late", 50)
     too_late = stored("too-late", 30)
-    assert bookmark.wants(late, START) and not bookmark.wants(too_late, START)
+    assert bookmark.wants(late) and not bookmark.wants(too_late)
     bookmark.advance(late)
     assert bookmark.modified_since == stored("new", 100).last_modified  # never moves back
-    resumed = Bookmark.from_state({"bookmarks": {"A": bookmark.to_state()}}, "A",
+    resumed = Bookmark.from_state({"bookmarks": {"A": bookmark.to_state()}}, "A", START,
                                   lookback_seconds=60)
-    assert not resumed.wants(late, START) and not resumed.wants(stored("new", 100), START)
+    assert not resumed.wants(late) and not resumed.wants(stored("new", 100))
 
 
 def test_a_replaced_file_is_read_again():
-    bookmark = Bookmark()
+    bookmark = Bookmark(START)
     bookmark.advance(stored("a", 0))
-    assert bookmark.wants(stored("a", 1), START)
+    assert bookmark.wants(stored("a", 1))
 
 
 @pytest.mark.parametrize("value, message", [
     ({"modified_since": "soon"}, "modified_since is not an ISO 8601"),
     ("2024-01-01", "must be an object"),
     ({"modified_since": T0.isoformat(), "synced_keys": ["a"]}, "synced_keys must be an object"),
+    ({"modified_since": T0.isoformat(), "synced_keys_since": 5}, "synced_keys_since is not"),
 ])
 def test_bad_state_is_a_config_error(value, message):
     with pytest.raises(ConfigError, match=message):
-        Bookmark.from_state({"bookmarks": {"A": value}}, "A")
+        Bookmark.from_state({"bookmarks": {"A": value}}, "A", START)
 
 
 def test_bookmarks_must_be_an_object():
-    assert Bookmark.from_state({"bookmarks": None}, "A").modified_since is None
+    assert Bookmark.from_state({"bookmarks": None}, "A", START).modified_since is None
     with pytest.raises(ConfigError, match="'bookmarks' must be an object"):
-        Bookmark.from_state({"bookmarks": ["A"]}, "A")
+        Bookmark.from_state({"bookmarks": ["A"]}, "A", START)
+    with pytest.raises(ConfigError, match="'bookmarks' must be an object"):
+        Bookmark.from_state({"bookmarks": []}, "A", START)

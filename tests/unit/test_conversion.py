@@ -1,9 +1,9 @@
-"""Inference rules, and conversion checked against singer-python's Transformer itself."""
+"""The conversion contract (DESIGN §6), inference rules, and singer-python's Transformer as the
+reference for every text that fits its column."""
 
 import copy
 import datetime
 import decimal
-import math
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +14,7 @@ from tap_intacct.conversion import (
     DATE_TIME_SCHEMA,
     STRICT_SCHEMAS,
     ColumnTypes,
-    ValueMismatch,
+    Misfit,
     converter_for,
     infer_value,
 )
@@ -22,6 +22,8 @@ from tap_intacct.conversion import (
 INTEGER_SCHEMA = {"type": ["null", "integer", "string"]}
 NUMBER_SCHEMA = {"type": ["null", "number", "string"]}
 STRING_SCHEMA = {"type": ["null", "string"]}
+FALLBACK_SCHEMAS = {"integer": INTEGER_SCHEMA, "number": NUMBER_SCHEMA,
+                    "date-time": DATE_TIME_SCHEMA}
 
 
 def singer_transform(text, schema):
@@ -33,14 +35,19 @@ def singer_transform(text, schema):
 
 @pytest.mark.parametrize("text, kind", [
     ("0", "integer"), ("42", "integer"), ("-7", "integer"), ("9223372036854775807", "integer"),
-    ("9223372036854775808", "string"), ("-9223372036854775809", "string"),
+    ("-9223372036854775808", "integer"),
+    ("9223372036854775808", "number"), ("-9223372036854775809", "number"), ("-0", "number"),
     ("0100", "string"), ("+5", "string"), (" 5", "string"), ("5 ", "string"), ("1,000", "string"),
     ("1_000", "string"), ("NaN", "string"), ("inf", "string"), ("-Infinity", "string"),
     ("1e5", "string"), ("１２", "string"), ("12.50", "number"), ("-0.01", "number"),
-    ("0.5", "number"), (".5", "string"), ("5.", "string"), ("00.5", "string"),
-    ("2024-01-02", "date-time"), ("2024-1-2", "date-time"), ("2024-01-02T03:04:05Z", "date-time"),
+    ("0.5", "number"), (".5", "string"), ("5.", "string"), ("00.5", "string"), ("1,5", "string"),
+    ("0100.50", "string"),
+    ("2024-01-02", "date-time"), ("2024-01-02T03:04:05Z", "date-time"),
     ("2024-01-02 03:04:05", "date-time"), ("2024-01-02T03:04:05.123+05:30", "date-time"),
-    ("01/02/2024", "string"), ("C-0001", "string"), ("T", "string"),
+    ("2024-01-02T03:04", "date-time"), ("2024-01-02T03:04:05+0530", "date-time"),
+    ("2024-1-2", "string"), ("2024-02-30", "string"), ("2024-01-02T24:00:00", "string"),
+    ("0001-01-01T00:00:00+01:00", "string"), ("12", "integer"), ("March", "string"),
+    ("Monday", "string"), ("01/02/2024", "string"), ("C-0001", "string"), ("T", "string"),
 ])
 def test_infer_value(text, kind):
     assert infer_value(text) == kind
@@ -53,57 +60,40 @@ def schema_of(*values):
     return types.schema_for("c")
 
 
-def test_column_schema_rules():
+def test_a_column_is_typed_only_if_every_sampled_cell_fits():
     assert schema_of("1", "2", "") == INTEGER_SCHEMA
     assert schema_of("1", "2.5") == NUMBER_SCHEMA
     assert schema_of("1", "0100") == STRING_SCHEMA
-    assert schema_of("1", "2024-01-02") == DATE_TIME_SCHEMA  # any date makes it date-time
+    assert schema_of("2024-01-02", "2024-01-03T04:05:06Z", "") == DATE_TIME_SCHEMA
+    assert schema_of("free text", "2024-01-05") == STRING_SCHEMA  # one date does not decide
+    assert schema_of("12", "2024-01-05") == STRING_SCHEMA
     assert schema_of("", "") == STRING_SCHEMA
     assert schema_of() == STRING_SCHEMA
 
 
-# ---- equivalence with singer-python's Transformer --------------------------------------------
+def test_merged_samples_follow_the_same_rule():
+    first, second = ColumnTypes(), ColumnTypes()
+    first.add_sample("c", "2024-01-02")
+    second.add_sample("c", "12")
+    second.add_column("d")
+    first.merge(second)
+    assert first.schema_for("c") == STRING_SCHEMA
+    assert first.schema_for("d") == STRING_SCHEMA
+
+
+# ---- the contract: every value renders back to its text, or stays the text -------------------
 
 number_like = st.one_of(
     st.integers().map(str),
+    st.integers(min_value=2 ** 63 - 3, max_value=2 ** 64).map(str),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.floats().map(repr),
     st.from_regex(r"[ +-]?[0-9,_]{0,12}(\.[0-9]{0,8})?([eE][+-]?[0-9]{1,3})? ?", fullmatch=True),
-    st.sampled_from(["NaN", "nan", "inf", "-Infinity", "1e400", "0x10", "１２", "1,234.50"]),
+    st.sampled_from(["NaN", "nan", "inf", "-Infinity", "1e400", "0x10", "１２", "1,234.50",
+                     "0100", "+5", "1,000", "1_000", " 7", "00", "1,5", "1.234,5", "0100.50",
+                     "-0", "-0.00", "18446744073709551616", "12345678901234567.89"]),
     st.text(max_size=12),
 )
-
-
-@settings(max_examples=600, deadline=None)
-@given(number_like)
-def test_integer_column_matches_transformer(text):
-    ours = converter_for(INTEGER_SCHEMA)(text)
-    if text == "":
-        assert ours is None  # deliberate: empty cell in a typed column is null
-        return
-    theirs = singer_transform(text, INTEGER_SCHEMA)
-    assert ours == theirs and type(ours) is type(theirs)
-
-
-@settings(max_examples=600, deadline=None)
-@given(number_like)
-def test_number_column_matches_transformer_with_exact_digits(text):
-    ours = converter_for(NUMBER_SCHEMA)(text)
-    if text == "":
-        assert ours is None
-        return
-    theirs = singer_transform(text, NUMBER_SCHEMA)
-    if isinstance(theirs, str):
-        assert ours == theirs
-    elif not math.isfinite(theirs):
-        # float() overflowed or gave NaN: either the exact finite value, or the text itself
-        assert ours == text or (isinstance(ours, decimal.Decimal) and ours.is_finite())
-    else:
-        assert isinstance(ours, decimal.Decimal)
-        assert float(ours) == theirs
-        assert ours == decimal.Decimal(text.replace(",", ""))  # every digit kept
-
-
 iso_moments = st.datetimes(min_value=datetime.datetime(1, 1, 2),
                            max_value=datetime.datetime(9999, 12, 30),
                            timezones=st.one_of(st.none(), st.timezones()))
@@ -114,16 +104,112 @@ date_like = st.one_of(
     iso_moments.map(lambda m: m.date().isoformat()),
     st.from_regex(r"[0-9]{4}-[01]?[0-9]-[0-3]?[0-9]([T ][0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?"
                   r"(Z|[+-][0-2][0-9]:?[0-5][0-9])?", fullmatch=True),
-    st.sampled_from(["01/02/2024", "2024-02-30", "2024-13-01", "Jan 5 2024", "24:00",
-                     "2024-01-02T24:00:00", "0001-01-01T00:00:00+01:00", "not a date"]),
+    st.sampled_from(["01/02/2024", "2024-02-30", "2024-13-01", "Jan 5 2024", "24:00", "12",
+                     "1.5", "March", "Monday", "2024-01-02T24:00:00",
+                     "0001-01-01T00:00:00+01:00", "not a date"]),
     st.text(max_size=20),
 )
 
 
-@settings(max_examples=800, deadline=None)
-@given(date_like)
-def test_date_time_column_matches_transformer(text):
-    assert converter_for(DATE_TIME_SCHEMA)(text) == singer_transform(text, DATE_TIME_SCHEMA)
+def as_utc(text):
+    """Independent reading of an ISO text as a naive UTC moment (None if it is not one)."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def assert_lossless(kind, text, value):
+    """The contract, checked without the tap's own helpers."""
+    if text in (None, ""):
+        assert value is None
+    elif isinstance(value, str) and value == text:
+        pass  # kept as written
+    elif kind == "integer":
+        assert type(value) is int and str(value) == text and -2 ** 63 <= value < 2 ** 63
+    elif kind == "number":
+        assert isinstance(value, decimal.Decimal) and str(value) == text
+    else:
+        assert isinstance(value, str) and value.endswith("Z") and len(value) == 27
+        assert text.isascii() and text[:4].isdigit() and text[4] == "-"
+        assert as_utc(value[:-1]) == as_utc(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(number_like, date_like))
+def test_with_fallback_every_value_renders_back_or_stays_text(text):
+    for kind, schema in FALLBACK_SCHEMAS.items():
+        assert_lossless(kind, text, converter_for(schema)(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(number_like, date_like))
+def test_without_fallback_a_misfit_is_refused(text):
+    for kind, schema in STRICT_SCHEMAS.items():
+        fallback = converter_for(FALLBACK_SCHEMAS[kind])(text)
+        try:
+            strict = converter_for(schema)(text)
+        except Misfit:
+            assert fallback == text  # refused exactly what the fallback keeps as text
+            continue
+        assert strict == fallback
+        if kind != "date-time":
+            assert not isinstance(strict, str)
+        elif strict is not None:
+            assert len(strict) == 27 and strict.endswith("Z")  # normalised, not kept as text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(number_like, date_like))
+def test_values_that_fit_agree_with_singer_transformer(text):
+    if not text:
+        return
+    for kind, schema in FALLBACK_SCHEMAS.items():
+        ours = converter_for(schema)(text)
+        if isinstance(ours, str) and ours == text:
+            continue
+        theirs = singer_transform(text, schema)
+        if kind == "number":
+            assert float(ours) == theirs
+        else:
+            assert ours == theirs
+
+
+@pytest.mark.parametrize("text", ["0100", "+5", "1,000", "1_000", " 7", "00", "-0",
+                                  "18446744073709551616"])
+def test_integer_misfits(text):
+    assert converter_for(INTEGER_SCHEMA)(text) == text
+    with pytest.raises(Misfit):
+        converter_for(STRICT_SCHEMAS["integer"])(text)
+
+
+@pytest.mark.parametrize("text", ["1,5", "1.234,5", "0100.50", "NaN", "1e5", "Infinity"])
+def test_number_misfits(text):
+    assert converter_for(NUMBER_SCHEMA)(text) == text
+    with pytest.raises(Misfit):
+        converter_for(STRICT_SCHEMAS["number"])(text)
+
+
+@pytest.mark.parametrize("text", ["12", "1.5", "March", "Monday", "2024-02-30", "24:00"])
+def test_date_time_misfits_never_take_a_date_from_the_clock(text):
+    assert converter_for(DATE_TIME_SCHEMA)(text) == text
+    with pytest.raises(Misfit):
+        converter_for(STRICT_SCHEMAS["date-time"])(text)
+
+
+def test_exact_values():
+    assert str(converter_for(NUMBER_SCHEMA)("1234.50")) == "1234.50"
+    assert str(converter_for(NUMBER_SCHEMA)("12345678901234567.89")) == "12345678901234567.89"
+    assert converter_for(INTEGER_SCHEMA)("9223372036854775807") == 2 ** 63 - 1
+    assert converter_for(DATE_TIME_SCHEMA)("2024-01-02 03:04:05") == "2024-01-02T03:04:05.000000Z"
+    assert converter_for(DATE_TIME_SCHEMA)("2024-01-02T03:04:05+05:30") == (
+        "2024-01-01T21:34:05.000000Z")
+    for schema in (*FALLBACK_SCHEMAS.values(), *STRICT_SCHEMAS.values()):
+        assert converter_for(schema)(None) is None
+        assert converter_for(schema)("") is None
 
 
 @given(st.one_of(st.text(), st.none()))
@@ -133,61 +219,66 @@ def test_string_column_matches_transformer(text):
     assert ours == singer_transform(text, STRING_SCHEMA)
 
 
-def test_missing_cells_are_null():
-    for schema in (INTEGER_SCHEMA, NUMBER_SCHEMA, DATE_TIME_SCHEMA):
-        assert converter_for(schema)(None) is None
+# ---- catalog schemas that are not the discovered ones ----------------------------------------
+
+@pytest.mark.parametrize("schema, discovered", [
+    ({"type": ["null", "number", "string"], "description": "Amount"}, NUMBER_SCHEMA),
+    ({"type": ["number", "string", "null"], "title": "x", "maxLength": 40}, NUMBER_SCHEMA),
+    ({"type": ["null", "integer"], "description": "strict"}, STRICT_SCHEMAS["integer"]),
+    ({"anyOf": [{"type": ["null", "string"], "format": "date-time", "description": "d"},
+                {"type": ["null", "string"]}], "title": "When"}, DATE_TIME_SCHEMA),
+    ({"type": "string", "description": "text"}, {"type": ["string"]}),
+])
+def test_annotated_schemas_take_the_exact_path(schema, discovered):
+    assert converter_for(schema) is converter_for(discovered)
 
 
-def test_exact_decimal_examples():
-    assert str(converter_for(NUMBER_SCHEMA)("1234.50")) == "1234.50"
-    assert str(converter_for(NUMBER_SCHEMA)("0.10")) == "0.10"
-    assert str(converter_for(NUMBER_SCHEMA)("1,000.005")) == "1000.005"
-    assert converter_for(NUMBER_SCHEMA)("NaN") == "NaN"
+def test_annotated_number_keeps_exact_digits_and_nan():
+    convert = converter_for({"type": ["null", "number", "string"], "description": "Amount"})
+    assert str(convert("12345678901234567.89")) == "12345678901234567.89"
+    assert convert("NaN") == "NaN"
 
 
 def test_type_order_as_singer_reads_it():
-    assert converter_for({"type": ["integer", "string", "null"]})("1,000") == 1000
+    assert converter_for({"type": ["integer", "string", "null"]})("1,000") == "1,000"
     assert converter_for({"type": ["string", "null"]}) is None
     assert converter_for({"type": ["null", "string", "integer"]})("5") == "5"  # string first
 
 
-def test_hand_edited_schema_uses_transformer():
-    convert = converter_for({"type": ["null", "boolean"]})
-    assert convert("false") is False and convert("x") is True
-    with pytest.raises(ValueError, match="does not match"):
-        converter_for({"type": "integer"})("abc")
+def test_schema_true_takes_any_value_as_text():
+    assert converter_for(True)("0100") == "0100"
+    assert converter_for(True)(None) is None
 
 
-# ---- without the string fallback (string_fallback = false) ------------------------------------
+@pytest.mark.parametrize("text, value", [
+    ("12345678901234567.89", decimal.Decimal("12345678901234567.89")), ("", None),
+    ("7", decimal.Decimal("7")),
+])
+def test_other_shapes_use_the_transformer_losslessly(text, value):
+    schema = {"type": ["null", "number"], "minimum": 0}
+    assert converter_for(schema)(text) == value
 
-def singer_or_failure(text, schema):
-    ok, value = Transformer().transform_recur(text, copy.deepcopy(schema), [])
-    return (ok, value)
+
+@pytest.mark.parametrize("schema, text", [
+    ({"type": ["null", "number"], "minimum": 0}, "NaN"),
+    ({"type": ["null", "number"], "minimum": 0}, "1e400"),
+    ({"type": ["null", "number"], "minimum": 0}, "1,5"),
+    ({"type": "integer"}, ""),
+    ({"type": "integer"}, "abc"),
+    ({"type": ["null", "integer"], "minimum": 0}, "18446744073709551616"),
+    ({"type": ["null", "boolean"]}, "no"),
+    ({"type": ["null", "string"], "format": "date-time", "minLength": 1, "maximum": 3}, "12"),
+    ({"type": "object"}, "{}"),
+])
+def test_other_shapes_refuse_what_would_change_never_traceback(schema, text):
+    with pytest.raises(Misfit):
+        converter_for(schema)(text)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(number_like, date_like, st.none()))
-def test_strict_columns_match_transformer_or_refuse(text):
-    for kind, schema in STRICT_SCHEMAS.items():
-        ok, theirs = singer_or_failure(text, schema)
-        convert = converter_for(schema)
-        if not ok:
-            with pytest.raises(ValueMismatch):
-                convert(text)
-            continue
-        if isinstance(theirs, float) and not math.isfinite(theirs):
-            # float gave NaN/Infinity, which JSON cannot hold: refused, or the exact finite value
-            try:
-                ours = convert(text)
-            except ValueMismatch:
-                continue
-            assert isinstance(ours, decimal.Decimal) and ours.is_finite()
-            continue
-        ours = convert(text)
-        if kind == "number" and isinstance(theirs, float):
-            assert isinstance(ours, decimal.Decimal) and float(ours) == theirs
-        else:
-            assert ours == theirs
+def test_other_shapes_keep_what_fits():
+    assert converter_for({"type": ["null", "boolean"]})("true") is True
+    date_time = {"type": ["null", "string"], "format": "date-time", "maximum": 3}
+    assert converter_for(date_time)("2024-01-02") == "2024-01-02T00:00:00.000000Z"
 
 
 def test_strict_schemas_from_inference():

@@ -49,8 +49,9 @@ def test_date_time_fragment_of_a_column_is_the_same_whatever_came_before(texts):
 def test_exact_digits_on_the_wire():
     number = fragment_for(NUMBER_SCHEMA)
     assert number("1234.50") == "1234.50"
-    assert number("1,234.50") == "1234.50"
+    assert number("1,234.50") == '"1,234.50"'  # kept as written, never re-punctuated
     assert number("NaN") == '"NaN"'
     assert number("") == "null"
-    assert fragment_for(INTEGER_SCHEMA)("0100") == "100"  # as singer-python's Transformer
+    assert fragment_for(INTEGER_SCHEMA)("0100") == '"0100"'  # the leading zero stays
+    assert fragment_for(INTEGER_SCHEMA)("9223372036854775808") == '"9223372036854775808"'
     assert fragment_for({"type": ["null", "string"]}) is None
