@@ -68,19 +68,24 @@ def selected_streams(catalog, source="catalog"):
             field = metadata.get(("properties", column), {})
             if _column_emitted(field):
                 properties[column] = column_schema
-        key_properties = root.get("table-key-properties") or []
-        if isinstance(key_properties, str):  # singer-io's tap-intacct wrote a bare string
-            key_properties = [key_properties]
-        if not isinstance(key_properties, list) or not all(
-                isinstance(key, str) for key in key_properties):
-            raise ConfigError(f"{source}: stream '{name}' table-key-properties must be a list "
-                              f"of column names, got {key_properties!r}")
+        key_properties = _key_properties(root, name, source)
         for key in key_properties:
             if key in schema["properties"]:
                 properties.setdefault(key, schema["properties"][key])
         chosen.append(SelectedStream(name, properties, list(key_properties),
                                      frozenset(schema["properties"])))
     return chosen
+
+
+def _key_properties(root, name, source):
+    key_properties = root.get("table-key-properties") or []
+    if isinstance(key_properties, str):  # singer-io's tap-intacct wrote a bare string
+        key_properties = [key_properties]
+    if not isinstance(key_properties, list) or not all(
+            isinstance(key, str) for key in key_properties):
+        raise ConfigError(f"{source}: stream '{name}' table-key-properties must be a list of "
+                          f"column names, got {key_properties!r}")
+    return key_properties
 
 
 def _check_column_schema(column_schema, stream, column, source):
