@@ -79,7 +79,8 @@ def run(args):
 
     config = config_module.validate(load_json(args.config, "config"),
                                     source=f"config {args.config}")
-    catalog = load_json(catalog_path, "catalog") if catalog_path and not args.discover else None
+    syncing = not args.discover
+    catalog = load_json(catalog_path, "catalog") if syncing else None
     state = load_json(args.state, "state") if args.state and not args.discover else {}
     if not isinstance(state, dict):
         raise ConfigError(f"state {args.state}: must be a JSON object")
@@ -91,7 +92,7 @@ def run(args):
     from tap_intacct.messages import SingerWriter
 
     selected = None
-    if catalog is not None:
+    if syncing:
         selected = catalog_module.selected_streams(catalog, source=f"catalog {catalog_path}")
         if not selected:
             LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
