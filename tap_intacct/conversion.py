@@ -61,31 +61,33 @@ def number_value(text):
 def date_time_value(text):
     """`text`, an ISO 8601 date or date-time, as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`; Misfit
     otherwise. A value without an offset is taken as UTC."""
-    if len(text) == 10:
-        if DATE.fullmatch(text):
-            try:
-                datetime.date.fromisoformat(text)
-            except ValueError:
-                pass
-            else:
-                return text + "T00:00:00.000000Z"
-    elif DATE_TIME.fullmatch(text):
-        if len(text) == 19 or (len(text) == 20 and text[19] == "Z"):
-            # the common DDS shape, rearranged rather than reformatted
-            try:
-                datetime.datetime.fromisoformat(text[:19])
-            except ValueError:
-                pass
-            else:
-                return text[:10] + "T" + text[11:19] + ".000000Z"
+    length = len(text)
+    if ((length == 19 or (length == 20 and text[19] == "Z")) and text[10] in "T "
+            and text[4] == "-" and text[7] == "-" and text[13] == ":" and text[16] == ":"
+            and text.isascii()):
+        # The common DDS shapes, rearranged rather than reformatted; fromisoformat (digits
+        # only at these fixed positions) confirms it is a real date and time.
+        try:
+            datetime.datetime.fromisoformat(text[:19])
+        except ValueError:
+            pass
         else:
-            try:
-                moment = datetime.datetime.fromisoformat(text)
-                if moment.tzinfo is not None:
-                    moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-                return moment.isoformat(timespec="microseconds") + "Z"
-            except (ValueError, OverflowError):
-                pass
+            return text[:10] + "T" + text[11:19] + ".000000Z"
+    elif length == 10 and DATE.fullmatch(text):
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return text + "T00:00:00.000000Z"
+    elif DATE_TIME.fullmatch(text):
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return moment.isoformat(timespec="microseconds") + "Z"
+        except (ValueError, OverflowError):
+            pass
     raise Misfit(f"{text!r} is not an ISO 8601 date or date-time")
 
 
