@@ -21,6 +21,9 @@ install: $(STAMP)  ## create .venv with the tap and its test tools
 demo: $(STAMP)  ## run the tap end to end on built-in sample exports (no AWS account needed)
 	$(BIN)/python -m devtools.demo
 
+settings-docs: $(STAMP)  ## rewrite README's settings table and meltano.yml's settings from the code
+	$(BIN)/python -m devtools.settings_docs
+
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 

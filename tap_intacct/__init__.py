@@ -17,7 +17,7 @@ from tap_intacct.errors import ConfigError, TapError
 
 __version__ = "2.0.0"
 NAME = "tap-intacct"
-CAPABILITIES = ["catalog", "discover", "state", "properties", "about"]
+CAPABILITIES = ["catalog", "discover", "state", "properties", "about", "batch"]
 LOGGER = logging.getLogger("tap_intacct")
 
 
@@ -88,8 +88,9 @@ def run(args):
     # Imported here so that --help, --about and config errors stay instant.
     from tap_intacct import catalog as catalog_module
     from tap_intacct import discover, s3, sync
+    from tap_intacct.batches import BatchSinks
     from tap_intacct.files import group_by_table
-    from tap_intacct.messages import SingerWriter
+    from tap_intacct.messages import RecordSinks, SingerWriter
 
     selected = None
     if syncing:
@@ -115,7 +116,11 @@ def run(args):
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
             writer = SingerWriter(sys.stdout)
-            sync.sync(bucket, tables, selected, state=state, config=config, writer=writer)
+            sinks = RecordSinks(writer)
+            if config.batch:
+                sinks = BatchSinks(config.batch, writer, upload=s3.upload_batch_file)
+            sync.sync(bucket, tables, selected, state=state, config=config, writer=writer,
+                      sinks=sinks)
             writer.flush()
     finally:
         LOGGER.info("S3 requests: %s", bucket.requests.summary())

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from tap_intacct.batches import BatchConfig, parse_batch_config
 from tap_intacct.errors import ConfigError
 
 
@@ -41,8 +42,15 @@ SETTINGS = (
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
             "columns; a value that does not fit then stops its stream with an error naming "
             "file, line and column. Takes effect at discovery.", kind="boolean"),
+    Setting("batch_config", "Write records as Singer SDK BATCH messages (JSONL files, gzip) "
+            "instead of RECORD messages, for loaders that bulk-load files: {\"encoding\": "
+            "{\"format\": \"jsonl\", \"compression\": \"gzip\"}, \"storage\": {\"root\": "
+            "\"file:///var/tmp/tap-intacct-batches\" or \"s3://bucket/prefix\", \"prefix\": "
+            "\"intacct-\"}, \"batch_size\": 100000}. The tap never deletes batch files.",
+            kind="object"),
     Setting("lookback_seconds", "Also read files modified up to this many seconds before the "
-            "bookmark that were not synced yet (late multipart uploads). Default 0.",
+            "bookmark that were not synced yet (late multipart uploads). Default 0, at most "
+            "2678400 (31 days).",
             kind="integer"),
 )
 
@@ -65,6 +73,7 @@ class Config:
     endpoint_url: Optional[str] = None
     lookback_seconds: int = 0
     string_fallback: bool = True
+    batch: Optional[BatchConfig] = None
 
     @property
     def company_prefix(self):
@@ -108,6 +117,7 @@ def validate(raw, source="config"):
     problems += _role_problems(values, source)
     values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
     values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
+    values["batch"] = parse_batch_config(raw.get("batch_config"), problems, source)
     if problems:
         raise ConfigError(*problems)
     return Config(**values)
@@ -116,7 +126,7 @@ def validate(raw, source="config"):
 def _strings(raw, problems, source):
     values = {}
     for setting in SETTINGS:
-        if setting.kind in ("integer", "boolean"):
+        if setting.kind not in ("string", "date_iso8601"):
             continue
         value = raw.get(setting.name)
         if isinstance(value, str):

@@ -25,9 +25,36 @@ class SingerWriter:
             write(prefix + record_json + "}\n")
         return write_record
 
+    def batch(self, stream, encoding, manifest):
+        self._write({"type": "BATCH", "stream": stream, "encoding": encoding,
+                     "manifest": list(manifest)})
+
     def state(self, value):
         self._write({"type": "STATE", "value": value})
         self._out.flush()
 
     def flush(self):
         self._out.flush()
+
+
+class RecordSinks:
+    """RECORD messages: each record goes to stdout as it is built."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def open(self, stream):
+        return RecordSink(self.writer.record_writer(stream))
+
+
+class RecordSink:
+    """The sink of one source file's records (see batches.BatchSink for the BATCH one)."""
+
+    def __init__(self, write):
+        self.write = write
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exception):
+        return False

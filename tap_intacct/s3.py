@@ -359,3 +359,17 @@ class ResumableBody(io.RawIOBase):
             self._body.close()
             self._body = None
         super().close()
+
+
+def upload_batch_file(path, url):
+    """Upload a finished batch file to its s3:// URL with boto3's default credentials (the
+    loader's staging bucket, not the DDS bucket: the DDS role is not used here)."""
+    bucket, _, key = url[len("s3://"):].partition("/")
+    client = boto3.Session().client("s3", config=_client_config())
+    try:
+        retried(timed("PutObject", client.upload_file))(Filename=path, Bucket=bucket, Key=key)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
+            boto3.exceptions.S3UploadFailedError) as exc:
+        raise StorageError(f"cannot upload the batch file to {url}: {_describe(exc)}; check "
+                           "batch_config storage.root and the AWS credentials of the tap's "
+                           "environment") from None

@@ -17,7 +17,7 @@ LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
 
 
-def sync(bucket, tables, selected, *, state, config, writer):
+def sync(bucket, tables, selected, *, state, config, writer, sinks):
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     A file that cannot be read stops its own stream at that file (its bookmark stays before it);
@@ -33,7 +33,7 @@ def sync(bucket, tables, selected, *, state, config, writer):
     for stream in selected:
         try:
             _sync_stream(bucket, tables, stream, bookmark=bookmarks[stream.name], state=state,
-                         config=config, writer=writer)
+                         config=config, writer=writer, sinks=sinks)
         except DataError as exc:
             LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
                            "on): %s", stream.name, exc)
@@ -42,7 +42,7 @@ def sync(bucket, tables, selected, *, state, config, writer):
         raise DataError(*failures)
 
 
-def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer):
+def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sinks):
     writer.schema(stream.name, stream.schema, stream.key_properties)
     if stream.name not in tables:
         LOGGER.warning("%s: no files for this stream under s3://%s/%s any more; nothing to "
@@ -65,7 +65,7 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer):
     total = 0
     for stored, binary in opened_ahead(bucket, pending):
         try:
-            total += sync_file(bucket, stored, binary, records, writer)
+            total += sync_file(bucket, stored, binary, records, sinks)
         except FileGone as gone:
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
@@ -90,18 +90,19 @@ def opened_ahead(bucket, files):
             stream.close()
 
 
-def sync_file(bucket, stored, binary, records, writer):
-    """Emit every record of one file (binary: its open stream, closed here); returns how many."""
+def sync_file(bucket, stored, binary, records, sinks):
+    """Emit every record of one file (binary: its open stream, closed here) into a sink of
+    `sinks` (RECORD messages or batch files); returns how many."""
     started = time.monotonic()
     count = 0
     progress = Progress(stored)
-    with binary:
+    with binary, sinks.open(records.name) as sink:
         rows = CsvRows(binary, stored.key)
         build, unknown = records.for_file(bucket.name, stored, rows.header)
         if unknown:
             LOGGER.warning("%s: column(s) %s are not in the catalog and are dropped; run "
                            "discovery again to add them", stored.key, ", ".join(unknown))
-        emit = writer.record_writer(records.name)
+        emit = sink.write
         build_record = build.build
         check_at = PROGRESS_EVERY
         try:

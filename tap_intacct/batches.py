@@ -1,0 +1,272 @@
+"""BATCH output, as Meltano SDK taps write it: the records of each source file go into JSONL files
+(gzip-compressed in a worker thread), each announced by a BATCH message before that source
+file's STATE. A batch file holds exactly the record objects RECORD messages would carry.
+
+The tap never deletes a batch file: the target reads it when it receives the message, and
+whoever runs the pipeline expires old files (README "BATCH messages").
+"""
+
+import datetime
+import gzip
+import json
+import os
+import queue
+import re
+import tempfile
+import threading
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+
+from tap_intacct.errors import StorageError, TapError
+
+DEFAULT_BATCH_SIZE = 100_000
+MAX_BATCH_SIZE = 10_000_000
+COMPRESSIONS = ("gzip", "none")
+LINES_PER_CHUNK = 2_000  # records joined into one write handed to the compressing thread
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    compression: str
+    root: str      # file:///absolute/folder or s3://bucket[/prefix]
+    prefix: str
+    batch_size: int
+
+    @property
+    def encoding(self):
+        return {"format": "jsonl", "compression": self.compression}
+
+    @property
+    def scheme(self):
+        return urllib.parse.urlsplit(self.root).scheme
+
+
+def parse_batch_config(value, problems, source):
+    """The BatchConfig of the `batch_config` setting (None when absent); problems are appended."""
+    if value in (None, ""):
+        return None
+    name = f"{source}: 'batch_config'"
+    if isinstance(value, str):  # an orchestrator may pass an object setting as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            problems.append(f"{name} must be an object (or its JSON text)")
+            return None
+    if not isinstance(value, dict):
+        problems.append(f"{name} must be an object with 'encoding', 'storage' and 'batch_size'")
+        return None
+    found = len(problems)
+    unknown = sorted(set(value) - {"encoding", "storage", "batch_size"})
+    if unknown:
+        problems.append(f"{name} has unknown key(s) {', '.join(unknown)}")
+    encoding = _object(value, "encoding", name, problems)
+    storage = _object(value, "storage", name, problems)
+    compression = _encoding(encoding, name, problems)
+    root = _root(storage.get("root"), name, problems)
+    prefix = storage.get("prefix", "")
+    if not isinstance(prefix, str) or "/" in prefix or "\\" in prefix:
+        problems.append(f"{name}: storage.prefix must be a file name prefix without slashes, "
+                        f"got {prefix!r}")
+    batch_size = _batch_size(value.get("batch_size"), name, problems)
+    if len(problems) > found:
+        return None
+    return BatchConfig(compression, root, prefix, batch_size)
+
+
+def _object(value, key, name, problems):
+    part = value.get(key)
+    if not isinstance(part, dict):
+        problems.append(f"{name}: '{key}' must be an object")
+        return {}
+    return part
+
+
+def _encoding(encoding, name, problems):
+    if encoding.get("format", "jsonl") != "jsonl":
+        problems.append(f"{name}: encoding.format must be \"jsonl\" (the only format this tap "
+                        f"writes), got {encoding.get('format')!r}")
+    compression = encoding.get("compression") or "none"
+    if compression not in COMPRESSIONS:
+        problems.append(f"{name}: encoding.compression must be \"gzip\" or \"none\", got "
+                        f"{compression!r}")
+    return compression
+
+
+def _root(root, name, problems):
+    if not isinstance(root, str) or not root:
+        problems.append(f"{name}: storage.root is required, e.g. \"file:///var/tmp/batches\" or "
+                        "\"s3://bucket/prefix\"")
+        return None
+    parts = urllib.parse.urlsplit(root)
+    if parts.scheme == "file" and not parts.netloc and parts.path.startswith("/"):
+        return root
+    if parts.scheme == "s3" and re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc):
+        return root
+    problems.append(f"{name}: storage.root must be file:///absolute/folder or "
+                    f"s3://bucket[/prefix], got {root!r}")
+    return None
+
+
+def _batch_size(size, name, problems):
+    if size in (None, ""):
+        return DEFAULT_BATCH_SIZE
+    if isinstance(size, str) and re.fullmatch(r"[0-9]{1,9}", size.strip()):
+        size = int(size)
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
+        problems.append(f"{name}: batch_size must be a whole number from 1 to {MAX_BATCH_SIZE:,}"
+                        f", got {size!r}")
+        return DEFAULT_BATCH_SIZE
+    return size
+
+
+class BatchSinks:
+    """Per run: where batch files go and what they are called (unique per run and stream)."""
+
+    def __init__(self, batch, writer, upload=None):
+        self.batch = batch
+        self.writer = writer
+        self.run_id = (datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                       + "-" + uuid.uuid4().hex[:8])
+        self._upload = upload  # (local path, s3:// URL) -> None, for an s3:// root
+        self._numbers = {}
+        if batch.scheme == "file":
+            self.folder = urllib.parse.unquote(urllib.parse.urlsplit(batch.root).path)
+            try:
+                os.makedirs(self.folder, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"batch_config storage.root {batch.root}: cannot create the "
+                                   f"folder: {exc.strerror}") from None
+        else:
+            self.folder = tempfile.mkdtemp(prefix="tap-intacct-batches-")
+
+    def open(self, stream):
+        return BatchSink(self, stream)
+
+    def next_file(self, stream):
+        """(local path, URL for the manifest) of the stream's next batch file."""
+        number = self._numbers[stream] = self._numbers.get(stream, 0) + 1
+        safe_stream = re.sub(r"[^A-Za-z0-9_.-]", "_", stream)
+        suffix = ".jsonl.gz" if self.batch.compression == "gzip" else ".jsonl"
+        name = f"{self.batch.prefix}{safe_stream}-{self.run_id}-{number:05d}{suffix}"
+        path = os.path.join(self.folder, name)
+        if self.batch.scheme == "file":
+            return path, "file://" + path
+        return path, self.batch.root.rstrip("/") + "/" + name
+
+    def publish(self, stream, path, url):
+        """Make a finished batch file readable at its URL, then announce it."""
+        if self.batch.scheme == "s3":
+            try:
+                self._upload(path, url)
+            finally:
+                os.remove(path)  # the local copy only; the target reads the uploaded one
+        self.writer.batch(stream, self.batch.encoding, [url])
+
+
+class BatchSink:
+    """The records of one source file, written into batch files of at most batch_size records.
+
+    Used as a context manager: leaving it normally (or with a TapError, whose records RECORD
+    mode would also have emitted) announces the last file; any other exit discards the file
+    that was never announced.
+    """
+
+    def __init__(self, sinks, stream):
+        self._sinks = sinks
+        self._stream = stream
+        self._size = sinks.batch.batch_size
+        self._lines = []
+        self._in_file = 0
+        self._file = None
+
+    def write(self, record_json):
+        lines = self._lines
+        lines.append(record_json)
+        if len(lines) >= LINES_PER_CHUNK or self._in_file + len(lines) >= self._size:
+            self._flush()
+
+    def _flush(self):
+        if not self._lines:
+            return
+        if self._file is None:
+            self._file = _BatchFile(*self._sinks.next_file(self._stream),
+                                    self._sinks.batch.compression == "gzip")
+        self._file.write("\n".join(self._lines) + "\n")
+        self._in_file += len(self._lines)
+        self._lines = []
+        if self._in_file >= self._size:
+            self._finish_file()
+
+    def _finish_file(self):
+        batch_file, self._file, self._in_file = self._file, None, 0
+        batch_file.close()
+        self._sinks.publish(self._stream, batch_file.path, batch_file.url)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or issubclass(kind, TapError):
+            self._flush()
+            if self._file is not None:
+                self._finish_file()
+        elif self._file is not None:
+            self._file.discard()
+        return False
+
+
+class _BatchFile:
+    """One batch file being written; compression and disk writes happen in a worker thread
+    (zlib releases the GIL, so the reading thread keeps parsing meanwhile)."""
+
+    def __init__(self, path, url, compress):
+        self.path = path
+        self.url = url
+        raw = open(path, "xb")  # noqa: SIM115 (closed by the worker thread)
+        self._out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) if compress else raw
+        self._raw = raw
+        self._chunks = queue.Queue(maxsize=4)
+        self._error = None
+        self._thread = threading.Thread(target=self._drain, name="batch-writer", daemon=True)
+        self._thread.start()
+
+    def _drain(self):
+        while True:
+            chunk = self._chunks.get()
+            if chunk is None:
+                break
+            if self._error is None:
+                try:
+                    self._out.write(chunk.encode("utf-8"))
+                except OSError as exc:
+                    self._error = exc
+        try:
+            self._out.close()
+            self._raw.close()
+        except OSError as exc:
+            self._error = self._error or exc
+
+    def write(self, text):
+        if self._error is not None:
+            self._fail()
+        self._chunks.put(text)
+
+    def close(self):
+        self._chunks.put(None)
+        self._thread.join()
+        if self._error is not None:
+            self._fail()
+
+    def discard(self):
+        """Stop writing and remove the file (it was never announced, so no target reads it)."""
+        self._chunks.put(None)
+        self._thread.join()
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+
+    def _fail(self):
+        raise StorageError(f"cannot write the batch file {self.path}: {self._error}")
+
