@@ -28,6 +28,7 @@ class SingerWriter:
     def batch(self, stream, encoding, manifest):
         self._write({"type": "BATCH", "stream": stream, "encoding": encoding,
                      "manifest": list(manifest)})
+        self._out.flush()  # the target can start loading this file while the tap goes on
 
     def state(self, value):
         self._write({"type": "STATE", "value": value})

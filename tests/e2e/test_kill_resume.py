@@ -1,9 +1,13 @@
 """SIGKILL at random points of a multi-file sync, then resume from the last STATE it emitted."""
 
+import gzip
 import json
 import random
 import signal
 import subprocess
+import urllib.parse
+
+import pytest
 
 from devtools import ddsdata
 from tests.e2e.conftest import TAP
@@ -22,20 +26,39 @@ def parse(lines):
     return messages
 
 
-def test_killed_runs_resume_without_losing_rows(company, s3):
+def row_ids(messages):
+    """(file, line) of every record the messages deliver: RECORD messages, or the records in
+    the batch files BATCH messages announce (a file is announced only once it is complete)."""
+    ids = []
+    for message in messages:
+        if message["type"] == "RECORD":
+            ids.append((message["record"]["_sdc_source_file"],
+                        message["record"]["_sdc_source_lineno"]))
+        elif message["type"] == "BATCH":
+            for url in message["manifest"]:
+                with gzip.open(urllib.parse.urlsplit(url).path, "rt") as lines:
+                    records = [json.loads(line) for line in lines]
+                ids += [(r["_sdc_source_file"], r["_sdc_source_lineno"]) for r in records]
+    return ids
+
+
+@pytest.mark.parametrize("mode", ["records", "batches"])
+def test_killed_runs_resume_without_losing_rows(company, s3, tmp_path, mode):
     for n in range(FILES):
         company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(ROWS, 1 + ROWS * n, seed=n),
                     modified=n)
     catalog = company.selected_catalog()
-    config = company.config()
+    batch = {"encoding": {"format": "jsonl", "compression": "gzip"},
+             "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 700}
+    config = company.config(batch_config=batch if mode == "batches" else None)
     clean = company.sync(catalog, config=config)
-    everything = {(r["_sdc_source_file"], r["_sdc_source_lineno"]) for r in clean.records()}
+    everything = set(row_ids(clean.messages))
     assert len(everything) == FILES * ROWS
     rng = random.Random(20261125)
     outcomes = set()
 
     for _ in range(KILL_POINTS):
-        kill_after = rng.randrange(1, FILES * ROWS)
+        kill_after = rng.randrange(1, len(clean.messages))
         process = subprocess.Popen([TAP, "--config", config, "--catalog", catalog],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                    env=s3.tap_environment())
@@ -53,15 +76,13 @@ def test_killed_runs_resume_without_losing_rows(company, s3):
         first = parse(lines)
         states = [i for i, m in enumerate(first) if m["type"] == "STATE"]
         cut = states[-1] if states else -1
-        done = {(m["record"]["_sdc_source_file"], m["record"]["_sdc_source_lineno"])
-                for m in first[:cut + 1] if m["type"] == "RECORD"}
-        in_flight = {(m["record"]["_sdc_source_file"], m["record"]["_sdc_source_lineno"])
-                     for m in first[cut + 1:] if m["type"] == "RECORD"}
+        done = set(row_ids(first[:cut + 1]))
+        in_flight = set(row_ids(first[cut + 1:]))
         state = first[cut]["value"] if states else None
 
         second = company.sync(catalog, state=state, config=config)
         assert second.returncode == 0, second.stderr
-        resumed = [(r["_sdc_source_file"], r["_sdc_source_lineno"]) for r in second.records()]
+        resumed = row_ids(second.messages)
         assert len(resumed) == len(set(resumed))  # nothing twice within a run
         assert done | in_flight | set(resumed) == everything  # nothing lost
         assert not done & set(resumed)  # finished files are never read again
