@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit e2e integration integration-tools lint bench bench-compare clean
+.PHONY: help install demo test unit e2e integration integration-tools lint bench bench-compare bench-pipeline settings-docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -50,6 +50,9 @@ e2e: $(STAMP)  ## the installed command against moto's S3/STS server on 127.0.0.
 
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
 	$(BIN)/python -m devtools.bench
+
+bench-pipeline: $(STAMP) $(TOOLS_STAMP)  ## tap | target-postgres -> PostgreSQL: RECORD vs BATCH vs COPY
+	$(BIN)/python -m devtools.bench_pipeline
 
 bench-compare: $(STAMP)  ## sync throughput of this tree vs REF (default HEAD~1), same run
 	$(BIN)/python -m devtools.bench_compare $(or $(REF),HEAD~1)

@@ -30,12 +30,13 @@ def sql(url, query):
     return [line.split("|") for line in result.stdout.splitlines()]
 
 
-def load(company, postgres_url, schema, singer_output, hard_delete=False):
+def load(company, postgres_url, schema, singer_output, *, hard_delete=False, use_copy=False):
     host_port = postgres_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
     config = company.write(f"target-{uuid.uuid4().hex[:6]}.json", {
         "host": host, "port": int(port), "user": "postgres", "password": "unused",
-        "database": "postgres", "default_target_schema": schema, "hard_delete": hard_delete})
+        "database": "postgres", "default_target_schema": schema, "hard_delete": hard_delete,
+        "use_copy": use_copy})
     result = subprocess.run([tool("target-postgres", "target-postgres"), "--config", config],
                             input=singer_output, capture_output=True, text=True, timeout=300,
                             check=False)
@@ -120,3 +121,66 @@ def test_without_string_fallback_columns_are_numeric_and_timestamps(company, pos
     # numeric equals the CSV text, digit for digit (scale kept)
     assert sql(postgres_url, f'SELECT "AMOUNT"::text, "ACCOUNTNO" FROM {gl} ORDER BY "RECORDNO"'
                ) == [["1234.50", "0100"], ["100000000000000000000.01", "1000"], ["-0.10", "2000"]]
+
+
+def tap_columns(url, schema, table):
+    return sql(url, "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                    f"table_schema = '{schema}' AND table_name = '{table}' AND "
+                    "column_name NOT IN ('_sdc_extracted_at', '_sdc_received_at', "
+                    "'_sdc_batched_at', '_sdc_sequence', '_sdc_table_version', "
+                    "'_sdc_sync_started_at') ORDER BY column_name")
+
+
+def same_rows(url, first, second, table, columns):
+    names = ", ".join(f'"{name}"' for name, _ in columns)
+    difference = (f'SELECT {names} FROM "{first}"."{table}" EXCEPT ALL '
+                  f'SELECT {names} FROM "{second}"."{table}"')
+    return sql(url, f"SELECT count(*) FROM ({difference}) AS d") == [["0"]]
+
+
+@pytest.fixture
+def batch_schema(postgres_url):
+    name = f"b_{uuid.uuid4().hex[:10]}"
+    yield name
+    sql(postgres_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.mark.parametrize("use_copy", [False, True])
+def test_batch_mode_loads_the_same_table_as_record_mode(company, postgres_url, schema_name,
+                                                        batch_schema, tmp_path, use_copy):
+    company.put("GLENTRY.all.1.csv", GL, modified=1)
+    company.put("VENDOR.change.1.csv", VENDOR, modified=1)
+    catalog = company.selected_catalog()
+    records = company.sync(catalog)
+
+    def batch_config():
+        return company.config(batch_config={
+            "encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": (tmp_path / "batches").as_uri(), "prefix": "it-"},
+            "batch_size": 2})
+    batches = company.sync(catalog, config=batch_config())
+    assert batches.returncode == 0, batches.stderr
+    assert batches.of_type("BATCH") and not batches.records()
+    load(company, postgres_url, schema_name, records.stdout)
+    state = load(company, postgres_url, batch_schema, batches.stdout, use_copy=use_copy)
+    assert state == batches.last_state
+    for table in ("GLENTRY", "VENDOR"):
+        columns = tap_columns(postgres_url, schema_name, table)
+        assert columns == tap_columns(postgres_url, batch_schema, table)  # same types
+        assert same_rows(postgres_url, schema_name, batch_schema, table, columns)
+        assert same_rows(postgres_url, batch_schema, schema_name, table, columns)
+    assert sql(postgres_url, f'SELECT "RECORDNO", "_sdc_deleted_at"::text FROM '
+                             f'"{batch_schema}"."VENDOR" ORDER BY "RECORDNO"') == [
+        ["7", ""], ["8", "2024-01-06 10:06:00"]]
+    assert sql(postgres_url, f'SELECT "AMOUNT"::text FROM "{batch_schema}"."GLENTRY" '
+                             'ORDER BY "RECORDNO"') == [
+        ["1234.50"], ["100000000000000000000.01"], ["-0.10"]]
+
+    # an incremental run adds only the new file's rows
+    company.put("GLENTRY.change.2.csv", "RECORDNO,ACCOUNTNO,AMOUNT\n4,0400,4.00\n", modified=2)
+    second = company.sync(catalog, state=batches.last_state, config=batch_config())
+    assert len(second.of_type("BATCH")) == 1
+    load(company, postgres_url, batch_schema, second.stdout, use_copy=use_copy)
+    assert sql(postgres_url, f'SELECT "RECORDNO", "ACCOUNTNO" FROM "{batch_schema}"."GLENTRY" '
+                             'ORDER BY "RECORDNO"') == [
+        ["1", "0100"], ["2", "1000"], ["3", "2000"], ["4", "0400"]]
