@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,6 +120,26 @@ class Tap:
         self.catalog.write_text(json.dumps(catalog))
         return seconds, rss, s3_requests(stderr)
 
+    def batch_config(self):
+        """A config writing BATCH messages (gzip JSONL) into a folder of the workdir."""
+        settings = json.loads(self.config.read_text())
+        settings["batch_config"] = {
+            "encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": (self.workdir / "batches").resolve().as_uri()},
+            "batch_size": 100_000}
+        path = self.workdir / "batch-config.json"
+        path.write_text(json.dumps(settings))
+        return path
+
+    def sync_batches(self):
+        """A BATCH-mode sync; its batch files are removed afterwards (the disk stays small)."""
+        config = self.batch_config()
+        try:
+            return measured([TAP, "--config", str(config), "--catalog", str(self.catalog)],
+                            self.env)
+        finally:
+            shutil.rmtree(self.workdir / "batches", ignore_errors=True)
+
     def sync(self, state=None):
         command = [TAP, "--config", str(self.config), "--catalog", str(self.catalog)]
         if state is not None:
@@ -155,12 +176,16 @@ def single_file_case(s3, workdir, rows, runs=RUNS):
     tap = Tap(s3, bucket, workdir)
     discover = tap.discover()
     seconds, rss, stderr = median_runs(tap.sync, runs)
+    batch_seconds, batch_rss, _ = median_runs(tap.sync_batches, runs)
     floor = floor_seconds(path)
     megabytes = path.stat().st_size / 1e6
     print(f"\n## {rows:,} rows, one GLENTRY file ({megabytes:,.0f} MB, 41 columns)")
     print(f"discover: {discover[0]:.2f}s, peak RSS {discover[1]:.0f} MB, S3 {discover[2]}")
     print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
           f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+    print(f"BATCH:    {batch_seconds:.2f}s = {rows / batch_seconds:,.0f} records/s "
+          f"({seconds / batch_seconds:.0%} of RECORD mode; gzip JSONL files), peak RSS "
+          f"{batch_rss:.0f} MB")
     print(f"floor:    {floor:.2f}s = {rows / floor:,.0f} records/s (csv.reader + json.dumps, "
           "untyped, local file)")
     print(f"tap/floor: {floor / seconds:.0%}")
