@@ -221,3 +221,18 @@ def test_assume_role_goes_to_sts_endpoint_url_not_to_the_s3_endpoint(company, pr
                                                       sts_endpoint_url=proxy.url, **ROLE))
     assert_clean_failure(run, "cannot assume role", "HTTP 403")
     assert refused.hits == 1
+
+
+@pytest.mark.parametrize("status, code", [(400, "ExpiredToken"), (403, "InvalidAccessKeyId"),
+                                          (404, "NoSuchBucket")])
+def test_a_bucket_or_credentials_failure_while_reading_stops_the_run(company, proxy, three_files,
+                                                                     status, code):
+    keys, _ = three_files
+    company.put("VENDOR.change.0.csv", "RECORDNO,NAME\n1,Vendor\n", modified=5)
+    catalog = company.selected_catalog()
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
+              times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, code, code=1)
+    assert run.records("VENDOR") == []  # stopped at once, not only the GLENTRY stream
+    assert "the other streams go on" not in run.stderr
