@@ -9,11 +9,8 @@ that concerns a single object is an ObjectError, which stops only that file's st
 import collections
 import contextlib
 import datetime
-import hashlib
 import io
-import json
 import logging
-import os
 import random
 import threading
 import uuid
@@ -27,6 +24,7 @@ import botocore.session
 import urllib3.exceptions
 from singer import metrics
 
+from tap_intacct.credentials_cache import CredentialCache
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.files import StoredFile
 from tap_intacct.knobs import Knobs
@@ -198,42 +196,6 @@ class RoleChain:
         core._credentials = credentials  # botocore has no public setter for these
         return boto3.Session(botocore_session=core,
                              region_name=source_session.region_name or "us-east-1")
-
-
-class CredentialCache:
-    """Assumed-role credentials kept in a 0600 JSON file until 10 minutes before they expire."""
-
-    MARGIN = datetime.timedelta(minutes=10)
-
-    def __init__(self, folder, role_arn, external_id):
-        self.path = None
-        if folder:
-            digest = hashlib.sha256(f"{role_arn}|{external_id}".encode()).hexdigest()[:32]
-            self.path = os.path.join(os.path.expanduser(folder), f"tap-intacct-{digest}.json")
-
-    def load(self):
-        if not self.path or not os.path.exists(self.path):
-            return None
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                metadata = json.load(handle)
-            expiry = datetime.datetime.fromisoformat(metadata["expiry_time"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if expiry - self.MARGIN <= datetime.datetime.now(datetime.timezone.utc):
-            return None
-        return metadata
-
-    def save(self, metadata):
-        if not self.path:
-            return
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(metadata, handle)
-        except OSError as exc:
-            LOGGER.warning("Cannot write the credentials cache %s: %s", self.path, exc.strerror)
 
 
 class Bucket:
