@@ -106,7 +106,7 @@ class Tap:
         self.config = self.workdir / "config.json"
         self.config.write_text(json.dumps({
             "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
-            "endpoint_url": endpoint or s3.url}))
+            "endpoint_url": endpoint or s3.url, "sts_endpoint_url": s3.url}))
         self.catalog = self.workdir / "catalog.json"
 
     def discover(self):

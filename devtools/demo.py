@@ -67,7 +67,8 @@ def main():
         config_path = os.path.join(workdir, "config.json")
         with open(config_path, "w", encoding="utf-8") as handle:
             json.dump({"start_date": "2024-01-01T00:00:00Z", "bucket": BUCKET, "path": PATH,
-                       "company_id": COMPANY, "endpoint_url": s3.url}, handle, indent=2)
+                       "company_id": COMPANY, "endpoint_url": s3.url,
+                       "sts_endpoint_url": s3.url}, handle, indent=2)
         env = s3.tap_environment()
 
         catalog = json.loads(run_tap(["--config", config_path, "--discover"], env))

@@ -1,8 +1,10 @@
 """A fault-injecting HTTP proxy on 127.0.0.1, in front of the embedded S3/STS server.
 
-Tests point the tap's endpoint_url here and add faults: error responses (503 SlowDown, 500),
-bodies cut after N bytes (the Content-Length promised more), added latency, and hooks that run
-before a request is forwarded (to replace or delete an object "between listing and reading").
+Tests point the tap's endpoint_url here and add faults: error responses (503 SlowDown, 500, or any
+S3 error code with its status, e.g. 403 AccessDenied), bodies cut after N bytes (the
+Content-Length promised more), bodies that stall after N bytes, added latency, hooks that run
+before a request is forwarded (to replace or delete an object "between listing and reading"), a
+server that ignores Range (200 with the whole object), and a Range header rewritten on its way.
 """
 
 import http.client
@@ -19,17 +21,21 @@ from devtools.s3server import free_port
 ERROR_BODIES = {
     503: ("SlowDown", "Please reduce your request rate."),
     500: ("InternalError", "We encountered an internal error. Please try again."),
+    403: ("AccessDenied", "Access Denied"),
 }
 
 
 @dataclass
 class Fault:
     pattern: str             # regex searched in "METHOD /path?query" (and the body for POST)
-    kind: str                # "status", "cut", "delay" or "hook"
+    # "status", "cut", "stall", "delay", "hook", "ignore_range" or "range"
+    kind: str
     times: float = 1         # how many matching requests it applies to (float("inf"): always)
     status: int = 503
-    cut_after: int = 0       # bytes of body sent before the connection is dropped
-    seconds: float = 0.0     # for "delay"
+    code: Optional[str] = None  # S3 error code for "status" (default: the status's usual one)
+    cut_after: int = 0       # bytes of body sent before the connection is dropped or stalls
+    seconds: float = 0.0     # for "delay" and "stall"
+    range_header: str = ""   # for "range": the Range header forwarded instead of the asked one
     hook: Optional[Callable[[], None]] = None
     hits: int = 0
 
@@ -92,21 +98,20 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         request = f"{handler.command} {handler.path}"
         faults = self._take_faults(request + "\n" + body.decode("latin-1"))
-        cut = None
+        headers = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
+        cut = stall = None
         for fault in faults:
-            if fault.kind == "delay":
-                time.sleep(fault.seconds)
-            elif fault.kind == "hook":
-                fault.hook()
-            elif fault.kind == "status":
+            if fault.kind == "status":
                 self._record(request, handler, fault.status)
-                self._send_error(handler, fault.status)
+                self._send_error(handler, fault.status, fault.code)
                 return
-            elif fault.kind == "cut":
+            if fault.kind in ("cut", "stall"):
                 cut = fault.cut_after
+                stall = fault.seconds if fault.kind == "stall" else None
+            else:
+                headers = self._apply(fault, headers)
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
             upstream.request(handler.command, handler.path, body=body, headers=headers)
             response = upstream.getresponse()
             payload = response.read()
@@ -125,18 +130,35 @@ class FaultProxy:
                 return
             handler.wfile.write(payload[:cut])
             handler.wfile.flush()
+            if stall is not None:
+                time.sleep(stall)
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
         finally:
             upstream.close()
+
+    @staticmethod
+    def _apply(fault, headers):
+        """Run a delay or hook fault; returns the headers to forward (changed by range faults)."""
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+        elif fault.kind == "hook":
+            fault.hook()
+        elif fault.kind in ("ignore_range", "range"):
+            # moto checks no signature (unless a test enforces auth): a changed Range passes
+            headers = {k: v for k, v in headers.items() if k.lower() != "range"}
+            if fault.kind == "range":
+                headers["Range"] = fault.range_header
+        return headers
 
     def _record(self, request, handler, status):
         with self._lock:
             self.log.append((request, handler.headers.get("Range"), status))
 
     @staticmethod
-    def _send_error(handler, status):
-        code, message = ERROR_BODIES.get(status, ("ServiceUnavailable", "Try again."))
+    def _send_error(handler, status, code=None):
+        usual_code, message = ERROR_BODIES.get(status, ("ServiceUnavailable", "Try again."))
+        code = code or usual_code
         payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
                    f"<Message>{message}</Message></Error>").encode()
         handler.send_response(status)

@@ -13,6 +13,7 @@ import sys
 import singer
 
 from tap_intacct import config as config_module
+from tap_intacct import knobs as knobs_module
 from tap_intacct.errors import ConfigError, TapError
 
 __version__ = "2.0.0"
@@ -68,7 +69,7 @@ def load_json(path, what):
         raise ConfigError(f"{what} {path}: not UTF-8 text") from None
 
 
-def run(args):
+def run(args, knobs):
     if not args.config:
         raise ConfigError("--config is required (a JSON file; see sample_config.json)")
     if args.catalog and args.properties:
@@ -98,7 +99,7 @@ def run(args):
         if not selected:
             LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
 
-    bucket = s3.Bucket(config)
+    bucket = s3.Bucket(config, knobs)
     prefix = config.company_prefix
     LOGGER.info("Listing s3://%s/%s", config.bucket, prefix)
 
@@ -118,9 +119,9 @@ def run(args):
             writer = SingerWriter(sys.stdout)
             sinks = RecordSinks(writer)
             if config.batch:
-                sinks = BatchSinks(config.batch, writer, upload=s3.upload_batch_file)
+                sinks = BatchSinks(config.batch, writer, upload=s3.BatchUploader(knobs))
             sync.sync(bucket, tables, selected, state=state, config=config, writer=writer,
-                      sinks=sinks)
+                      sinks=sinks, knobs=knobs)
             writer.flush()
     finally:
         LOGGER.info("S3 requests: %s", bucket.requests.summary())
@@ -130,8 +131,12 @@ def main(argv=None):
     # singer-python configures the root logger ("LEVEL message" on stderr) when imported;
     # do it first so the level chosen here is the one that stays.
     singer.get_logger()
-    level = os.environ.get("TAP_INTACCT_LOG_LEVEL", "INFO").upper()
-    logging.getLogger().setLevel(getattr(logging, level, logging.INFO))
+    try:
+        knobs = knobs_module.from_environment(os.environ)
+    except ConfigError as exc:
+        _print_problems(exc)
+        return exc.exit_code
+    logging.getLogger().setLevel(knobs.log_level)
     # Their DEBUG output holds request headers (session tokens): never below WARNING.
     for library in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(library).setLevel(logging.WARNING)
@@ -143,10 +148,9 @@ def main(argv=None):
     sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
                                   write_through=False, line_buffering=False)
     try:
-        run(args)
+        run(args, knobs)
     except TapError as exc:
-        for problem in exc.problems:
-            print(f"{NAME}: error: {problem}", file=sys.stderr)
+        _print_problems(exc)
         return exc.exit_code
     except BrokenPipeError:
         # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
@@ -157,6 +161,11 @@ def main(argv=None):
         print(f"{NAME}: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _print_problems(exc):
+    for problem in exc.problems:
+        print(f"{NAME}: error: {problem}", file=sys.stderr)
 
 
 def cli():

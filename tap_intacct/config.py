@@ -1,7 +1,9 @@
 """The config contract: every setting, its meaning, and validation that reports all problems."""
 
 import datetime
+import ipaddress
 import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Optional
 
@@ -35,8 +37,11 @@ SETTINGS = (
     Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
     Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
             "runs (files are written with mode 0600)."),
-    Setting("endpoint_url", "S3-compatible endpoint for S3 and STS (MinIO, moto, VPC "
-            "endpoints); defaults to AWS."),
+    Setting("endpoint_url", "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
+            "defaults to AWS. STS requests do not go there: see sts_endpoint_url."),
+    Setting("sts_endpoint_url", "Endpoint for the STS AssumeRole requests of the role settings "
+            "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
+            "AWS_ENDPOINT_URL_STS when set."),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
             "alternative, as singer-io's tap-intacct did (default true). false declares plain "
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
@@ -56,6 +61,7 @@ SETTINGS = (
 
 ROLE_KEYS = ("account_id", "role_name", "external_id")
 PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
+URL_KEYS = ("endpoint_url", "sts_endpoint_url")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Config:
     proxy_role_name: Optional[str] = None
     credentials_cache_path: Optional[str] = None
     endpoint_url: Optional[str] = None
+    sts_endpoint_url: Optional[str] = None
     lookback_seconds: int = 0
     string_fallback: bool = True
     batch: Optional[BatchConfig] = None
@@ -115,6 +122,7 @@ def validate(raw, source="config"):
         problems.append(f"{source}: 'company_id' must not contain '/': {values['company_id']!r}")
     values["path"] = (values["path"] or "").strip("/")
     problems += _role_problems(values, source)
+    problems += [problem for key in URL_KEYS for problem in _url_problems(key, values[key], source)]
     values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
     values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
     values["batch"] = parse_batch_config(raw.get("batch_config"), problems, source)
@@ -182,6 +190,38 @@ def _role_problems(values, source):
     if values["external_id"] is not None and len(values["external_id"]) < 2:
         problems.append(f"{source}: 'external_id' must be at least 2 characters (AWS STS rule)")
     return problems
+
+
+# a DNS name: dot-separated labels of letters, digits and inner hyphens (what botocore accepts)
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def _url_problems(key, url, source):
+    if url is None:
+        return []
+    problem = [f"{source}: '{key}' must be an http:// or https:// URL with a host name, "
+               f"such as https://s3.eu-west-1.amazonaws.com, got {url!r}"]
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return problem
+    if parts.scheme.lower() not in ("http", "https") or not _valid_host(parts.hostname):
+        return problem
+    return []
+
+
+def _valid_host(host):
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    labels = host.removesuffix(".").split(".")
+    return len(host) <= 255 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 MAX_LOOKBACK_SECONDS = 31 * 86400  # a month of exports; the state lists every key in the window

@@ -22,11 +22,21 @@ class ConfigError(TapError):
 
 
 class StorageError(TapError):
-    """S3 (or the credentials to reach it) refused or failed the request."""
+    """S3 refused or failed a request about the whole bucket (listing, credentials, a missing
+    bucket): the run stops at once."""
 
 
 class DataError(TapError):
     """A file's content cannot be read as a DDS CSV export."""
+
+
+class ObjectError(DataError):
+    """One object cannot be fetched (refused, archived, or still failing after every retry).
+    Like bad content, it stops only the stream the file belongs to."""
+
+    def __init__(self, key, problem):
+        super().__init__(problem)
+        self.key = key
 
 
 class FileGone(Exception):

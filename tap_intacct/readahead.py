@@ -12,6 +12,8 @@ _END = object()
 
 
 class ReadAhead(io.RawIOBase):
+    """source: a raw binary stream that also has stop(), callable from another thread."""
+
     def __init__(self, source, chunk_bytes=CHUNK_BYTES, depth=DEPTH):
         super().__init__()
         self._source = source
@@ -33,6 +35,8 @@ class ReadAhead(io.RawIOBase):
             self._put(_END)
         except Exception as exc:  # noqa: BLE001 (handed to the reading thread, raised there)
             self._put(exc)
+        finally:
+            self._source.close()  # here, not in close(): closing waits for a read in progress
 
     def _put(self, item):
         while not self._stop.is_set():
@@ -63,8 +67,10 @@ class ReadAhead(io.RawIOBase):
         return size
 
     def close(self):
+        """Stop the thread now: the source's stop(), called from this thread, ends any wait and
+        unblocks any read there, so that no new request starts after this returns."""
         if not self.closed:
             self._stop.set()
+            self._source.stop()
             self._thread.join(timeout=5)
-            self._source.close()
         super().close()

@@ -1,18 +1,18 @@
 """The only module that talks to AWS: credentials (role chain), listing, and reading objects.
 
 Everything above this module sees a Bucket with three verbs: list(prefix), read_range(file, ...)
-and open(file). Retries live here too, so callers never see a transient failure.
+and open(file). Retries live here too, so callers never see a transient failure. A failure that
+concerns the whole bucket (credentials, missing bucket, listing refused) is a StorageError; one
+that concerns a single object is an ObjectError, which stops only that file's stream.
 """
 
 import collections
+import contextlib
 import datetime
-import hashlib
 import io
-import json
 import logging
-import os
 import random
-import time
+import threading
 import uuid
 
 import backoff
@@ -24,14 +24,14 @@ import botocore.session
 import urllib3.exceptions
 from singer import metrics
 
-from tap_intacct.errors import FileGone, StorageError
+from tap_intacct.credentials_cache import CredentialCache
+from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.files import StoredFile
+from tap_intacct.knobs import Knobs
 from tap_intacct.readahead import ReadAhead
 
 LOGGER = logging.getLogger("tap_intacct")
 
-# Assumed-role session length; botocore refreshes the credentials 15 minutes before they expire.
-SESSION_SECONDS = int(os.environ.get("TAP_INTACCT_ROLE_SESSION_SECONDS", "3600"))
 # Codes that will not change by asking again; everything else retryable is retried.
 PERMANENT_CODES = frozenset({
     "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
@@ -39,6 +39,18 @@ PERMANENT_CODES = frozenset({
     "InvalidToken", "AuthorizationHeaderMalformed", "PermanentRedirect", "InvalidObjectState",
     "403", "400",
 })
+# Codes (and exceptions below) about the bucket or the credentials, not about one object: they
+# stop the run at once. Any other failure to read an object stops only its stream.
+BUCKET_CODES = frozenset({
+    "NoSuchBucket", "InvalidBucketName", "AllAccessDisabled", "InvalidAccessKeyId",
+    "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "InvalidClientTokenId",
+    "AuthorizationHeaderMalformed", "PermanentRedirect", "TokenRefreshRequired",
+})
+BUCKET_EXCEPTIONS = (
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.PartialCredentialsError,
+    botocore.exceptions.CredentialRetrievalError,
+)
 RETRYABLE_CODES = frozenset({
     "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "RequestTimeout",
     "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable", "500", "502", "503", "504",
@@ -53,9 +65,9 @@ TRANSIENT_EXCEPTIONS = (
     urllib3.exceptions.HTTPError,
     ConnectionError,
 )
-MAX_TRIES = int(os.environ.get("TAP_INTACCT_MAX_TRIES", "8"))
-# Seconds for the first retry; doubles each time (full jitter), capped at 30 s.
-RETRY_BASE_SECONDS = float(os.environ.get("TAP_INTACCT_RETRY_BASE_SECONDS", "0.5"))
+# What ResumableBody retries: Bucket.get raises a ClientError only when it is transient.
+RETRYABLE_EXCEPTIONS = (botocore.exceptions.ClientError, *TRANSIENT_EXCEPTIONS)
+MAX_RETRY_SECONDS = 30
 
 
 def error_code(exc):
@@ -86,13 +98,21 @@ def _describe(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
-def retried(func):
-    """Retry transient S3/STS failures with exponential backoff and full jitter, bounded."""
+def retried(func, knobs):
+    """Retry transient S3/STS failures with exponential backoff and full jitter, bounded: the
+    first wait is up to knobs.retry_base_seconds, doubling each time, capped at 30 s."""
     return backoff.on_exception(
         backoff.expo, Exception, giveup=lambda exc: not is_transient(exc),
-        max_tries=MAX_TRIES, factor=RETRY_BASE_SECONDS, max_value=30,
-        jitter=backoff.full_jitter, on_backoff=_log_retry, logger=None,
+        max_tries=knobs.max_tries, factor=knobs.retry_base_seconds,
+        max_value=MAX_RETRY_SECONDS, jitter=backoff.full_jitter, on_backoff=_log_retry,
+        logger=None,
     )(func)
+
+
+def retry_wait(knobs, failures):
+    """Seconds to wait before the retry that follows the given number of failures in a row."""
+    ceiling = min(MAX_RETRY_SECONDS, knobs.retry_base_seconds * 2 ** (failures - 1))
+    return random.uniform(0, ceiling)
 
 
 def timed(endpoint, request):
@@ -127,8 +147,9 @@ class RoleChain:
     """The boto3 session to use: the default chain, or the configured role(s) assumed with
     refreshable credentials (proxy role first, when there is one)."""
 
-    def __init__(self, config):
+    def __init__(self, config, knobs):
         self.config = config
+        self.knobs = knobs
 
     def session(self):
         base = boto3.Session()
@@ -141,7 +162,8 @@ class RoleChain:
                                      self.config.external_id)
 
     def _assumed_session(self, source_session, role_arn, external_id):
-        sts = source_session.client("sts", endpoint_url=self.config.endpoint_url,
+        # endpoint_url is for S3 only: a VPC endpoint for S3 does not answer STS
+        sts = source_session.client("sts", endpoint_url=self.config.sts_endpoint_url,
                                     config=_client_config())
         cache = CredentialCache(self.config.credentials_cache_path, role_arn, external_id)
 
@@ -149,13 +171,15 @@ class RoleChain:
             cached = cache.load()
             if cached:
                 return cached
-            kwargs = {"RoleArn": role_arn, "DurationSeconds": SESSION_SECONDS,
+            # botocore refreshes the credentials 15 minutes before they expire
+            kwargs = {"RoleArn": role_arn, "DurationSeconds": self.knobs.role_session_seconds,
                       "RoleSessionName": f"tap-intacct-{uuid.uuid4().hex[:12]}"}
             if external_id:
                 kwargs["ExternalId"] = external_id
             LOGGER.info("Assuming role %s", role_arn)
             try:
-                creds = retried(timed("AssumeRole", sts.assume_role))(**kwargs)["Credentials"]
+                assume_role = retried(timed("AssumeRole", sts.assume_role), self.knobs)
+                creds = assume_role(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
                                    "role's trust policy and external ID") from None
@@ -174,56 +198,22 @@ class RoleChain:
                              region_name=source_session.region_name or "us-east-1")
 
 
-class CredentialCache:
-    """Assumed-role credentials kept in a 0600 JSON file until 10 minutes before they expire."""
-
-    MARGIN = datetime.timedelta(minutes=10)
-
-    def __init__(self, folder, role_arn, external_id):
-        self.path = None
-        if folder:
-            digest = hashlib.sha256(f"{role_arn}|{external_id}".encode()).hexdigest()[:32]
-            self.path = os.path.join(os.path.expanduser(folder), f"tap-intacct-{digest}.json")
-
-    def load(self):
-        if not self.path or not os.path.exists(self.path):
-            return None
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                metadata = json.load(handle)
-            expiry = datetime.datetime.fromisoformat(metadata["expiry_time"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if expiry - self.MARGIN <= datetime.datetime.now(datetime.timezone.utc):
-            return None
-        return metadata
-
-    def save(self, metadata):
-        if not self.path:
-            return
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(metadata, handle)
-        except OSError as exc:
-            LOGGER.warning("Cannot write the credentials cache %s: %s", self.path, exc.strerror)
-
-
 class Bucket:
     """One bucket, one boto3 client, built once per run and handed to discovery and sync."""
 
-    def __init__(self, config):
+    def __init__(self, config, knobs=None):
         self.config = config
+        self.knobs = knobs or Knobs()
         self.name = config.bucket
         self.requests = RequestCounter()
-        session = RoleChain(config).session()
+        session = RoleChain(config, self.knobs).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
                                       config=_client_config())
         self._client.meta.events.register("before-call.s3", self.requests)
 
-    def _failure(self, exc, what):
-        """A StorageError naming the bucket, prefix or key, and the role in use."""
+    def _failure(self, exc, what, key=None):
+        """The error for a refused or failed request, naming the bucket, the prefix or key, and
+        the role: an ObjectError when it concerns only the object `key`, else a StorageError."""
         role = f" as role {self.config.role_arn}" if self.config.role_arn else ""
         code = error_code(exc)
         hint = {
@@ -232,15 +222,22 @@ class Bucket:
             "InvalidAccessKeyId": "check the AWS credentials",
             "SignatureDoesNotMatch": "check the AWS credentials",
             "ExpiredToken": "the AWS session token has expired",
+            "InvalidObjectState": "the object is archived; restore it to read it",
         }.get(code, "")
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             hint = "set AWS credentials (environment, profile or instance role) or role settings"
-        return StorageError(f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
-                            + (f"; {hint}" if hint else ""))
+        if key is not None and code == "AccessDenied":
+            hint = ("check the IAM policy allows s3:GetObject on it (and kms:Decrypt on the key "
+                    "of a KMS-encrypted file)")
+        message = (f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
+                   + (f"; {hint}" if hint else ""))
+        if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
+            return StorageError(message)
+        return ObjectError(key, message)
 
     def list(self, prefix):
         """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
-        list_page = retried(timed("ListObjectsV2", self._client.list_objects_v2))
+        list_page = retried(timed("ListObjectsV2", self._client.list_objects_v2), self.knobs)
         kwargs = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
         subfolders = 0
         while True:
@@ -261,41 +258,65 @@ class Bucket:
             LOGGER.info("Ignored %d sub-folder(s) under s3://%s/%s (only direct children are "
                         "DDS exports)", subfolders, self.name, prefix)
 
-    def _get(self, stored, first_byte, last_byte=None):
-        """GetObject pinned to the listed ETag, from first_byte (inclusive) to last_byte."""
+    def get(self, stored, first_byte, last_byte=None):
+        """One GetObject attempt for bytes first_byte..last_byte (default: to the end), pinned to
+        the listed ETag.
+
+        Returns (body, bytes to skip): a server that ignores Range answers 200 with the whole
+        object, whose first first_byte bytes the caller drops. Transient failures are raised as
+        they are (the caller retries); the others as FileGone, ObjectError or StorageError.
+        """
         kwargs = {"Bucket": self.name, "Key": stored.key}
         if stored.etag:
             kwargs["IfMatch"] = stored.etag
-        if first_byte or last_byte is not None:
+        ranged = first_byte > 0 or last_byte is not None
+        if ranged:
             kwargs["Range"] = f"bytes={first_byte}-{'' if last_byte is None else last_byte}"
         try:
-            return retried(timed("GetObject", self._client.get_object))(**kwargs)["Body"]
+            response = timed("GetObject", self._client.get_object)(**kwargs)
         except botocore.exceptions.ClientError as exc:
+            if is_transient(exc):
+                raise
             code = error_code(exc)
             if code in ("NoSuchKey", "404"):
                 raise FileGone(stored.key, "it was deleted after the listing") from None
             if code in ("PreconditionFailed", "412"):
                 raise FileGone(stored.key, "it was replaced after the listing; its new version "
                                            "is read on the next run") from None
-            if code == "InvalidRange":
-                return io.BytesIO(b"")
-            raise self._failure(exc, f"read '{stored.key}'") from None
+            raise self._failure(exc, f"read '{stored.key}'", stored.key) from None
         except botocore.exceptions.BotoCoreError as exc:
-            raise self._failure(exc, f"read '{stored.key}'") from None
+            if is_transient(exc):
+                raise
+            raise self._failure(exc, f"read '{stored.key}'", stored.key) from None
+        if not ranged:
+            return response["Body"], 0
+        return response["Body"], self._range_skip(stored, first_byte, response)
+
+    def _range_skip(self, stored, first_byte, response):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        content_range = response.get("ContentRange") or ""
+        if status == 206 and content_range.startswith(f"bytes {first_byte}-"):
+            return 0
+        if status == 200:
+            if first_byte:
+                LOGGER.warning("%s: the server ignored the Range header and sent the whole "
+                               "object; dropping its first %d bytes", stored.key, first_byte)
+            return first_byte
+        response["Body"].close()
+        raise ObjectError(stored.key, f"cannot read '{stored.key}' in s3://{self.name}/: asked "
+                                      f"for bytes from {first_byte}, the server answered HTTP "
+                                      f"{status} with Content-Range {content_range!r}")
 
     def read_range(self, stored, length):
         """The first `length` bytes of the object (fewer if it is shorter)."""
-        @retried
-        def get_and_read():
-            body = self._get(stored, 0, max(length, 1) - 1)
-            try:
-                return body.read()
-            finally:
-                body.close()
+        body = ResumableBody(self, stored, length)
         try:
-            return get_and_read()
-        except TRANSIENT_EXCEPTIONS as exc:
-            raise self._failure(exc, f"read '{stored.key}'") from None
+            chunks = []
+            while chunk := body.read(1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            body.close()
 
     def open(self, stored):
         """A binary stream of the whole object, fetched ahead of the reader in a thread, that
@@ -303,73 +324,116 @@ class Bucket:
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
 
-class ResumableBody(io.RawIOBase):
-    """Reads an object's body; after a network failure, continues with a ranged GET pinned to the
-    listed ETag from the first byte not yet received. Never reports end of file early."""
+class _Closed(Exception):
+    """The body was closed (from another thread) while it was being read."""
 
-    def __init__(self, bucket, stored):
+
+class ResumableBody(io.RawIOBase):
+    """Reads the first `length` bytes of an object (default: all of it). After a failed GET or a
+    network failure it waits and continues with a ranged GET pinned to the listed ETag from the
+    first byte not yet received, up to knobs.max_tries times in a row without progress. Never
+    reports end of file early. stop() works from any thread and stops it at once."""
+
+    def __init__(self, bucket, stored, length=None):
         super().__init__()
         self._bucket = bucket
         self._stored = stored
+        self._last_byte = None if length is None else length - 1
+        self._end = stored.size if length is None else min(length, stored.size)
         self._position = 0
         self._body = None
+        self._skip = 0
         self._failures = 0
+        self._closing = threading.Event()
 
     def readable(self):
         return True
 
     def readinto(self, buffer):
-        while True:
-            if self._body is None:
-                if self._position >= self._stored.size:
-                    return 0
-                self._body = self._bucket._get(self._stored, self._position)
+        while self._position < self._end:
             try:
-                chunk = self._body.read(len(buffer))
-            except TRANSIENT_EXCEPTIONS as exc:
+                if self._body is None:
+                    self._open_body()
+                wanted = min(len(buffer), self._end - self._position + self._skip)
+                chunk = self._body.read(wanted)
+                if not chunk:
+                    raise botocore.exceptions.IncompleteReadError(
+                        actual_bytes=self._position, expected_bytes=self._end)
+            except RETRYABLE_EXCEPTIONS as exc:
                 self._retry_after(exc)
                 continue
-            if not chunk:
-                self._body.close()
-                self._body = None
-                if self._position < self._stored.size:
-                    self._retry_after(botocore.exceptions.IncompleteReadError(
-                        actual_bytes=self._position, expected_bytes=self._stored.size))
+            if self._skip:  # the server ignored Range: drop the bytes already received
+                dropped = min(self._skip, len(chunk))
+                self._skip -= dropped
+                chunk = chunk[dropped:]
+                if not chunk:
                     continue
-                return 0
             self._failures = 0
             self._position += len(chunk)
             buffer[:len(chunk)] = chunk
             return len(chunk)
+        self._drop_body()
+        return 0
+
+    def _open_body(self):
+        if self._closing.is_set():
+            raise _Closed
+        self._body, self._skip = self._bucket.get(self._stored, self._position, self._last_byte)
+        if self._closing.is_set():  # closed while the request was on its way
+            self._drop_body()
+            raise _Closed
 
     def _retry_after(self, exc):
-        if self._body is not None:
-            self._body.close()
-            self._body = None
+        self._drop_body()
         self._failures += 1
-        if self._failures >= MAX_TRIES:
-            raise self._bucket._failure(exc, f"read '{self._stored.key}' at byte {self._position}")
-        wait = random.uniform(0, min(30, RETRY_BASE_SECONDS * 2 ** self._failures))
-        LOGGER.warning("Reading %s stopped at byte %d (%s); resuming in %.1fs",
-                       self._stored.key, self._position, _describe(exc), wait)
-        time.sleep(wait)
+        key = self._stored.key
+        if self._failures >= self._bucket.knobs.max_tries:
+            raise self._bucket._failure(exc, f"read '{key}' at byte {self._position}", key)
+        wait = retry_wait(self._bucket.knobs, self._failures)
+        LOGGER.warning("Reading %s stopped at byte %d (%s); retry %d in %.1fs", key,
+                       self._position, _describe(exc), self._failures, wait)
+        if self._closing.wait(wait):
+            raise _Closed
+
+    def _drop_body(self):
+        body, self._body = self._body, None
+        if body is not None:
+            body.close()
+
+    def stop(self):
+        """From any thread: no further request or retry wait, and a read blocked on the network
+        returns now (closing would wait for that read; shutting the connection down ends it)."""
+        self._closing.set()
+        raw = getattr(self._body, "_raw_stream", None)  # botocore has no public way to reach it
+        if hasattr(raw, "shutdown"):  # urllib3 2.3+; with older ones the read timeout ends it
+            # refused when the body was closed or fully read meanwhile: nothing to wake then
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                raw.shutdown()
 
     def close(self):
-        if self._body is not None:
-            self._body.close()
-            self._body = None
+        self._closing.set()
+        self._drop_body()
         super().close()
 
 
-def upload_batch_file(path, url):
-    """Upload a finished batch file to its s3:// URL with boto3's default credentials (the
-    loader's staging bucket, not the DDS bucket: the DDS role is not used here)."""
-    bucket, _, key = url[len("s3://"):].partition("/")
-    client = boto3.Session().client("s3", config=_client_config())
-    try:
-        retried(timed("PutObject", client.upload_file))(Filename=path, Bucket=bucket, Key=key)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
-            boto3.exceptions.S3UploadFailedError) as exc:
-        raise StorageError(f"cannot upload the batch file to {url}: {_describe(exc)}; check "
-                           "batch_config storage.root and the AWS credentials of the tap's "
-                           "environment") from None
+class BatchUploader:
+    """Uploads finished batch files to their s3:// URLs with boto3's default credentials (the
+    loader's staging bucket, not the DDS bucket: the DDS role is not used here). The client is
+    built on the first upload."""
+
+    def __init__(self, knobs):
+        self._knobs = knobs
+        self._client = None
+
+    def __call__(self, path, url):
+        bucket, _, key = url[len("s3://"):].partition("/")
+        if self._client is None:
+            self._client = boto3.Session().client("s3", config=_client_config())
+        upload = retried(timed("PutObject", self._client.upload_file), self._knobs)
+        try:
+            upload(Filename=path, Bucket=bucket, Key=key)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
+                boto3.exceptions.S3UploadFailedError) as exc:
+            raise StorageError(f"cannot upload the batch file to {url}: {_describe(exc)}; "
+                               "check batch_config storage.root and the AWS credentials of the "
+                               "tap's environment") from None

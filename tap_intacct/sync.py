@@ -2,7 +2,6 @@
 
 import collections
 import logging
-import os
 import time
 
 from singer import metrics
@@ -11,13 +10,14 @@ from tap_intacct.bookmarks import Bookmark
 from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
 from tap_intacct.errors import DataError, FileGone
+from tap_intacct.knobs import Knobs
 from tap_intacct.records import StreamRecords
 
 LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
 
 
-def sync(bucket, tables, selected, *, state, config, writer, sinks):
+def sync(bucket, tables, selected, *, state, config, writer, sinks, knobs=None):
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     A file that cannot be read stops its own stream at that file (its bookmark stays before it);
@@ -29,11 +29,13 @@ def sync(bucket, tables, selected, *, state, config, writer, sinks):
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
+    progress_seconds = (knobs or Knobs()).progress_seconds
     failures = []
     for stream in selected:
         try:
             _sync_stream(bucket, tables, stream, bookmark=bookmarks[stream.name], state=state,
-                         config=config, writer=writer, sinks=sinks)
+                         config=config, writer=writer, sinks=sinks,
+                         progress_seconds=progress_seconds)
         except DataError as exc:
             LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
                            "on): %s", stream.name, exc)
@@ -42,7 +44,8 @@ def sync(bucket, tables, selected, *, state, config, writer, sinks):
         raise DataError(*failures)
 
 
-def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sinks):
+def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sinks,
+                 progress_seconds):
     writer.schema(stream.name, stream.schema, stream.key_properties)
     if stream.name not in tables:
         LOGGER.warning("%s: no files for this stream under s3://%s/%s any more; nothing to "
@@ -65,7 +68,8 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sin
     total = 0
     for stored, binary in opened_ahead(bucket, pending):
         try:
-            total += sync_file(bucket, stored, binary, records, sinks)
+            total += sync_file(bucket, stored, binary, records, sinks,
+                               progress_seconds=progress_seconds)
         except FileGone as gone:
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
@@ -90,12 +94,12 @@ def opened_ahead(bucket, files):
             stream.close()
 
 
-def sync_file(bucket, stored, binary, records, sinks):
+def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds):
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
     `sinks` (RECORD messages or batch files); returns how many."""
     started = time.monotonic()
     count = 0
-    progress = Progress(stored)
+    progress = Progress(stored, progress_seconds)
     with binary, sinks.open(records.name) as sink:
         rows = CsvRows(binary, stored.key)
         build, unknown = records.for_file(bucket.name, stored, rows.header)
@@ -126,19 +130,19 @@ def sync_file(bucket, stored, binary, records, sinks):
 
 
 PROGRESS_EVERY = 50_000  # records between two looks at the clock
-PROGRESS_SECONDS = float(os.environ.get("TAP_INTACCT_PROGRESS_SECONDS", "10"))
 
 
 class Progress:
-    """A progress line on stderr every PROGRESS_SECONDS while a long file is read."""
+    """A progress line on stderr every `seconds` while a long file is read."""
 
-    def __init__(self, stored):
+    def __init__(self, stored, seconds):
         self.stored = stored
+        self.seconds = seconds
         self.started = self.last = time.monotonic()
 
     def maybe_log(self, records, bytes_read):
         now = time.monotonic()
-        if now - self.last < PROGRESS_SECONDS:
+        if now - self.last < self.seconds:
             return
         self.last = now
         rate = records / max(now - self.started, 1e-9)

@@ -74,7 +74,7 @@ class Company:
     def config(self, **overrides):
         settings = {"start_date": "2024-01-01T00:00:00Z", "bucket": self.bucket,
                     "path": self.path, "company_id": self.company_id,
-                    "endpoint_url": self.s3.url}
+                    "endpoint_url": self.s3.url, "sts_endpoint_url": self.s3.url}
         settings.update(overrides)
         return self.write("config.json", {k: v for k, v in settings.items() if v is not None})
 

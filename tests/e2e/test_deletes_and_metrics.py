@@ -53,7 +53,7 @@ def test_progress_lines_for_long_files(company):
     company.put("GLENTRY.1.csv", ddsdata.glentry_csv(120_000))
     catalog = company.selected_catalog()
     env = company.s3.tap_environment()
-    env["TAP_INTACCT_PROGRESS_SECONDS"] = "0"
+    env["TAP_INTACCT_PROGRESS_SECONDS"] = "0.001"  # every check (must be > 0)
     run = company.tap("--catalog", catalog, env=env)
     progress = re.findall(r"GLENTRY.1.csv: (\d+) records so far, ([0-9.]+) MB read", run.stderr)
     assert [int(records) for records, _ in progress] == [50_000, 100_000]

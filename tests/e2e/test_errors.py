@@ -94,11 +94,18 @@ def env_with_keys(s3, key_id, secret):
 
 def test_access_denied_names_bucket_and_file(company, s3, iam_user):
     key = company.put("GLENTRY.csv", "RECORDNO\n1\n")
+    catalog = company.selected_catalog()
     env = env_with_keys(s3, iam_user["AccessKeyId"], iam_user["SecretAccessKey"])
     enforce_auth(after_requests=1)  # the listing passes, reading the file is refused
-    run = company.tap("--discover", env=env)
-    assert_clean_failure(run, f"s3://{company.bucket}/", key, "AccessDenied", "s3:GetObject")
+    run = company.tap("--catalog", catalog, env=env)
+    assert_clean_failure(run, f"s3://{company.bucket}/", key, "AccessDenied", "s3:GetObject",
+                         code=1)
     assert "reached max retries" not in run.stderr
+    enforce_auth(after_requests=1)
+    discovered = company.tap("--discover", env=env)  # the file is skipped with a warning
+    assert discovered.returncode == 0, discovered.stderr
+    [warning] = [line for line in discovered.stderr.splitlines() if "Discovery skipped" in line]
+    assert key in warning and "AccessDenied" in warning
 
 
 def test_invalid_credentials_name_bucket_and_prefix(company, s3, iam_user):
@@ -106,6 +113,31 @@ def test_invalid_credentials_name_bucket_and_prefix(company, s3, iam_user):
     run = company.tap("--discover", env=env_with_keys(s3, "AKIAINVALIDINVALID00", "nope"))
     assert_clean_failure(run, f"s3://{company.bucket}/", company.prefix, "InvalidAccessKeyId",
                          "check the AWS credentials")
+
+
+@pytest.mark.parametrize("key", ["endpoint_url", "sts_endpoint_url"])
+@pytest.mark.parametrize("url", ["not a url", "s3.amazonaws.com", "ftp://host", "http://a_b:9000"])
+def test_bad_endpoint_url_is_one_line_before_any_request(company, s3, key, url):
+    s3.requests.clear()
+    run = company.tap("--discover", config=company.config(**{key: url}))
+    assert_clean_failure(run, f"'{key}' must be an http:// or https:// URL", code=2)
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert s3.requests.lines == []
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("TAP_INTACCT_LOG_LEVEL", "LOUD"), ("TAP_INTACCT_MAX_TRIES", "0"),
+    ("TAP_INTACCT_PROGRESS_SECONDS", "0"), ("TAP_INTACCT_RETRY_BASE_SECONDS", "soon"),
+    ("TAP_INTACCT_ROLE_SESSION_SECONDS", "60"),
+])
+def test_bad_environment_knob_is_one_line_before_any_request(company, s3, variable, value):
+    env = s3.tap_environment()
+    env[variable] = value
+    s3.requests.clear()
+    run = company.tap("--discover", env=env)
+    assert_clean_failure(run, f"environment variable {variable} must be", repr(value), code=2)
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert s3.requests.lines == []
 
 
 def test_bad_bookmark_of_a_later_stream_fails_before_any_output(company):

@@ -40,7 +40,8 @@ def test_throttling_and_5xx_are_retried_with_identical_output(company, proxy, th
     proxy.add(r"^GET /[^ ]*list-type=2", "status", status=503, times=2)
     proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=500, times=2)
     proxy.add(r"^GET /[^ ]*GLENTRY.change.2.csv", "status", status=503, times=1)
-    faulty = company.sync(catalog, config=company.config(endpoint_url=proxy.url, **ROLE))
+    faulty = company.sync(catalog, config=company.config(endpoint_url=proxy.url,
+                                                         sts_endpoint_url=proxy.url, **ROLE))
     assert faulty.returncode == 0, faulty.stderr
     assert faulty.stdout == clean.stdout
     assert [(f.pattern, f.hits) for f in proxy.faults if f.hits != f.times] == []
@@ -124,3 +125,114 @@ def test_slow_link_latency_is_survived(company, proxy, three_files):
     proxy.add(r"^GET ", "delay", seconds=0.2, times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
     assert run.returncode == 0 and len(run.records()) == 9000
+
+
+def error_lines(run):
+    return [line for line in run.stderr.splitlines() if line.startswith("tap-intacct: error:")]
+
+
+def bookmarks_of(run, stream):
+    return [m["value"]["bookmarks"][stream] for m in run.of_type("STATE")
+            if stream in m["value"]["bookmarks"]]
+
+
+@pytest.mark.parametrize("code, hint", [("AccessDenied", "kms:Decrypt"),
+                                        ("InvalidObjectState", "archived")])
+def test_a_refused_file_stops_only_its_own_stream(company, proxy, three_files, code, hint):
+    keys, _ = three_files
+    for n in range(2):
+        company.put(f"VENDOR.change.{n}.csv", f"RECORDNO,NAME\n{n},Vendor {n}\n", modified=n)
+    catalog = company.selected_catalog()  # GLENTRY first, then VENDOR
+    refused = proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=403, code=code,
+                        times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, code=1)
+    [error] = error_lines(run)
+    assert keys[1] in error and code in error and hint in error
+    assert refused.hits == 1  # a refusal is not retried
+    assert [r["RECORDNO"] for r in run.records("VENDOR")] == [0, 1]  # the other stream went on
+    assert bookmarks_of(run, "VENDOR")[-1]["modified_since"] == "2024-03-01T12:00:01+00:00"
+    glentry = bookmarks_of(run, "GLENTRY")
+    assert glentry[-1]["synced_keys"] == {keys[0]: "2024-03-01T12:00:00+00:00"}  # before it
+    assert {r["_sdc_source_file"] for r in run.records("GLENTRY")} == {keys[0]}
+
+
+def test_a_server_ignoring_range_on_resume_neither_repeats_nor_loses_rows(company, proxy,
+                                                                           three_files):
+    keys, catalog = three_files
+    clean = company.sync(catalog)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "cut", cut_after=70_000, times=1)
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "ignore_range", times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == clean.stdout  # every record exactly once, same order, same state
+    gets = [(asked, status) for line, asked, status in proxy.log if "change.1.csv" in line]
+    assert gets == [(None, 200), ("bytes=70000-", 200)]
+    assert "ignored the Range header" in run.stderr
+
+
+def test_discovery_through_a_server_ignoring_range_reads_the_same_bytes(company, proxy):
+    for n in range(7):  # the 5 newest are sampled (4 MiB reads), the others give headers (64 KiB)
+        company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(3000, 1 + 3000 * n, seed=n),
+                    modified=n)
+    clean = company.discover()
+    proxy.add(r"^GET /[^ ]*GLENTRY", "ignore_range", times=float("inf"))
+    assert company.discover(endpoint_url=proxy.url) == clean
+    answers = [(asked, status) for line, asked, status in proxy.log if "GLENTRY" in line]
+    assert len(answers) == 7 and all(asked and status == 200 for asked, status in answers)
+
+
+def test_a_resume_answered_from_another_byte_stops_the_stream(company, proxy, three_files):
+    keys, catalog = three_files
+    pattern = r"^GET /[^ ]*GLENTRY.change.1.csv"
+    proxy.add(pattern, "cut", cut_after=70_000, times=1)
+    # from the second request on, the server is asked for (and answers) bytes from 100
+    proxy.add(pattern, "hook", hook=lambda: proxy.add(pattern, "range", range_header="bytes=100-",
+                                                      times=float("inf")))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, code=1)
+    [error] = error_lines(run)
+    assert keys[1] in error and "bytes from 70000" in error and "bytes 100-" in error
+    assert bookmarks_of(run, "GLENTRY")[-1]["synced_keys"] == {keys[0]: "2024-03-01T12:00:00+00:00"}
+    assert len([line for line, _, _ in proxy.log if "change.1.csv" in line]) == 2  # no retry
+
+
+def test_assume_role_goes_to_sts_endpoint_url_not_to_the_s3_endpoint(company, proxy, s3,
+                                                                       three_files):
+    keys, catalog = three_files
+    refused = proxy.add(r"(?s)^POST /\n.*Action=AssumeRole", "status", status=403,
+                        code="AccessDenied", times=float("inf"))
+    s3.requests.clear()
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url, **ROLE))
+    assert run.returncode == 0, run.stderr
+    assert len(run.records()) == 9000
+    assert refused.hits == 0
+    assert [line for line in s3.requests.lines if line.startswith("POST / ")] == ["POST / 200"]
+
+    env = s3.tap_environment()
+    env["AWS_ENDPOINT_URL_STS"] = s3.url  # boto3's own setting, when sts_endpoint_url is unset
+    run = company.tap("--catalog", catalog, env=env, config=company.config(
+        endpoint_url=proxy.url, sts_endpoint_url=None, **ROLE))
+    assert run.returncode == 0, run.stderr
+    assert refused.hits == 0
+
+    # the proxy does refuse AssumeRole: sent there, the run fails
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url,
+                                                      sts_endpoint_url=proxy.url, **ROLE))
+    assert_clean_failure(run, "cannot assume role", "HTTP 403")
+    assert refused.hits == 1
+
+
+@pytest.mark.parametrize("status, code", [(400, "ExpiredToken"), (403, "InvalidAccessKeyId"),
+                                          (404, "NoSuchBucket")])
+def test_a_bucket_or_credentials_failure_while_reading_stops_the_run(company, proxy, three_files,
+                                                                     status, code):
+    keys, _ = three_files
+    company.put("VENDOR.change.0.csv", "RECORDNO,NAME\n1,Vendor\n", modified=5)
+    catalog = company.selected_catalog()
+    proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
+              times=float("inf"))
+    run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
+    assert_clean_failure(run, code, code=1)
+    assert run.records("VENDOR") == []  # stopped at once, not only the GLENTRY stream
+    assert "the other streams go on" not in run.stderr

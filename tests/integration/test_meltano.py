@@ -29,7 +29,8 @@ def test_meltano_run_then_resume(company, tmp_path):
     env = company.s3.tap_environment()
     env.update(TAP_INTACCT_START_DATE="2024-01-01T00:00:00Z", TAP_INTACCT_BUCKET=company.bucket,
                TAP_INTACCT_PATH=company.path, TAP_INTACCT_COMPANY_ID=company.company_id,
-               TAP_INTACCT_ENDPOINT_URL=company.s3.url, MELTANO_SEND_ANONYMOUS_USAGE_STATS="false")
+               TAP_INTACCT_ENDPOINT_URL=company.s3.url, TAP_INTACCT_STS_ENDPOINT_URL=company.s3.url,
+               MELTANO_SEND_ANONYMOUS_USAGE_STATS="false")
 
     def meltano_cli(*args):
         result = subprocess.run([meltano, *args], cwd=project, env=env, capture_output=True,

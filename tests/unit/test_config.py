@@ -69,3 +69,25 @@ def test_types_and_unknown_keys():
 def test_naive_start_date_is_utc():
     config = validate({**BASE, "start_date": "2024-01-01"})
     assert config.start_date.tzinfo == datetime.timezone.utc
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "https://s3.eu-west-1.amazonaws.com",
+                                 "https://bucket.vpce-0a1b.s3.us-east-1.vpce.amazonaws.com/",
+                                 "http://[::1]:9000", "HTTPS://MINIO.local"])
+def test_endpoint_urls_accepted(url):
+    config = validate({**BASE, "endpoint_url": url, "sts_endpoint_url": url})
+    assert config.endpoint_url == config.sts_endpoint_url == url
+
+
+@pytest.mark.parametrize("url", ["not a url", "s3.amazonaws.com", "ftp://host", "http://",
+                                 "http://a_b", "http://host:port", "http://host:99999",
+                                 "https://-bad-.example"])
+def test_endpoint_urls_rejected_naming_the_key(url):
+    found = problems({**BASE, "endpoint_url": url, "sts_endpoint_url": url})
+    assert [p.split("'")[1] for p in found] == ["endpoint_url", "sts_endpoint_url"]
+    assert all("must be an http:// or https:// URL" in p and repr(url) in p for p in found)
+
+
+def test_sts_endpoint_url_is_unset_by_default():
+    assert validate({**BASE, "endpoint_url": "http://127.0.0.1:5000"}).sts_endpoint_url is None
+    assert validate({**BASE, "sts_endpoint_url": ""}).sts_endpoint_url is None

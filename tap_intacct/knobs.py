@@ -1,0 +1,81 @@
+"""Operator knobs: TAP_INTACCT_* environment variables, read and checked once at start.
+
+A bad value is a configuration error (one line naming the variable, exit 2), like a bad setting.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+
+from tap_intacct.errors import ConfigError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Knobs:
+    log_level: int = logging.INFO
+    progress_seconds: float = 10.0
+    max_tries: int = 8
+    retry_base_seconds: float = 0.5
+    role_session_seconds: int = 3600
+
+
+def _log_level(text):
+    if text.upper() not in LOG_LEVELS:
+        raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
+    return getattr(logging, text.upper())
+
+
+def _number(low, low_included=True):
+    def parse(text):
+        expected = f"a number {'>=' if low_included else '>'} {low}"
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(expected) from None
+        if not math.isfinite(value) or value < low or (value == low and not low_included):
+            raise ValueError(expected)
+        return value
+    return parse
+
+
+def _whole(low, high):
+    def parse(text):
+        expected = f"a whole number from {low} to {high}"
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(expected) from None
+        if not low <= value <= high:
+            raise ValueError(expected)
+        return value
+    return parse
+
+
+# (variable, Knobs field, parser); the README lists them with their meaning.
+VARIABLES = (
+    ("TAP_INTACCT_LOG_LEVEL", "log_level", _log_level),
+    ("TAP_INTACCT_PROGRESS_SECONDS", "progress_seconds", _number(0, low_included=False)),
+    ("TAP_INTACCT_MAX_TRIES", "max_tries", _whole(1, 100)),
+    ("TAP_INTACCT_RETRY_BASE_SECONDS", "retry_base_seconds", _number(0)),
+    # STS's limits for an assumed role's session (the role's maximum may be lower)
+    ("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200)),
+)
+
+
+def from_environment(environ):
+    """The Knobs set in environ (unset or empty: the default), or ConfigError naming every bad
+    variable."""
+    values, problems = {}, []
+    for variable, field, parse in VARIABLES:
+        text = environ.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            values[field] = parse(text)
+        except ValueError as exc:
+            problems.append(f"environment variable {variable} must be {exc}, got {text!r}")
+    if problems:
+        raise ConfigError(*problems)
+    return Knobs(**values)

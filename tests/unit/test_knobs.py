@@ -1,0 +1,53 @@
+import logging
+
+import pytest
+
+from tap_intacct.errors import ConfigError
+from tap_intacct.knobs import Knobs, from_environment
+
+
+def test_defaults_when_unset_or_empty():
+    assert from_environment({}) == Knobs()
+    assert from_environment({"TAP_INTACCT_MAX_TRIES": " "}) == Knobs()
+    assert from_environment({"TAP_INTACCT_BUCKET": "other settings are not knobs"}) == Knobs()
+
+
+def test_values_are_parsed():
+    knobs = from_environment({
+        "TAP_INTACCT_LOG_LEVEL": "debug", "TAP_INTACCT_PROGRESS_SECONDS": "0.5",
+        "TAP_INTACCT_MAX_TRIES": "1", "TAP_INTACCT_RETRY_BASE_SECONDS": "0",
+        "TAP_INTACCT_ROLE_SESSION_SECONDS": "43200"})
+    assert knobs == Knobs(log_level=logging.DEBUG, progress_seconds=0.5, max_tries=1,
+                          retry_base_seconds=0.0, role_session_seconds=43200)
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("TAP_INTACCT_LOG_LEVEL", "LOUD"), ("TAP_INTACCT_LOG_LEVEL", "10"),
+    ("TAP_INTACCT_PROGRESS_SECONDS", "0"), ("TAP_INTACCT_PROGRESS_SECONDS", "-1"),
+    ("TAP_INTACCT_PROGRESS_SECONDS", "nan"), ("TAP_INTACCT_PROGRESS_SECONDS", "ten"),
+    ("TAP_INTACCT_MAX_TRIES", "0"), ("TAP_INTACCT_MAX_TRIES", "2.5"),
+    ("TAP_INTACCT_MAX_TRIES", "1000"), ("TAP_INTACCT_RETRY_BASE_SECONDS", "-0.1"),
+    ("TAP_INTACCT_RETRY_BASE_SECONDS", "inf"), ("TAP_INTACCT_ROLE_SESSION_SECONDS", "899"),
+    ("TAP_INTACCT_ROLE_SESSION_SECONDS", "43201"), ("TAP_INTACCT_ROLE_SESSION_SECONDS", "1h"),
+])
+def test_bad_value_names_the_variable(variable, value):
+    with pytest.raises(ConfigError) as caught:
+        from_environment({variable: value})
+    [problem] = caught.value.problems
+    assert problem.startswith(f"environment variable {variable} must be ")
+    assert problem.endswith(f"got {value!r}")
+    assert caught.value.exit_code == 2
+
+
+def test_every_bad_variable_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        from_environment({"TAP_INTACCT_MAX_TRIES": "x", "TAP_INTACCT_LOG_LEVEL": "y"})
+    assert len(caught.value.problems) == 2
+
+
+def test_the_readme_lists_every_knob():
+    import pathlib
+
+    from tap_intacct.knobs import VARIABLES
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert all(f"| `{variable}` |" in readme for variable, _, _ in VARIABLES)
