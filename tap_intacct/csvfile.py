@@ -5,16 +5,16 @@ Works on any binary stream, streamed line by line; nothing here knows about S3.
 
 import csv
 import io
-import struct
 import zlib
 
+from tap_intacct import ziparchive
 from tap_intacct.errors import DataError
 
 # A single field may be several MB (memo fields, attachments); the csv default is 128 KB.
 csv.field_size_limit(256 * 1024 * 1024)
 
 GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = ziparchive.LOCAL_HEADER
 
 
 def decompressed(binary, name):
@@ -22,7 +22,7 @@ def decompressed(binary, name):
     magic = binary.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
         return io.BufferedReader(Inflated(binary, name, GZIP_WBITS), buffer_size=1 << 20)
-    if magic == ZIP_MAGIC:
+    if magic in ziparchive.ZIP_MAGICS:
         return io.BufferedReader(_first_zip_member(binary, name), buffer_size=1 << 20)
     return binary
 
@@ -78,24 +78,20 @@ class Inflated(io.RawIOBase):
 
 
 def _first_zip_member(binary, name):
-    """The first member of a zip archive, read front to back without seeking (so it streams).
-
-    DDS zips hold one CSV. Only deflate and stored members are supported.
-    """
-    header = binary.read(30)
-    if len(header) < 30:
-        raise DataError(f"{name}: truncated zip archive")
-    (_signature, _version, flags, method, _time, _date, _crc, compressed_size, _size,
-     name_length, extra_length) = struct.unpack("<IHHHHHIIIHH", header)
-    binary.read(name_length + extra_length)
-    if flags & 0x1:
+    """The first file member of a zip archive, streamed. DDS zips hold one CSV; only deflate
+    and stored members are supported."""
+    member = ziparchive.first_file_member(binary, name)
+    if member.flags & ziparchive.ENCRYPTED:
         raise DataError(f"{name}: encrypted zip archives are not supported")
-    if method == 8:
+    if member.method == ziparchive.DEFLATED:
         return Inflated(binary, name, RAW_DEFLATE_WBITS)
-    if method == 0 and not flags & 0x8:
-        return _Limited(binary, compressed_size)
-    raise DataError(f"{name}: zip compression method {method} is not supported (use deflate, "
-                    "or gzip the CSV instead)")
+    if member.method == ziparchive.STORED and not member.has_descriptor:
+        return _Limited(binary, member.compressed_size)
+    if member.method == ziparchive.STORED:
+        raise DataError(f"{name}: a stored (uncompressed) zip member whose size follows its "
+                        "data cannot be streamed; deflate it, or gzip the CSV instead")
+    raise DataError(f"{name}: zip compression method {member.method} is not supported (use "
+                    "deflate, or gzip the CSV instead)")
 
 
 class _Limited(io.RawIOBase):

@@ -1,5 +1,8 @@
 """Every kind of file a real DDS bucket can hold, synced through the real S3 API."""
 
+import io
+import zipfile
+
 from devtools.s3server import gzipped, zipped
 from tests.e2e.conftest import assert_clean_failure
 
@@ -116,3 +119,32 @@ def test_discovery_survives_a_corrupt_file(company):
     company.put("GLENTRY.2.zip", b"PK\x03\x04broken", modified=2)
     catalog = company.discover()
     assert "A" in catalog["streams"][0]["schema"]["properties"]
+
+
+def _zip(*members):
+    """A deflated zip of (name, text) members; text None makes a folder entry."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members:
+            if text is None:
+                archive.mkdir(name)
+            else:
+                archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_zip_folder_entries_are_skipped_and_a_zip_without_a_file_fails_its_stream(company):
+    good = company.put("GLENTRY.1.csv", CSV, modified=1)
+    bad = company.put("GLENTRY.2.zip", _zip(("GLENTRY.2/", None)), modified=2)
+    company.put("GLENTRY.3.csv", "RECORDNO,NAME\n9,z\n", modified=3)
+    company.put("VENDOR.1.zip", _zip(("out/", None), ("out/VENDOR.1.csv", "RECORDNO\n7\n")))
+    catalog = company.selected_catalog()
+    run = company.sync(catalog)
+    assert_clean_failure(run, f"{bad}: the zip archive holds only 1 folder entry, no file",
+                         code=1)
+    assert [r["RECORDNO"] for r in run.records("GLENTRY")] == [1, 2]  # nothing past it
+    assert [r["RECORDNO"] for r in run.records("VENDOR")] == [7]
+    assert run.last_state["bookmarks"]["GLENTRY"]["synced_keys"] == {
+        good: "2024-03-01T12:00:01+00:00"}
+    rerun = company.sync(catalog, state=run.last_state)
+    assert_clean_failure(rerun, f"{bad}: the zip archive holds only")  # never skipped

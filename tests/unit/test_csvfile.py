@@ -1,5 +1,6 @@
 import gzip
 import io
+import zipfile
 
 import pytest
 
@@ -68,3 +69,80 @@ def test_unbalanced_quote_is_an_error_not_a_swallowed_file():
 
 def test_header_only_file():
     assert rows_of(b"A,B\n") == (["A", "B"], [])
+
+
+# ---- zip archives ----------------------------------------------------------------------------
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then writes data descriptors (flag 0x8) after each member."""
+
+    def __init__(self):
+        super().__init__()
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.data += data
+        return len(data)
+
+
+def zip_of(*members, seekable=True, **options):
+    """A zip archive of (name, text or None for a folder, compression) members."""
+    target = io.BytesIO() if seekable else _Unseekable()
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, text, compression in members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = compression
+            with archive.open(info, "w", **options) as member:
+                member.write((text or "").encode())
+    return target.getvalue() if seekable else bytes(target.data)
+
+
+CSV_TEXT = "A,B\n1,2024-01-02\n"
+EXPECTED = (["A", "B"], [(2, ["1", "2024-01-02"])])
+
+
+@pytest.mark.parametrize("seekable", [True, False], ids=["sizes-in-header", "data-descriptor"])
+@pytest.mark.parametrize("folder_method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip_folder_entries_before_the_file_are_skipped(seekable, folder_method):
+    data = zip_of(("exports/", None, folder_method), ("exports/2024/", None, folder_method),
+                  ("exports/2024/GLENTRY.csv", CSV_TEXT, zipfile.ZIP_DEFLATED),
+                  ("exports/2024/OTHER.csv", "C\n3\n", zipfile.ZIP_DEFLATED), seekable=seekable)
+    assert data[6:8] == (b"\x08\x00" if not seekable else b"\x00\x00")  # the 0x8 flag or not
+    assert rows_of(data) == EXPECTED
+
+
+def test_zip_stored_and_zip64_members():
+    assert rows_of(zip_of(("dir/", None, zipfile.ZIP_STORED),
+                          ("X.csv", CSV_TEXT, zipfile.ZIP_STORED))) == EXPECTED
+    zip64 = zip_of(("dir/", None, zipfile.ZIP_STORED), ("X.csv", CSV_TEXT, zipfile.ZIP_STORED),
+                   force_zip64=True)
+    assert rows_of(zip64) == EXPECTED
+    with_descriptors = zip_of(("dir/", None, zipfile.ZIP_DEFLATED),
+                              ("X.csv", CSV_TEXT, zipfile.ZIP_DEFLATED), seekable=False,
+                              force_zip64=True)
+    assert rows_of(with_descriptors) == EXPECTED
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (zip_of(), "the zip archive is empty, no file"),
+    (zip_of(("only/", None, zipfile.ZIP_STORED)), "holds only 1 folder entry, no file"),
+    (zip_of(("a/", None, zipfile.ZIP_DEFLATED), ("a/b/", None, zipfile.ZIP_STORED),
+            seekable=False), "holds only 2 folder entries, no file"),
+    (zip_of(("X.csv", CSV_TEXT, zipfile.ZIP_BZIP2)), "zip compression method 12 is not supported"),
+    (zip_of(("X.csv", CSV_TEXT, zipfile.ZIP_LZMA)), "zip compression method 14 is not supported"),
+    (zip_of(("X.csv", CSV_TEXT, zipfile.ZIP_STORED), seekable=False),
+     "a stored .uncompressed. zip member whose size follows its data cannot be streamed"),
+    (zip_of(("d/", None, zipfile.ZIP_BZIP2), ("X.csv", CSV_TEXT, zipfile.ZIP_DEFLATED),
+            seekable=False), "a folder entry uses zip compression method 12"),
+    (zip_of(("dir/", None, zipfile.ZIP_STORED))[:32], "truncated zip archive"),
+], ids=["empty", "one-folder", "two-folders", "bzip2", "lzma", "stored-with-descriptor",
+        "bzip2-folder", "truncated"])
+def test_zip_without_a_readable_file_is_an_error_naming_the_file(data, message):
+    assert data[:2] == b"PK"
+    with pytest.raises(DataError, match=f"^X.csv: .*{message}"):
+        rows_of(data)
+    with pytest.raises(DataError, match=f"^X.csv: .*{message}"):
+        rows_of(data, sample=True)  # discovery skips such a file with this warning
