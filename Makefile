@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit e2e integration integration-tools lint bench clean
+.PHONY: help install demo test unit e2e integration integration-tools lint bench bench-discover clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -47,6 +47,9 @@ e2e: $(STAMP)  ## the installed command against moto's S3/STS server on 127.0.0.
 
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
 	$(BIN)/python -m devtools.bench
+
+bench-discover: $(STAMP)  ## discovery's time and peak RSS on 20 files x 50,000 rows (prints figures)
+	$(BIN)/python -m devtools.bench_discover
 
 integration: $(STAMP) $(TOOLS_STAMP)  ## real Meltano, target-postgres and PostgreSQL (psql needed)
 	$(BIN)/python -m pytest -q tests/integration

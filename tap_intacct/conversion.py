@@ -63,6 +63,11 @@ class ColumnTypes:
         if text:
             kinds.add(infer_value(text))
 
+    def merge(self, other):
+        """Adds what `other` saw; its new columns come after the ones already here."""
+        for name, kinds in other.seen.items():
+            self.seen.setdefault(name, set()).update(kinds)
+
     def kind_of(self, name):
         kinds = self.seen.get(name, set())
         if "date-time" in kinds:

@@ -148,3 +148,23 @@ def test_zip_folder_entries_are_skipped_and_a_zip_without_a_file_fails_its_strea
         good: "2024-03-01T12:00:01+00:00"}
     rerun = company.sync(catalog, state=run.last_state)
     assert_clean_failure(rerun, f"{bad}: the zip archive holds only")  # never skipped
+
+
+def test_cr_only_line_endings(company):
+    small = '\ufeffRECORDNO,WHEN,AMOUNT,NOTE\r1,2024-01-02,1.5,"two\rlines"\r\r2,,-3,"lf\nkept"\r'
+    company.put("GLENTRY.1.csv.gz", gzipped(small), modified=1)
+    # larger than discovery's 4 MiB sample read, which must end at a CR too
+    rows = "".join(f"{n},2024-01-{n % 28 + 1:02d}T03:04:05Z,{n}.25,note {n}\r"
+                   for n in range(3, 120_003))
+    big = company.put("GLENTRY.2.csv", "RECORDNO,WHEN,AMOUNT,NOTE,NEWCOL\r" + rows, modified=2)
+    gl = company.discover()["streams"][0]["schema"]["properties"]
+    assert gl["RECORDNO"] == {"type": ["null", "integer", "string"]}
+    assert gl["WHEN"]["anyOf"][0]["format"] == "date-time"
+    assert gl["AMOUNT"] == {"type": ["null", "number", "string"]}
+    assert gl["NOTE"] == gl["NEWCOL"] == {"type": ["null", "string"]}
+    records = synced(company).records()
+    assert [(r["RECORDNO"], r["_sdc_source_lineno"], r["NOTE"]) for r in records[:3]] == [
+        (1, 2, "two\rlines"), (2, 5, "lf\nkept"), (3, 2, "note 3")]
+    assert records[0]["WHEN"] == "2024-01-02T00:00:00.000000Z" and records[1]["AMOUNT"] == -3
+    assert len(records) == 120_002 and records[-1]["_sdc_source_file"] == big
+    assert records[-1]["_sdc_source_lineno"] == 120_001

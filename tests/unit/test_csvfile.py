@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from devtools.s3server import zipped
-from tap_intacct.csvfile import CsvRows
+from tap_intacct.csvfile import CsvRows, CutShort, line_end_of
 from tap_intacct.errors import DataError
 
 
@@ -146,3 +146,80 @@ def test_zip_without_a_readable_file_is_an_error_naming_the_file(data, message):
         rows_of(data)
     with pytest.raises(DataError, match=f"^X.csv: .*{message}"):
         rows_of(data, sample=True)  # discovery skips such a file with this warning
+
+
+# ---- line endings ----------------------------------------------------------------------------
+
+def test_cr_only_line_endings():
+    assert rows_of(b"A,B\r1,2\r") == (["A", "B"], [(2, ["1", "2"])])
+    data = '\ufeffID,NOTE\r1,"two\rlines"\r\r2,"lf\nstays"\r3,"a\r\rb"\r4,x'.encode()
+    expected = (["ID", "NOTE"], [(2, ["1", "two\rlines"]), (5, ["2", "lf\nstays"]),
+                                 (6, ["3", "a\r\rb"]), (9, ["4", "x"])])
+    assert rows_of(data) == expected
+    assert rows_of(gzip.compress(data)) == expected
+    assert rows_of(zip_of(("X.csv", data.decode(), zipfile.ZIP_DEFLATED))) == expected
+
+
+def test_cr_only_invalid_utf8_names_the_line():
+    with pytest.raises(DataError, match=r"X.csv: line 4 is not valid UTF-8"):
+        rows_of(b"A\r1\r\r\xff\r")
+
+
+class _Trickle(io.RawIOBase):
+    """Hands out one byte per read, so every chunk boundary is tried."""
+
+    def __init__(self, data):
+        super().__init__()
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return self._data.readinto(memoryview(buffer)[:1])
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"A,B\r\n1,2\r\n", [(2, ["1", "2"])]),  # CR at a chunk end is not taken for a line end
+    (b"A,B\n1,\"x\ry\"\n", [(2, ["1", "x\ry"])]),
+    (b"A,B\r1,\"x\ny\"\r", [(2, ["1", "x\ny"])]),
+])
+def test_line_end_found_across_chunk_boundaries(data, expected):
+    rows = CsvRows(io.BufferedReader(_Trickle(data), buffer_size=1), "X.csv")
+    assert rows.header == ["A", "B"] and list(rows) == expected
+
+
+@pytest.mark.parametrize(("data", "complete", "line_end"), [
+    (b"A,B\n", False, b"\n"), (b"A,B\r\n", False, b"\n"), (b"A,B\r1", False, b"\r"),
+    (b"A,B\r", False, None), (b"A,B\r", True, b"\r"), (b"A,B", False, None),
+    (b"A,B", True, b"\n"), (b"", True, b"\n"),
+])
+def test_line_end_of(data, complete, line_end):
+    assert line_end_of(data, complete) == line_end
+
+
+# ---- ranged samples --------------------------------------------------------------------------
+
+MULTI_LINE = "multi\nline "
+SAMPLE_TEXT = ("ID,WHEN,NOTE\n" + "".join(
+    f'{n},2024-01-{n % 28 + 1:02d},"{MULTI_LINE if n % 3 == 0 else ""}{n * 7919}"\n'
+    for n in range(1, 400)))
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("compress", ["plain", "gzip", "zip"])
+def test_a_sample_cut_anywhere_yields_only_whole_records(line_end, compress):
+    text = SAMPLE_TEXT.replace("\n", line_end) if line_end != "\n" else SAMPLE_TEXT
+    data = text.encode()
+    if compress == "gzip":
+        data = gzip.compress(data)
+    elif compress == "zip":
+        data = zip_of(("folder/", None, zipfile.ZIP_STORED), ("X.csv", text, zipfile.ZIP_DEFLATED))
+    header, whole = rows_of(data)
+    assert header == ["ID", "WHEN", "NOTE"] and len(whole) == 399
+    for cut in range(len(data) // 3, len(data), 7):
+        rows = CsvRows(io.BufferedReader(CutShort(data[:cut])), "X.csv", sample=True)
+        sampled = list(rows)
+        assert rows.header == header
+        assert sampled == whole[:len(sampled)], cut  # never a shortened last record
+    assert len(sampled) > 390
