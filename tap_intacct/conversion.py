@@ -137,6 +137,7 @@ class ColumnTypes:
             kinds.add(infer_value(text))
 
     def merge(self, other):
+        """Adds what `other` saw; its new columns come after the ones already here."""
         for name, kinds in other.seen.items():
             self.seen.setdefault(name, set()).update(kinds)
 

@@ -5,16 +5,16 @@ Works on any binary stream, streamed line by line; nothing here knows about S3.
 
 import csv
 import io
-import struct
 import zlib
 
+from tap_intacct import ziparchive
 from tap_intacct.errors import DataError
 
 # A single field may be several MB (memo fields, attachments); the csv default is 128 KB.
 csv.field_size_limit(256 * 1024 * 1024)
 
 GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = ziparchive.LOCAL_HEADER
 
 
 def decompressed(binary, name):
@@ -22,7 +22,7 @@ def decompressed(binary, name):
     magic = binary.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
         return io.BufferedReader(Inflated(binary, name, GZIP_WBITS), buffer_size=1 << 20)
-    if magic == ZIP_MAGIC:
+    if magic in ziparchive.ZIP_MAGICS:
         return io.BufferedReader(_first_zip_member(binary, name), buffer_size=1 << 20)
     return binary
 
@@ -68,7 +68,7 @@ class Inflated(io.RawIOBase):
                     return b""
                 self._inflater = zlib.decompressobj(self._wbits)  # next gzip member
                 self._input = leftover
-            data = self._input or self._binary.read(1 << 16)
+            data = self._input or self._binary.read1(1 << 16)
             if not data:
                 raise EOFError("the compressed stream ends before its end marker")
             out = self._inflater.decompress(data, 1 << 20)
@@ -78,24 +78,20 @@ class Inflated(io.RawIOBase):
 
 
 def _first_zip_member(binary, name):
-    """The first member of a zip archive, read front to back without seeking (so it streams).
-
-    DDS zips hold one CSV. Only deflate and stored members are supported.
-    """
-    header = binary.read(30)
-    if len(header) < 30:
-        raise DataError(f"{name}: truncated zip archive")
-    (_signature, _version, flags, method, _time, _date, _crc, compressed_size, _size,
-     name_length, extra_length) = struct.unpack("<IHHHHHIIIHH", header)
-    binary.read(name_length + extra_length)
-    if flags & 0x1:
+    """The first file member of a zip archive, streamed. DDS zips hold one CSV; only deflate
+    and stored members are supported."""
+    member = ziparchive.first_file_member(binary, name)
+    if member.flags & ziparchive.ENCRYPTED:
         raise DataError(f"{name}: encrypted zip archives are not supported")
-    if method == 8:
+    if member.method == ziparchive.DEFLATED:
         return Inflated(binary, name, RAW_DEFLATE_WBITS)
-    if method == 0 and not flags & 0x8:
-        return _Limited(binary, compressed_size)
-    raise DataError(f"{name}: zip compression method {method} is not supported (use deflate, "
-                    "or gzip the CSV instead)")
+    if member.method == ziparchive.STORED and not member.has_descriptor:
+        return _Limited(binary, member.compressed_size)
+    if member.method == ziparchive.STORED:
+        raise DataError(f"{name}: a stored (uncompressed) zip member whose size follows its "
+                        "data cannot be streamed; deflate it, or gzip the CSV instead")
+    raise DataError(f"{name}: zip compression method {member.method} is not supported (use "
+                    "deflate, or gzip the CSV instead)")
 
 
 class _Limited(io.RawIOBase):
@@ -112,7 +108,7 @@ class _Limited(io.RawIOBase):
     def readinto(self, buffer):
         if not self._remaining:
             return 0
-        chunk = self._binary.read(min(len(buffer), self._remaining))
+        chunk = self._binary.read1(min(len(buffer), self._remaining))
         if not chunk:
             raise EOFError("the zip member ends early")
         self._remaining -= len(chunk)
@@ -120,9 +116,26 @@ class _Limited(io.RawIOBase):
         return len(chunk)
 
 
+def line_end_of(data, complete):
+    """b"\\r" if the first line of `data` ends in a lone CR (DDS's "mac" line endings), b"\\n"
+    if it ends in LF or CRLF (unix, windows), None if `data` does not tell yet. `complete`:
+    nothing follows `data`."""
+    cr, lf = data.find(b"\r"), data.find(b"\n")
+    if lf != -1 and (cr == -1 or lf < cr):
+        return b"\n"
+    if cr == -1:
+        return b"\n" if complete else None
+    if cr + 1 < len(data):
+        return b"\n" if data[cr + 1:cr + 2] == b"\n" else b"\r"
+    return b"\r" if complete else None
+
+
 class _CountedBytes(io.BufferedIOBase):
-    """Hands the decoder chunks of the CSV bytes, counting newlines so a decoding error can be
-    placed on its line, and removing NUL bytes (in UTF-8 a 0 byte is only ever U+0000)."""
+    """Hands the decoder chunks of the CSV bytes, counting line ends so a decoding error can be
+    placed on its line, and removing NUL bytes (in UTF-8 a 0 byte is only ever U+0000).
+
+    `line_end` is the file's line ending, found in its first bytes.
+    """
 
     def __init__(self, source):
         super().__init__()
@@ -131,20 +144,45 @@ class _CountedBytes(io.BufferedIOBase):
         self.newlines = 0
         self.nul_bytes = 0
         self.bytes_read = 0
+        self._error = None
+        self._pending = b""
+        self.line_end = self._probe_line_end()
+
+    def _probe_line_end(self):
+        """Reads until the first line end; what was read is handed out first by read1."""
+        data = bytearray()
+        line_end = None
+        try:
+            while line_end is None and len(data) < PROBE_BYTES:
+                chunk = self._source.read1(CHUNK_BYTES)
+                data += chunk
+                line_end = line_end_of(data, complete=not chunk)
+        except (EOFError, zlib.error) as exc:
+            self._error = exc  # raised when the reader gets past the bytes before it
+        self._pending = bytes(data)
+        return line_end or b"\n"
 
     def readable(self):
         return True
 
+    def _next_chunk(self, size):
+        if self._pending:
+            chunk, self._pending = self._pending[:size], self._pending[size:]
+            return chunk
+        if self._error is not None:
+            raise self._error
+        return self._source.read1(size)
+
     def read1(self, size=-1):
         while True:
-            chunk = self._source.read(size if size and size > 0 else CHUNK_BYTES)
+            chunk = self._next_chunk(size if size and size > 0 else CHUNK_BYTES)
             if b"\x00" in chunk:
                 self.nul_bytes += chunk.count(b"\x00")
                 chunk = chunk.replace(b"\x00", b"")
                 if not chunk:
                     continue
             self.newlines_before_chunk = self.newlines
-            self.newlines += chunk.count(b"\n")
+            self.newlines += chunk.count(self.line_end)
             self.bytes_read += len(chunk)
             return chunk
 
@@ -152,24 +190,54 @@ class _CountedBytes(io.BufferedIOBase):
 
 
 CHUNK_BYTES = 1 << 16
+PROBE_BYTES = 1 << 20  # no line end in the first MiB: taken as an LF file
+
+
+class CutShort(io.RawIOBase):
+    """The bytes of a ranged read that stopped before the end of the file. Reading past them
+    raises EOFError, as a truncated compressed stream does, so that the record the range cut
+    is never taken for a whole one (CsvRows with sample=True then ends there)."""
+
+    def __init__(self, data):
+        super().__init__()
+        self._data = memoryview(data)
+        self._position = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        size = min(len(buffer), len(self._data) - self._position)
+        if size <= 0:
+            raise EOFError("the ranged read ends here")
+        buffer[:size] = self._data[self._position:self._position + size]
+        self._position += size
+        return size
 
 
 class CsvRows:
     """Iterates (line_number, fields) for the data rows of one file; `header` is read first.
 
-    line_number is the physical line (counted in '\\n') where the record starts, the header
-    being line 1. Blank lines between records are skipped. With sample=True (discovery's
-    ranged reads, which only shape types), reading is lenient: a record cut by the end of the
-    range is left out, bytes that are not UTF-8 are replaced, and a malformed record ends the
-    sample instead of failing the run.
+    line_number is the physical line where the record starts, the header being line 1; lines
+    end in LF or CRLF, or in a lone CR when that is how the file's first line ends. Blank lines
+    between records are skipped. With sample=True (discovery's ranged reads, which only shape
+    types), reading is lenient: a record cut by the end of the range (where the stream raises
+    EOFError, see CutShort) is left out, bytes that are not UTF-8 are replaced, and a
+    malformed record ends the sample instead of failing the run.
     """
 
     def __init__(self, binary, name, sample=False):
         self.name = name
         self._sample = sample
-        self._bytes = _CountedBytes(decompressed(binary, name))
-        # C-level decoding and line splitting: lines end at '\n' only, '\r' stays data.
-        text = io.TextIOWrapper(self._bytes, encoding="utf-8-sig", newline="\n",
+        try:
+            source = decompressed(binary, name)
+        except (EOFError, zlib.error) as exc:
+            raise DataError(f"{name}: compressed data is corrupt or truncated ({exc})") from None
+        self._bytes = _CountedBytes(source)
+        # C-level decoding and line splitting at the file's line end only: '\r' stays data in
+        # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files.
+        text = io.TextIOWrapper(self._bytes, encoding="utf-8-sig",
+                                newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
         text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
@@ -203,7 +271,8 @@ class CsvRows:
             raise DataError(f"{self.name}: the record starting at line {previous_end + 1} is "
                             f"not valid CSV ({exc}; is a quote left open?)") from None
         except UnicodeDecodeError as exc:
-            line = self._bytes.newlines_before_chunk + exc.object[:exc.start].count(b"\n") + 1
+            line = (self._bytes.newlines_before_chunk
+                    + exc.object[:exc.start].count(self._bytes.line_end) + 1)
             raise DataError(f"{self.name}: line {line} is not valid UTF-8 (byte "
                             f"{exc.object[exc.start]:#04x}); DDS exports must be UTF-8") from None
         except (EOFError, zlib.error) as exc:

@@ -7,7 +7,7 @@ import logging
 from tap_intacct.catalog import stream_entry
 from tap_intacct.columns import unique_header
 from tap_intacct.conversion import ColumnTypes
-from tap_intacct.csvfile import GZIP_MAGIC, ZIP_MAGIC, CsvRows
+from tap_intacct.csvfile import CsvRows, CutShort
 from tap_intacct.errors import DataError, FileGone
 
 LOGGER = logging.getLogger("tap_intacct")
@@ -21,6 +21,7 @@ HEADER_BYTES = 64 * 1024
 SAMPLE_BYTES = 4 * 1024 * 1024
 MAX_HEADER_BYTES = 8 * 1024 * 1024
 READERS = 8
+SAMPLE_READERS = 2
 
 
 def discover(bucket, tables, config):
@@ -31,63 +32,68 @@ def discover(bucket, tables, config):
         samples = set(in_range[-SAMPLE_FILES:])
         jobs += [(table, f, f in samples) for f in in_range]
 
-    with concurrent.futures.ThreadPoolExecutor(READERS) as pool:
-        results = pool.map(lambda job: _read_file_start(bucket, job[1], job[2]), jobs)
-        by_table = {}
-        for (table, stored, _), result in zip(jobs, results, strict=True):
-            by_table.setdefault(table, []).append((stored, result))
+    # Sample reads (SAMPLE_BYTES each) get their own few threads: memory stays bounded, also
+    # the memory the allocator keeps per thread after a large read.
+    by_table = {}
+    with (concurrent.futures.ThreadPoolExecutor(READERS) as header_pool,
+          concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
+        pending = [(table, (sample_pool if is_sample else header_pool).submit(
+            _file_types, bucket, stored, is_sample)) for table, stored, is_sample in jobs]
+        for table, future in pending:
+            by_table.setdefault(table, []).append(future.result())
 
     streams = []
     for table in tables:
-        schema = _table_schema(by_table.get(table, []), config.string_fallback)
+        types = ColumnTypes()
+        for file_types in reversed(by_table.get(table, [])):  # newest file's column order first
+            types.merge(file_types)
+        schema = {name: types.schema_for(name, config.string_fallback) for name in types.seen}
         streams.append(stream_entry(table, schema))
     return {"streams": streams}
 
 
-def _table_schema(read_files, string_fallback):
-    """Column schemas for one table: the union of headers, newest file's order first."""
+def _file_types(bucket, stored, is_sample):
+    """The ColumnTypes of one file's header and sampled rows, from a bounded ranged read of its
+    first bytes; a file that vanished or cannot be read adds nothing (sync reports a bad file
+    loudly). Only these few sets per column are kept, never the sampled rows."""
     types = ColumnTypes()
-    for _stored, (header, sample_rows) in reversed(read_files):
-        for name in header:
-            types.add_column(name)
-        for row in sample_rows:
-            for name, value in zip(header, row, strict=False):
-                types.add_sample(name, value)
-    return {name: types.schema_for(name, string_fallback) for name in types.seen}
-
-
-def _read_file_start(bucket, stored, is_sample):
-    """(header names, sampled rows) from a bounded ranged read of the file's first bytes; a
-    file that vanished or cannot be read adds nothing (sync reports a bad file loudly)."""
     try:
-        return _header_and_samples(bucket, stored, is_sample)
+        if is_sample:
+            header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES)
+            _add_samples(types, header, rows)
+        else:
+            header, _rows = _header_and_rows(bucket, stored, HEADER_BYTES)
+            for name in header:
+                types.add_column(name)
     except (FileGone, DataError) as exc:
         LOGGER.warning("Discovery skipped %s: %s", stored.key, exc)
-        return [], []
+    return types
 
 
-def _header_and_samples(bucket, stored, is_sample):
-    length = SAMPLE_BYTES if is_sample else HEADER_BYTES
+def _header_and_rows(bucket, stored, length):
+    """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
+    again longer while the header itself does not fit."""
     while True:
         data = bucket.read_range(stored, length)
-        truncated = len(data) >= length
-        if truncated and not data.startswith((GZIP_MAGIC, ZIP_MAGIC)):
-            data = data[:data.rfind(b"\n") + 1]  # whole lines only
-        rows = CsvRows(io.BufferedReader(io.BytesIO(data)), stored.key, sample=True)
-        if rows.header or not truncated or length >= MAX_HEADER_BYTES:
+        cut = len(data) >= length
+        binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
+        rows = CsvRows(binary, stored.key, sample=True)
+        if rows.header or not cut or length >= MAX_HEADER_BYTES:
             break
-        length *= 4  # the header itself is longer than the range read
+        length *= 4
     if not rows.header:
         LOGGER.warning("%s has no header row; it adds no columns", stored.key)
-        return [], []
-    sampled = []
-    if is_sample:
-        try:
-            for position, (_line, fields) in enumerate(rows):
-                if position % SAMPLE_EVERY == 0:
-                    sampled.append(fields)
-                    if len(sampled) >= SAMPLE_ROWS:
-                        break
-        except DataError as exc:
-            LOGGER.warning("Sampling stopped early: %s", exc)
-    return unique_header(rows.header), sampled
+    return unique_header(rows.header), rows
+
+
+def _add_samples(types, header, rows):
+    for name in header:
+        types.add_column(name)
+    sampled = 0
+    for position, (_line, fields) in enumerate(rows):
+        if position % SAMPLE_EVERY == 0:
+            for name, value in zip(header, fields, strict=False):
+                types.add_sample(name, value)
+            sampled += 1
+            if sampled >= SAMPLE_ROWS:
+                break

@@ -1,5 +1,8 @@
 """Every kind of file a real DDS bucket can hold, synced through the real S3 API."""
 
+import io
+import zipfile
+
 from devtools.s3server import gzipped, zipped
 from tests.e2e.conftest import assert_clean_failure
 
@@ -116,3 +119,52 @@ def test_discovery_survives_a_corrupt_file(company):
     company.put("GLENTRY.2.zip", b"PK\x03\x04broken", modified=2)
     catalog = company.discover()
     assert "A" in catalog["streams"][0]["schema"]["properties"]
+
+
+def _zip(*members):
+    """A deflated zip of (name, text) members; text None makes a folder entry."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members:
+            if text is None:
+                archive.mkdir(name)
+            else:
+                archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_zip_folder_entries_are_skipped_and_a_zip_without_a_file_fails_its_stream(company):
+    good = company.put("GLENTRY.1.csv", CSV, modified=1)
+    bad = company.put("GLENTRY.2.zip", _zip(("GLENTRY.2/", None)), modified=2)
+    company.put("GLENTRY.3.csv", "RECORDNO,NAME\n9,z\n", modified=3)
+    company.put("VENDOR.1.zip", _zip(("out/", None), ("out/VENDOR.1.csv", "RECORDNO\n7\n")))
+    catalog = company.selected_catalog()
+    run = company.sync(catalog)
+    assert_clean_failure(run, f"{bad}: the zip archive holds only 1 folder entry, no file",
+                         code=1)
+    assert [r["RECORDNO"] for r in run.records("GLENTRY")] == [1, 2]  # nothing past it
+    assert [r["RECORDNO"] for r in run.records("VENDOR")] == [7]
+    assert run.last_state["bookmarks"]["GLENTRY"]["synced_keys"] == {
+        good: "2024-03-01T12:00:01+00:00"}
+    rerun = company.sync(catalog, state=run.last_state)
+    assert_clean_failure(rerun, f"{bad}: the zip archive holds only")  # never skipped
+
+
+def test_cr_only_line_endings(company):
+    small = '\ufeffRECORDNO,WHEN,AMOUNT,NOTE\r1,2024-01-02,1.5,"two\rlines"\r\r2,,-3,"lf\nkept"\r'
+    company.put("GLENTRY.1.csv.gz", gzipped(small), modified=1)
+    # larger than discovery's 4 MiB sample read, which must end at a CR too
+    rows = "".join(f"{n},2024-01-{n % 28 + 1:02d}T03:04:05Z,{n}.25,note {n}\r"
+                   for n in range(3, 120_003))
+    big = company.put("GLENTRY.2.csv", "RECORDNO,WHEN,AMOUNT,NOTE,NEWCOL\r" + rows, modified=2)
+    gl = company.discover()["streams"][0]["schema"]["properties"]
+    assert gl["RECORDNO"] == {"type": ["null", "integer", "string"]}
+    assert gl["WHEN"]["anyOf"][0]["format"] == "date-time"
+    assert gl["AMOUNT"] == {"type": ["null", "number", "string"]}
+    assert gl["NOTE"] == gl["NEWCOL"] == {"type": ["null", "string"]}
+    records = synced(company).records()
+    assert [(r["RECORDNO"], r["_sdc_source_lineno"], r["NOTE"]) for r in records[:3]] == [
+        (1, 2, "two\rlines"), (2, 5, "lf\nkept"), (3, 2, "note 3")]
+    assert records[0]["WHEN"] == "2024-01-02T00:00:00.000000Z" and records[1]["AMOUNT"] == -3
+    assert len(records) == 120_002 and records[-1]["_sdc_source_file"] == big
+    assert records[-1]["_sdc_source_lineno"] == 120_001

@@ -85,6 +85,22 @@ def test_merged_samples_follow_the_same_rule():
     assert first.schema_for("d") == STRING_SCHEMA
 
 
+
+
+def test_merged_column_types_union_the_kinds_seen():
+    newest, older = ColumnTypes(), ColumnTypes()
+    for name, value in [("B", "1"), ("A", "2.5")]:
+        newest.add_sample(name, value)
+    for name, value in [("A", "1"), ("C", ""), ("B", "x")]:
+        older.add_sample(name, value)
+    merged = ColumnTypes()
+    merged.merge(newest)
+    merged.merge(older)
+    assert list(merged.seen) == ["B", "A", "C"]  # the first file's order, then new columns
+    assert merged.seen == {"B": {"integer", "string"}, "A": {"number", "integer"}, "C": set()}
+    assert merged.schema_for("A") == NUMBER_SCHEMA and merged.schema_for("B") == STRING_SCHEMA
+
+
 # ---- the contract: every value renders back to its text, or stays the text -------------------
 
 number_like = st.one_of(
