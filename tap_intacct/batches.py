@@ -223,7 +223,10 @@ class _BatchFile:
     def __init__(self, path, url, compress):
         self.path = path
         self.url = url
-        raw = open(path, "xb")  # noqa: SIM115 (closed by the worker thread)
+        try:
+            raw = open(path, "xb")  # noqa: SIM115 (closed by the worker thread)
+        except OSError as exc:
+            raise StorageError(f"cannot create the batch file {path}: {exc.strerror}") from None
         self._out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) if compress else raw
         self._raw = raw
         self._chunks = queue.Queue(maxsize=4)

@@ -9,6 +9,7 @@ without it the stream stops. Empty cells in typed columns are null.
 Inference uses the same definitions, so a column is typed only if every sampled cell fits.
 """
 
+import copy
 import datetime
 import decimal
 import re
@@ -256,6 +257,7 @@ def _transformer_checked(schema):
     """For schema shapes discovery never writes (hand-edited catalogs): singer-python's
     Transformer decides the type, and its result is kept only if it renders back to the text.
     A float is replaced by the exact Decimal of its text (no digit lost through float)."""
+    schema = copy.deepcopy(schema)  # the Transformer reorders type lists in place
     def convert(text):
         try:
             ok, value = Transformer().transform_recur(text, schema, [])

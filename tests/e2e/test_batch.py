@@ -151,3 +151,12 @@ def test_about_lists_batch(company):
     about = json.loads(run.stdout)
     assert "batch" in about["capabilities"]
     assert "batch_config" in [s["name"] for s in about["settings"]]
+
+
+def test_an_unwritable_batch_root_is_one_clear_line(company, exports, tmp_path):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    run = company.sync(exports, config=company.config(
+        batch_config=batch_config((blocked / "batches").as_uri())))
+    assert_clean_failure(run, "batch_config storage.root", "cannot create the folder", code=1)
+    assert run.of_type("BATCH") == [] and run.records() == []
