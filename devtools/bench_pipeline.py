@@ -7,40 +7,23 @@ a PostgreSQL server (TAP_INTACCT_TEST_POSTGRES, or a throwaway one from devtools
 BENCH_PIPELINE_ROWS (default 100,000) rows of the benchmark GLENTRY file are loaded.
 """
 
-import contextlib
 import csv
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
+from devtools import pgserver
 from devtools.bench import T0, TAP, Tap, glentry_file
-from devtools.s3server import EmbeddedS3, free_port
+from devtools.s3server import EmbeddedS3
 
 ROWS = int(os.environ.get("BENCH_PIPELINE_ROWS", "100000"))
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = ROOT / ".tools" / "target-postgres" / "bin" / "target-postgres"
-
-
-@contextlib.contextmanager
-def postgres():
-    if os.environ.get("TAP_INTACCT_TEST_POSTGRES"):
-        yield os.environ["TAP_INTACCT_TEST_POSTGRES"]
-        return
-    folder = tempfile.mkdtemp(prefix="tap-intacct-bench-pg-")
-    script = str(ROOT / "devtools" / "postgres.sh")
-    url = subprocess.run([script, "start", folder, str(free_port())], capture_output=True,
-                         text=True, check=True).stdout.strip()
-    try:
-        yield url
-    finally:
-        subprocess.run([script, "stop", folder], check=False)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def sql(url, query):
@@ -109,7 +92,8 @@ def main():
         raise SystemExit("target-postgres is missing: run `make integration-tools`")
     print(f"tap-intacct | target-postgres -> PostgreSQL, {ROWS:,} GLENTRY rows (41 columns), "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, all on 127.0.0.1")
-    with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir, postgres() as url:
+    with (EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir,
+          pgserver.postgres_url() as url):
         csv_path = first_rows(ROWS, workdir)
         s3.create_bucket("bench-pipeline")
         with open(csv_path, "rb") as body:

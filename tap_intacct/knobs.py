@@ -27,30 +27,27 @@ def _log_level(text):
     return getattr(logging, text.upper())
 
 
-def _number(low, low_included=True):
+def _bounded(convert, accepts, expected):
     def parse(text):
-        expected = f"a number {'>=' if low_included else '>'} {low}"
         try:
-            value = float(text)
+            value = convert(text)
         except ValueError:
             raise ValueError(expected) from None
-        if not math.isfinite(value) or value < low or (value == low and not low_included):
+        if not accepts(value):
             raise ValueError(expected)
         return value
     return parse
+
+
+def _number(low, low_included=True):
+    return _bounded(float, lambda value: math.isfinite(value) and (
+        value >= low if low_included else value > low),
+        f"a number {'>=' if low_included else '>'} {low}")
 
 
 def _whole(low, high):
-    def parse(text):
-        expected = f"a whole number from {low} to {high}"
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(expected) from None
-        if not low <= value <= high:
-            raise ValueError(expected)
-        return value
-    return parse
+    return _bounded(int, lambda value: low <= value <= high,
+                    f"a whole number from {low} to {high}")
 
 
 # (variable, Knobs field, parser); the README lists them with their meaning.

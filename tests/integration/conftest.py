@@ -3,13 +3,10 @@ each installed in its own virtualenv by `make integration-tools` (bash .ci/run d
 
 import os
 import pathlib
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
-from devtools.s3server import free_port
+from devtools import pgserver
 from tests.e2e.conftest import Company, s3  # noqa: F401 (the S3 server fixture, shared)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -28,20 +25,11 @@ def tool(name, executable):
 @pytest.fixture(scope="session")
 def postgres_url():
     """A PostgreSQL server on 127.0.0.1: the one .ci/run started, or a throwaway one."""
-    if os.environ.get("TAP_INTACCT_TEST_POSTGRES"):
-        yield os.environ["TAP_INTACCT_TEST_POSTGRES"]
-        return
-    if not shutil.which("psql"):
-        pytest.fail("PostgreSQL is not installed: apt-get install postgresql (bash .ci/run does)")
-    folder = tempfile.mkdtemp(prefix="tap-intacct-pg-")
-    script = str(ROOT / "devtools" / "postgres.sh")
-    url = subprocess.run([script, "start", folder, str(free_port())], capture_output=True,
-                         text=True, check=True).stdout.strip()
     try:
-        yield url
-    finally:
-        subprocess.run([script, "stop", folder], check=False)
-        shutil.rmtree(folder, ignore_errors=True)
+        with pgserver.postgres_url() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
