@@ -101,6 +101,10 @@ class EmbeddedAzurite:
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
 
+    def tap_environment(self):
+        """Environment for a tap subprocess: no cloud credentials from this machine."""
+        return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_"))}
+
     def create_container(self, name):
         self.client.create_container(name)
 

@@ -13,7 +13,16 @@ import io
 import logging
 import re
 
-from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    DecodeError,
+    HttpResponseError,
+    IncompleteReadError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.identity import ClientSecretCredential, DefaultAzureCredential
 from azure.storage.blob import BlobPrefix, BlobServiceClient
 from azure.storage.blob._generated.models import ModifiedAccessConditions
@@ -39,8 +48,10 @@ CONTAINER_CODES = frozenset({
 HINTS = {
     "AuthenticationFailed": "check azure_connection_string or azure_sas_token (account key, "
                             "SAS signature and expiry) and the machine's clock",
-    "AuthorizationFailure": "check the SAS token's permissions (Read and List) or the "
-                            "storage account's network rules",
+    # Azurite's answer to a wrong key or signature; Azure's to a SAS or network rule refusal
+    "AuthorizationFailure": "check azure_connection_string or azure_sas_token (account key, "
+                            "SAS signature, expiry, Read and List permissions) and the storage "
+                            "account's network rules",
     "AuthorizationPermissionMismatch": "grant the identity the Storage Blob Data Reader role on "
                                        "the container (or a SAS with Read and List)",
     "ContainerNotFound": "check 'container' and 'azure_account_url'",
@@ -83,7 +94,7 @@ def error_code(exc):
         code = getattr(exc, "error_code", None)
         if not code and exc.response is not None:
             code = exc.response.headers.get("x-ms-error-code")
-        return str(code or "")
+        return str(getattr(code, "value", code) or "")  # the SDK gives an enum or a string
     return ""
 
 
@@ -96,7 +107,11 @@ def is_transient(exc):
         return False
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
         return status_of(exc) in RETRYABLE_STATUSES
-    return isinstance(exc, (AzureError, OSError))  # connection refused, reset, cut, timeout
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError, HttpResponseError,
+                        IncompleteReadError, DecodeError)):
+        # connection refused, reset, cut, timeout; not a refusal to send a token over http
+        return "TLS" not in str(exc)
+    return isinstance(exc, OSError)
 
 
 def describe(exc):
@@ -155,14 +170,22 @@ class Container:
         self.knobs = knobs
         self.name = config.container
         self.requests = RequestCounter()
-        credential, url, secrets = _credential_and_url(config)
-        self.redactor = Redactor(secrets)
+        self.redactor = Redactor([config.azure_connection_string, config.azure_sas_token,
+                                  config.azure_client_secret])
         for handler in logging.getLogger().handlers:
             handler.addFilter(self.redactor)
-        service = BlobServiceClient(
-            url, credential=credential, retry_total=0,  # retries are ours (resumable.retried)
-            connection_timeout=10, read_timeout=60, logging_enable=False,
-            raw_request_hook=self.requests, connection_data_block_size=BODY_BLOCK_BYTES)
+        try:
+            credential, url, secrets = _credential_and_url(config)
+            service = BlobServiceClient(
+                url, credential=credential, retry_total=0,  # retries are ours (retried)
+                connection_timeout=10, read_timeout=60, logging_enable=False,
+                raw_request_hook=self.requests, connection_data_block_size=BODY_BLOCK_BYTES)
+        except ValueError as exc:  # a malformed connection string or URL
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            raise StorageError(self.redactor.redact(
+                f"cannot use the Azure settings for container {self.name}: {first_line}; check "
+                "azure_connection_string or azure_account_url")) from None
+        self.redactor.secrets += [s for s in secrets if s and len(s) >= 4]
         self.account = service.account_name
         # scheme://host[:port][/account for path-style URLs], without any SAS query string
         self._base = f"{service.scheme}://{service.primary_hostname}"
@@ -243,8 +266,7 @@ class Container:
                 raise
             code, status = error_code(exc), status_of(exc)
             if status == 412 or code == "ConditionNotMet":
-                raise FileGone(stored.key, "it was replaced after the listing; its new version "
-                                           "is read on the next run") from None
+                raise self._changed(stored) from None
             if code == "BlobNotFound" or (status == 404 and code != "ContainerNotFound"):
                 raise FileGone(stored.key, "it was deleted after the listing") from None
             raise self.failure(exc, f"read '{stored.key}'", stored.key) from None
@@ -253,6 +275,19 @@ class Container:
             LOGGER.warning("%s: the server ignored the Range header and sent the whole blob; "
                            "dropping its first %d bytes", stored.key, skip)
         return _Body(stream), skip
+
+    def _changed(self, stored):
+        """FileGone for a blob whose ETag no longer matches: Azure (and Azurite) answer a
+        conditional read of a deleted blob with 412 too, so one unconditional look tells
+        deleted from replaced."""
+        try:
+            self._container.get_blob_client(stored.key).get_blob_properties()
+        except ResourceNotFoundError:
+            return FileGone(stored.key, "it was deleted after the listing")
+        except AzureError:
+            pass  # replaced is the likelier reading; either way the file is skipped
+        return FileGone(stored.key, "it was replaced after the listing; its new version is read "
+                                    "on the next run")
 
     def read_range(self, stored, length):
         """The first `length` bytes of the blob (fewer if it is shorter)."""

@@ -224,6 +224,13 @@ def _azure_problems(values, source):
         problems.append(f"{source}: 'azure_account_url' is required for storage azure (such as "
                         "https://<account>.blob.core.windows.net), unless "
                         "'azure_connection_string' is set")
+    url = values["azure_account_url"] or ""
+    token_credential = not (values["azure_connection_string"] or values["azure_sas_token"])
+    if token_credential and url.lower().startswith("http://"):
+        problems.append(f"{source}: 'azure_account_url' must be https:// with a service "
+                        "principal or DefaultAzureCredential (Azure sends their tokens over TLS "
+                        f"only), got {url!r}; use azure_connection_string or azure_sas_token "
+                        "for an http:// emulator")
     ways = [way for way, keys in (("azure_connection_string", ["azure_connection_string"]),
                                   ("azure_sas_token", ["azure_sas_token"]),
                                   ("a service principal", SERVICE_PRINCIPAL_KEYS))

@@ -235,11 +235,6 @@ class AzureCompany(Company):
         settings.update(overrides)
         return self.write("config.json", {k: v for k, v in settings.items() if v is not None})
 
-    def tap(self, *args, config=None, env=None, timeout=120):
-        if env is None:
-            env = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("AWS_", "AZURE_"))}
-        return super().tap(*args, config=config, env=env, timeout=timeout)
 
 
 @pytest.fixture
