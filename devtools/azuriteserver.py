@@ -11,6 +11,7 @@ rewrites <Last-Modified> in List Blobs answers for the blobs a test pinned. Ever
 import datetime
 import email.utils
 import html
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ from devtools.s3server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AZURITE = os.path.join(ROOT, ".tools", "azurite", "node_modules", ".bin", "azurite-blob")
+AZURITE_PACKAGE = os.path.join(ROOT, ".tools", "azurite", "node_modules", "azurite",
+                               "package.json")
 ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development key (public, in Microsoft's docs): not a secret.
 ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
@@ -51,6 +54,7 @@ class EmbeddedAzurite:
         self.proxy = FaultProxy(self.azurite_port, rewrite=self._pin_last_modified)
         self.port = self.proxy.port
         self.url = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+        self.direct_url = f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}"  # without the proxy
         self.connection_string = connection_string(self.url)
 
     def __enter__(self):
@@ -71,7 +75,7 @@ class EmbeddedAzurite:
         self._wait_until_up()
         self.proxy.__enter__()
         self.client = BlobServiceClient.from_connection_string(
-            connection_string(f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}"))
+            connection_string(self.direct_url))
 
     def _wait_until_up(self, seconds=30):
         deadline = time.monotonic() + seconds
@@ -100,6 +104,11 @@ class EmbeddedAzurite:
                 self._process.wait()
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
+
+    @property
+    def version(self):
+        with open(AZURITE_PACKAGE, encoding="utf-8") as handle:
+            return json.load(handle)["version"]
 
     def tap_environment(self):
         """Environment for a tap subprocess: no cloud credentials from this machine."""
