@@ -308,17 +308,34 @@ class Container:
 
 
 class _Body:
-    """read(n) over the SDK's stream of blocks."""
+    """read(n) over the SDK's stream of blocks: up to n bytes, joined from as many blocks as it
+    takes. A failure after some blocks arrived is raised by the next read, so that the bytes
+    received are handed over first (the resume then starts after them)."""
 
     def __init__(self, stream):
         self._stream = stream
         self._pending = b""
+        self._failure = None
 
     def read(self, size):
-        if not self._pending:
-            self._pending = next(self._stream, b"")
-        chunk, self._pending = self._pending[:size], self._pending[size:]
-        return chunk
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        blocks, received = [self._pending], len(self._pending)
+        try:
+            while received < size:
+                block = next(self._stream, b"")
+                if not block:
+                    break
+                blocks.append(block)
+                received += len(block)
+        except Exception as exc:
+            if not received:
+                raise
+            self._failure = exc
+        data = b"".join(blocks)
+        self._pending = data[size:]
+        return data[:size]
 
     def close(self):
         self._stream.response.internal_response.close()
