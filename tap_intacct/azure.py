@@ -94,8 +94,13 @@ def error_code(exc):
         code = getattr(exc, "error_code", None)
         if not code and exc.response is not None:
             code = exc.response.headers.get("x-ms-error-code")
-        return str(getattr(code, "value", code) or "")  # the SDK gives an enum or a string
+        return _text(code)
     return ""
+
+
+def _text(value):
+    """The SDK gives some fields as str enums, others as plain strings."""
+    return str(getattr(value, "value", value) or "")
 
 
 def status_of(exc):
@@ -222,7 +227,8 @@ class Container:
         next_page = resumable.retried(lambda: next(pages, None), self.knobs, is_transient,
                                       self._log_retry)
         subfolders = 0
-        while True:
+        more = True
+        while more:
             try:
                 with metrics.http_request_timer("ListBlobs"):
                     page = next_page()
@@ -231,6 +237,7 @@ class Container:
                 items = list(page)
             except AzureError as exc:
                 raise self.failure(exc, f"list prefix '{prefix}'") from None
+            more = bool(pages.continuation_token)  # else asking again would not be a request
             for item in items:
                 if isinstance(item, BlobPrefix):
                     subfolders += 1
@@ -238,7 +245,7 @@ class Container:
                 yield StoredFile(
                     key=item.name, size=item.size or 0,
                     last_modified=item.last_modified.astimezone(datetime.timezone.utc),
-                    etag=item.etag or "", storage_class=str(item.blob_tier or "Hot"))
+                    etag=item.etag or "", storage_class=_text(item.blob_tier) or "Hot")
         if subfolders:
             LOGGER.info("Ignored %d sub-folder(s) under %s (only direct children are DDS "
                         "exports)", subfolders, self.location(prefix))
