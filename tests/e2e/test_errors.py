@@ -59,7 +59,8 @@ def test_about_and_version(company):
     about = json.loads(subprocess.run([TAP, "--about", "--format", "json"], capture_output=True,
                                       text=True, check=True).stdout)
     assert about["name"] == "tap-intacct"
-    assert about["capabilities"] == ["catalog", "discover", "state", "properties", "about"]
+    assert about["capabilities"] == ["catalog", "discover", "state", "properties", "about",
+                                    "batch"]
     settings = {s["name"]: s for s in about["settings"]}
     assert settings["external_id"]["sensitive"] and settings["start_date"]["required"]
     assert not settings["bucket"]["required"]  # required for storage s3 only
