@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TOOLS := .tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
+AZURITE_VERSION := 3.35.0
+AZURITE_STAMP := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit e2e integration integration-tools lint bench bench-compare bench-discover bench-pipeline settings-docs clean
+.PHONY: help install demo test unit e2e integration integration-tools azurite lint bench bench-compare bench-discover bench-pipeline settings-docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -13,13 +17,15 @@ help:  ## list the targets
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[azure,test]'
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with the tap and its test tools
 
-demo: $(STAMP)  ## run the tap end to end on built-in sample exports (no AWS account needed)
-	$(BIN)/python -m devtools.demo
+STORAGE ?= s3
+
+demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap end to end on built-in sample exports, no cloud account (STORAGE=azure: through Azurite)
+	STORAGE=$(STORAGE) $(BIN)/python -m devtools.demo
 
 settings-docs: $(STAMP)  ## rewrite README's settings table and meltano.yml's settings from the code
 	$(BIN)/python -m devtools.settings_docs
@@ -27,8 +33,14 @@ settings-docs: $(STAMP)  ## rewrite README's settings table and meltano.yml's se
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
 
-TOOLS := .tools
-TOOLS_STAMP := $(TOOLS)/.installed-stamp
+
+# Azurite, Microsoft's Azure Storage emulator (npm), for the Azure end-to-end tests and demo.
+$(AZURITE_STAMP):
+	rm -rf $(TOOLS)/azurite
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/azurite azurite@$(AZURITE_VERSION)
+	touch $(AZURITE_STAMP)
+
+azurite: $(AZURITE_STAMP)  ## Azurite (Azure Blob Storage emulator, needs node and npm) in .tools/azurite
 
 $(TOOLS_STAMP): Makefile
 	rm -rf $(TOOLS)/meltano $(TOOLS)/target-postgres
@@ -45,7 +57,7 @@ test: lint unit e2e integration  ## everything CI runs: lint, unit, end-to-end a
 unit: $(STAMP)  ## fast tests of the pure modules
 	$(BIN)/python -m pytest -q tests/unit
 
-e2e: $(STAMP)  ## the installed command against moto's S3/STS server on 127.0.0.1
+e2e: $(STAMP) $(AZURITE_STAMP)  ## the installed command against moto's S3/STS server and Azurite on 127.0.0.1
 	$(BIN)/python -m pytest -q tests/e2e
 
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
@@ -60,7 +72,7 @@ bench-compare: $(STAMP)  ## sync throughput of this tree vs REF (default HEAD~1)
 bench-discover: $(STAMP)  ## discovery's time and peak RSS on 20 files x 50,000 rows (prints figures)
 	$(BIN)/python -m devtools.bench_discover
 
-integration: $(STAMP) $(TOOLS_STAMP)  ## real Meltano, target-postgres and PostgreSQL (psql needed)
+integration: $(STAMP) $(TOOLS_STAMP) $(AZURITE_STAMP)  ## real Meltano, target-postgres and PostgreSQL (psql needed)
 	$(BIN)/python -m pytest -q tests/integration
 
 clean:  ## remove the virtualenv and caches

@@ -1,9 +1,13 @@
 from setuptools import find_packages, setup
 
+# Only for storage: azure (pip install 'tap-intacct[azure]'); S3 users do not carry them.
+AZURE = ["azure-storage-blob>=12.19,<13", "azure-identity>=1.15,<2"]
+
 setup(
     name="tap-intacct",
     version="2.0.0",
-    description="Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3",
+    description=("Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3 "
+                 "or Azure Blob Storage"),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
@@ -14,7 +18,9 @@ setup(
         "backoff>=2.2,<3",
     ],
     extras_require={
+        "azure": AZURE,
         "test": [
+            *AZURE,
             # moto 5's server extra needs jsonschema 4; singer-python pins jsonschema 2.
             "moto[server]>=4.2,<5",
             "pytest>=7,<10",

@@ -3,7 +3,9 @@
 Everything runs on 127.0.0.1: an embedded S3 API (moto) is loaded with deterministic DDS-like
 exports, and the installed `tap-intacct` runs as a subprocess (discover, then sync to /dev/null).
 Figures are medians of BENCH_RUNS runs (default 3). Set BENCH_ROWS (default 1,000,000) and
-BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes.
+BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes, BENCH_CASES (default
+single,large,multi,listing,azure) to choose the cases. The azure case syncs the same BENCH_ROWS
+file from Azurite (installed by `make azurite`), beside the S3 figures.
 """
 
 import csv
@@ -29,6 +31,7 @@ from devtools.s3server import EmbeddedS3
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
+CASES = set(os.environ.get("BENCH_CASES", "single,large,multi,listing,azure").split(","))
 CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
 TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
@@ -93,18 +96,18 @@ def measured(command, env):
 
 
 def s3_requests(stderr):
-    found = re.findall(r"S3 requests: (.*)", stderr)
+    found = re.findall(r"(?:S3|Azure) requests: (.*)", stderr)
     return found[-1] if found else "?"
 
 
 class Tap:
     """Config, catalog and runs of the installed tap against one bucket/company."""
 
-    def __init__(self, s3, bucket, workdir, endpoint=None):
+    def __init__(self, s3, bucket, workdir, endpoint=None, settings=None):
         self.env = s3.tap_environment()
         self.workdir = pathlib.Path(workdir)
         self.config = self.workdir / "config.json"
-        self.config.write_text(json.dumps({
+        self.config.write_text(json.dumps(settings or {
             "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
             "endpoint_url": endpoint or s3.url, "sts_endpoint_url": s3.url}))
         self.catalog = self.workdir / "catalog.json"
@@ -192,6 +195,29 @@ def single_file_case(s3, workdir, rows, runs=RUNS):
     s3.client.delete_object(Bucket=bucket, Key="BENCH/GLENTRY.all.1.csv")
 
 
+def azure_single_file_case(workdir, rows, runs=RUNS):
+    """The single-file case's sync, from Azurite (reached directly: the test harness's
+    Last-Modified proxy would hold whole bodies in memory)."""
+    from devtools.azuriteserver import EmbeddedAzurite, connection_string
+    path = glentry_file(rows)
+    with EmbeddedAzurite() as azurite:
+        azurite.create_container("bench-single")
+        with open(path, "rb") as body:
+            azurite.client.get_blob_client("bench-single", "BENCH/GLENTRY.all.1.csv").upload_blob(
+                body, overwrite=True, max_concurrency=2)
+        tap = Tap(azurite, None, workdir, settings={
+            "start_date": "2024-01-01T00:00:00Z", "storage": "azure", "container": "bench-single",
+            "company_id": "BENCH",
+            "azure_connection_string": connection_string(azurite.direct_url)})
+        discover = tap.discover()
+        seconds, rss, stderr = median_runs(tap.sync, runs)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## Azure (Azurite {azurite.version}): {rows:,} rows, the same GLENTRY file")
+    print(f"discover: {discover[0]:.2f}s, peak RSS {discover[1]:.0f} MB, Azure {discover[2]}")
+    print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
+          f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, Azure {s3_requests(stderr)}")
+
+
 def multi_file_case(s3, workdir):
     bucket = "bench-multi"
     s3.create_bucket(bucket)
@@ -253,11 +279,18 @@ def main():
     with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
         for name in ("single", "large", "multi", "listing"):
             os.makedirs(os.path.join(workdir, name, "slow"), exist_ok=True)
-        single_file_case(s3, os.path.join(workdir, "single"), ROWS)
-        if LARGE_ROWS:
+        for name in ("azure",):
+            os.makedirs(os.path.join(workdir, name), exist_ok=True)
+        if "single" in CASES:
+            single_file_case(s3, os.path.join(workdir, "single"), ROWS)
+        if "azure" in CASES:
+            azure_single_file_case(os.path.join(workdir, "azure"), ROWS)
+        if LARGE_ROWS and "large" in CASES:
             single_file_case(s3, os.path.join(workdir, "large"), LARGE_ROWS, runs=1)
-        multi_file_case(s3, os.path.join(workdir, "multi"))
-        listing_case(s3, os.path.join(workdir, "listing"))
+        if "multi" in CASES:
+            multi_file_case(s3, os.path.join(workdir, "multi"))
+        if "listing" in CASES:
+            listing_case(s3, os.path.join(workdir, "listing"))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""`make demo`: the tap end to end with no AWS account.
+"""`make demo` (`make demo STORAGE=azure`): the tap end to end with no AWS or Azure account.
 
-Starts an S3 API on 127.0.0.1, loads sample DDS exports, runs `tap-intacct --discover`, selects
-every stream, runs a sync, loads the output into SQLite through a Singer target, and prints what
-arrived per stream and a general-ledger query.
+Starts an S3 API (or Azurite, Azure's blob emulator) on 127.0.0.1, loads sample DDS exports, runs
+`tap-intacct --discover`, selects every stream, runs a sync, loads the output into SQLite through
+a Singer target, and prints what arrived per stream and a general-ledger query.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -54,22 +55,47 @@ def summarize(messages):
     return rows, final_state
 
 
-def main():
-    workdir = tempfile.mkdtemp(prefix="tap-intacct-demo-")
-    base_time = datetime.datetime(2024, 1, 2, 1, 5, tzinfo=datetime.timezone.utc)
+@contextlib.contextmanager
+def s3_store(exports):
+    """(store settings, tap environment) of an embedded S3 holding the exports."""
     with EmbeddedS3() as s3:
         s3.create_bucket(BUCKET)
-        exports = ddsdata.demo_exports(base_time)
         for name, text, modified in exports:
             s3.put(BUCKET, f"{PATH}/{COMPANY}/{name}", text, last_modified=modified)
-        print(f"Embedded S3 at {s3.url}: {len(exports)} DDS files in s3://{BUCKET}/{PATH}/{COMPANY}/")
+        print(f"Embedded S3 at {s3.url}: {len(exports)} DDS files in "
+              f"s3://{BUCKET}/{PATH}/{COMPANY}/")
+        yield ({"bucket": BUCKET, "endpoint_url": s3.url, "sts_endpoint_url": s3.url},
+               s3.tap_environment())
 
+
+@contextlib.contextmanager
+def azure_store(exports):
+    """(store settings, tap environment) of Azurite holding the exports in a container."""
+    from devtools.azuriteserver import EmbeddedAzurite
+    with EmbeddedAzurite() as azurite:
+        azurite.create_container(BUCKET)
+        for name, text, modified in exports:
+            azurite.put(BUCKET, f"{PATH}/{COMPANY}/{name}", text, last_modified=modified)
+        print(f"Azurite at {azurite.url}: {len(exports)} DDS files in container {BUCKET}, "
+              f"folder {PATH}/{COMPANY}/")
+        yield ({"storage": "azure", "container": BUCKET,
+                "azure_connection_string": azurite.connection_string},
+               azurite.tap_environment())
+
+
+def main():
+    storage = os.environ.get("STORAGE") or "s3"
+    if storage not in ("s3", "azure"):
+        raise SystemExit(f"STORAGE must be s3 or azure, got {storage!r}")
+    workdir = tempfile.mkdtemp(prefix="tap-intacct-demo-")
+    base_time = datetime.datetime(2024, 1, 2, 1, 5, tzinfo=datetime.timezone.utc)
+    exports = ddsdata.demo_exports(base_time)
+    store = azure_store if storage == "azure" else s3_store
+    with store(exports) as (settings, env):
         config_path = os.path.join(workdir, "config.json")
         with open(config_path, "w", encoding="utf-8") as handle:
-            json.dump({"start_date": "2024-01-01T00:00:00Z", "bucket": BUCKET, "path": PATH,
-                       "company_id": COMPANY, "endpoint_url": s3.url,
-                       "sts_endpoint_url": s3.url}, handle, indent=2)
-        env = s3.tap_environment()
+            json.dump({"start_date": "2024-01-01T00:00:00Z", "path": PATH,
+                       "company_id": COMPANY, **settings}, handle, indent=2)
 
         catalog = json.loads(run_tap(["--config", config_path, "--discover"], env))
         print(f"Discovered {len(catalog['streams'])} streams: "

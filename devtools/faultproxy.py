@@ -1,4 +1,4 @@
-"""A fault-injecting HTTP proxy on 127.0.0.1, in front of the embedded S3/STS server.
+"""A fault-injecting HTTP proxy on 127.0.0.1, in front of the embedded S3/STS server or Azurite.
 
 Tests point the tap's endpoint_url here and add faults: error responses (503 SlowDown, 500, or any
 S3 error code with its status, e.g. 403 AccessDenied), bodies cut after N bytes (the
@@ -41,8 +41,9 @@ class Fault:
 
 
 class FaultProxy:
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, rewrite=None):
         self.upstream_port = upstream_port
+        self._rewrite = rewrite  # (request line, body) -> body, applied to every upstream answer
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.faults = []
@@ -115,6 +116,8 @@ class FaultProxy:
             upstream.request(handler.command, handler.path, body=body, headers=headers)
             response = upstream.getresponse()
             payload = response.read()
+            if self._rewrite is not None:
+                payload = self._rewrite(request, payload)
             self._record(request, handler, response.status)
             handler.send_response(response.status)
             for key, value in response.getheaders():
@@ -153,7 +156,8 @@ class FaultProxy:
 
     def _record(self, request, handler, status):
         with self._lock:
-            self.log.append((request, handler.headers.get("Range"), status))
+            byte_range = handler.headers.get("Range") or handler.headers.get("x-ms-range")
+            self.log.append((request, byte_range, status))
 
     @staticmethod
     def _send_error(handler, status, code=None):
@@ -163,6 +167,7 @@ class FaultProxy:
                    f"<Message>{message}</Message></Error>").encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/xml")
+        handler.send_header("x-ms-error-code", code)  # where Azure clients look for it
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)

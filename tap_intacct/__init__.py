@@ -1,4 +1,5 @@
-"""tap-intacct: a Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3.
+"""tap-intacct: a Singer tap for Sage Intacct Data Delivery Service (DDS) exports in Amazon S3
+or Azure Blob Storage.
 
 Command line: parse arguments, load config/catalog/state, and dispatch discover or sync.
 """
@@ -24,7 +25,7 @@ LOGGER = logging.getLogger("tap_intacct")
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog=NAME, description="Singer tap for Sage Intacct Data Delivery Service exports in S3.")
+        prog=NAME, description="Singer tap for Sage Intacct DDS exports in S3 or Azure.")
     parser.add_argument("-c", "--config", help="config file (JSON)")
     parser.add_argument("-d", "--discover", action="store_true", help="print the catalog")
     parser.add_argument("--catalog", help="catalog file (JSON) selecting what to sync")
@@ -88,7 +89,7 @@ def run(args, knobs):
 
     # Imported here so that --help, --about and config errors stay instant.
     from tap_intacct import catalog as catalog_module
-    from tap_intacct import discover, s3, sync
+    from tap_intacct import discover, s3, store, sync
     from tap_intacct.batches import BatchSinks
     from tap_intacct.files import group_by_table
     from tap_intacct.messages import RecordSinks, SingerWriter
@@ -99,9 +100,9 @@ def run(args, knobs):
         if not selected:
             LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
 
-    bucket = s3.Bucket(config, knobs)
+    bucket = store.connect(config, knobs)
     prefix = config.company_prefix
-    LOGGER.info("Listing s3://%s/%s", config.bucket, prefix)
+    LOGGER.info("Listing %s", bucket.location(prefix))
 
     def log_skip(stored, reason):
         LOGGER.warning("Skipping %s: %s", stored.key, reason)
@@ -111,8 +112,9 @@ def run(args, knobs):
         if args.discover:
             if not tables:
                 raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
-                               f"s3://{config.bucket}/{prefix}; check 'bucket', 'path' and "
-                               "'company_id'")
+                               f"{bucket.location(prefix)}; check "
+                               f"'{'container' if config.storage == 'azure' else 'bucket'}', "
+                               "'path' and 'company_id'")
             result = discover.discover(bucket, tables, config)
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
@@ -124,7 +126,7 @@ def run(args, knobs):
                       sinks=sinks, knobs=knobs)
             writer.flush()
     finally:
-        LOGGER.info("S3 requests: %s", bucket.requests.summary())
+        LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())
 
 
 def main(argv=None):
@@ -138,7 +140,7 @@ def main(argv=None):
         return exc.exit_code
     logging.getLogger().setLevel(knobs.log_level)
     # Their DEBUG output holds request headers (session tokens): never below WARNING.
-    for library in ("botocore", "boto3", "urllib3", "s3transfer"):
+    for library in ("botocore", "boto3", "urllib3", "s3transfer", "azure", "msal"):
         logging.getLogger(library).setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     if args.about:

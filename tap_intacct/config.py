@@ -1,6 +1,7 @@
 """The config contract: every setting, its meaning, and validation that reports all problems."""
 
 import datetime
+import importlib.util
 import ipaddress
 import re
 import urllib.parse
@@ -23,8 +24,10 @@ class Setting:
 SETTINGS = (
     Setting("start_date", "ISO 8601 date or date-time; files modified after it are replicated "
             "when a stream has no bookmark yet.", required=True, kind="date_iso8601"),
+    Setting("storage", "Where Intacct's Data Delivery Service writes: s3 (default) or azure "
+            "(Azure Blob Storage; needs pip install 'tap-intacct[azure]')."),
     Setting("bucket", "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
-            "only, not an s3:// or https:// address).", required=True),
+            "only, not an s3:// or https:// address). Required for storage s3."),
     Setting("company_id", "Intacct company ID; exports are read from the folder path/company_id/.",
             required=True),
     Setting("path", "Prefix configured in Intacct's cloud storage target, if any."),
@@ -42,6 +45,21 @@ SETTINGS = (
     Setting("sts_endpoint_url", "Endpoint for the STS AssumeRole requests of the role settings "
             "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
             "AWS_ENDPOINT_URL_STS when set."),
+    Setting("container", "Azure Blob Storage container DDS writes to (storage azure)."),
+    Setting("azure_account_url", "Blob service URL of the storage account, "
+            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL). "
+            "Required for storage azure unless azure_connection_string gives it."),
+    Setting("azure_connection_string", "Storage account connection string (one way to "
+            "authenticate to Azure).", sensitive=True),
+    Setting("azure_sas_token", "SAS token with Read and List permissions on the container, with "
+            "or without its leading '?' (one way to authenticate to Azure).", sensitive=True),
+    Setting("azure_tenant_id", "Microsoft Entra tenant ID of the service principal (one way to "
+            "authenticate to Azure, with azure_client_id and azure_client_secret). Without any "
+            "Azure credential setting, DefaultAzureCredential is used (managed identity, "
+            "environment, Azure CLI)."),
+    Setting("azure_client_id", "Application (client) ID of the service principal; it needs the "
+            "Storage Blob Data Reader role on the container."),
+    Setting("azure_client_secret", "Client secret of the service principal.", sensitive=True),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
             "alternative, as singer-io's tap-intacct did (default true). false declares plain "
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
@@ -61,15 +79,26 @@ SETTINGS = (
 
 ROLE_KEYS = ("account_id", "role_name", "external_id")
 PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
-URL_KEYS = ("endpoint_url", "sts_endpoint_url")
+URL_KEYS = ("endpoint_url", "sts_endpoint_url", "azure_account_url")
+SERVICE_PRINCIPAL_KEYS = ("azure_tenant_id", "azure_client_id", "azure_client_secret")
+STORAGES = ("s3", "azure")
+AZURE_EXTRA = ("azure.storage.blob", "azure.identity")
 
 
 @dataclass(frozen=True)
 class Config:
     start_date: datetime.datetime
-    bucket: str
+    bucket: Optional[str]
     company_id: str
     path: str = ""
+    storage: str = "s3"
+    container: Optional[str] = None
+    azure_account_url: Optional[str] = None
+    azure_connection_string: Optional[str] = None
+    azure_sas_token: Optional[str] = None
+    azure_tenant_id: Optional[str] = None
+    azure_client_id: Optional[str] = None
+    azure_client_secret: Optional[str] = None
     account_id: Optional[str] = None
     role_name: Optional[str] = None
     external_id: Optional[str] = None
@@ -117,6 +146,14 @@ def validate(raw, source="config"):
     problems = []
     values = _strings(raw, problems, source)
     values["start_date"] = _start_date(values["start_date"], problems, source)
+    values["storage"] = (values["storage"] or "s3").lower()
+    if values["storage"] not in STORAGES:
+        problems.append(f"{source}: 'storage' must be s3 or azure, got {values['storage']!r}")
+    elif values["storage"] == "azure":
+        problems += _azure_problems(values, source)
+    elif values["bucket"] is None:
+        hint = " (or set storage: azure to read 'container')" if values["container"] else ""
+        problems.append(f"{source}: 'bucket' is required for storage s3{hint}")
     problems += _bucket_problems(values["bucket"], source)
     if values["company_id"] is not None and "/" in values["company_id"]:
         problems.append(f"{source}: 'company_id' must not contain '/': {values['company_id']!r}")
@@ -172,6 +209,53 @@ def _bucket_problems(bucket, source):
     if re.search(r"\s", bucket):
         return [f"{source}: 'bucket' must not contain spaces: {bucket!r}"]
     return []
+
+
+def _azure_problems(values, source):
+    problems = []
+    container = values["container"]
+    if container is None:
+        problems.append(f"{source}: 'container' is required for storage azure (the container "
+                        "Intacct's Data Delivery Service writes to)")
+    elif not re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", container):
+        problems.append(f"{source}: 'container' must be an Azure container name (3 to 63 "
+                        f"lowercase letters, digits and single hyphens), got {container!r}")
+    if values["azure_account_url"] is None and values["azure_connection_string"] is None:
+        problems.append(f"{source}: 'azure_account_url' is required for storage azure (such as "
+                        "https://<account>.blob.core.windows.net), unless "
+                        "'azure_connection_string' is set")
+    url = values["azure_account_url"] or ""
+    token_credential = not (values["azure_connection_string"] or values["azure_sas_token"])
+    if token_credential and url.lower().startswith("http://"):
+        problems.append(f"{source}: 'azure_account_url' must be https:// with a service "
+                        "principal or DefaultAzureCredential (Azure sends their tokens over TLS "
+                        f"only), got {url!r}; use azure_connection_string or azure_sas_token "
+                        "for an http:// emulator")
+    ways = [way for way, keys in (("azure_connection_string", ["azure_connection_string"]),
+                                  ("azure_sas_token", ["azure_sas_token"]),
+                                  ("a service principal", SERVICE_PRINCIPAL_KEYS))
+            if any(values[key] for key in keys)]
+    if len(ways) > 1:
+        problems.append(f"{source}: give one way to authenticate to Azure, not {len(ways)}: "
+                        f"{' and '.join(ways)}")
+    problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source)
+    if values["azure_sas_token"] is not None:
+        values["azure_sas_token"] = values["azure_sas_token"].removeprefix("?")
+        if "sig=" not in values["azure_sas_token"]:
+            problems.append(f"{source}: 'azure_sas_token' is not a SAS token (it has no 'sig=' "
+                            "part); copy the whole token")
+    missing = [module for module in AZURE_EXTRA if not _importable(module)]
+    if missing:
+        problems.append(f"{source}: storage azure needs the Azure SDK ({', '.join(missing)} is "
+                        "not installed): pip install 'tap-intacct[azure]'")
+    return problems
+
+
+def _importable(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 def _role_problems(values, source):

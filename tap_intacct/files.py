@@ -4,8 +4,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Optional
 
-# S3 storage classes whose objects cannot be read without a restore request.
-ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+# S3 storage classes and Azure access tiers whose objects cannot be read without a restore
+# (S3) or rehydration (Azure) first.
+ARCHIVED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE", "Archive"})
 
 DATA_FILE_SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".gz", ".zip")
 
@@ -45,6 +46,8 @@ def skip_reason(stored: StoredFile) -> Optional[str]:
     if stored.size == 0:
         return "it is empty (0 bytes)"
     if stored.storage_class in ARCHIVED_STORAGE_CLASSES:
+        if stored.storage_class == "Archive":
+            return "its access tier is Archive (rehydrate it to Hot or Cool to read it)"
         return f"its storage class is {stored.storage_class} (restore it to read it)"
     return None
 

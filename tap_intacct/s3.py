@@ -11,11 +11,8 @@ import contextlib
 import datetime
 import io
 import logging
-import random
-import threading
 import uuid
 
-import backoff
 import boto3
 import botocore.config
 import botocore.credentials
@@ -24,11 +21,13 @@ import botocore.session
 import urllib3.exceptions
 from singer import metrics
 
+from tap_intacct import resumable
 from tap_intacct.credentials_cache import CredentialCache
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.files import StoredFile
 from tap_intacct.knobs import Knobs
 from tap_intacct.readahead import ReadAhead
+from tap_intacct.resumable import ResumableBody, read_prefix
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -67,7 +66,6 @@ TRANSIENT_EXCEPTIONS = (
 )
 # What ResumableBody retries: Bucket.get raises a ClientError only when it is transient.
 RETRYABLE_EXCEPTIONS = (botocore.exceptions.ClientError, *TRANSIENT_EXCEPTIONS)
-MAX_RETRY_SECONDS = 30
 
 
 def error_code(exc):
@@ -101,18 +99,7 @@ def _describe(exc):
 def retried(func, knobs):
     """Retry transient S3/STS failures with exponential backoff and full jitter, bounded: the
     first wait is up to knobs.retry_base_seconds, doubling each time, capped at 30 s."""
-    return backoff.on_exception(
-        backoff.expo, Exception, giveup=lambda exc: not is_transient(exc),
-        max_tries=knobs.max_tries, factor=knobs.retry_base_seconds,
-        max_value=MAX_RETRY_SECONDS, jitter=backoff.full_jitter, on_backoff=_log_retry,
-        logger=None,
-    )(func)
-
-
-def retry_wait(knobs, failures):
-    """Seconds to wait before the retry that follows the given number of failures in a row."""
-    ceiling = min(MAX_RETRY_SECONDS, knobs.retry_base_seconds * 2 ** (failures - 1))
-    return random.uniform(0, ceiling)
+    return resumable.retried(func, knobs, is_transient, _log_retry)
 
 
 def timed(endpoint, request):
@@ -205,6 +192,7 @@ class Bucket:
         self.config = config
         self.knobs = knobs or Knobs()
         self.name = config.bucket
+        self.kind = "S3"
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
@@ -234,6 +222,10 @@ class Bucket:
         if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
             return StorageError(message)
         return ObjectError(key, message)
+
+    def location(self, prefix=""):
+        """Where prefix is, as messages show it."""
+        return f"s3://{self.name}/{prefix}"
 
     def list(self, prefix):
         """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
@@ -309,111 +301,27 @@ class Bucket:
 
     def read_range(self, stored, length):
         """The first `length` bytes of the object (fewer if it is shorter)."""
-        body = ResumableBody(self, stored, length)
-        try:
-            chunks = []
-            while chunk := body.read(1 << 20):
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            body.close()
+        return read_prefix(self, stored, length)
 
     def open(self, stored):
         """A binary stream of the whole object, fetched ahead of the reader in a thread, that
         resumes where it stopped after a cut. The GET starts now."""
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
+    # What ResumableBody needs besides get() and knobs.
+    retryable = RETRYABLE_EXCEPTIONS
+    describe = staticmethod(_describe)
 
-class _Closed(Exception):
-    """The body was closed (from another thread) while it was being read."""
+    def failure(self, exc, what, key=None):
+        return self._failure(exc, what, key)
 
-
-class ResumableBody(io.RawIOBase):
-    """Reads the first `length` bytes of an object (default: all of it). After a failed GET or a
-    network failure it waits and continues with a ranged GET pinned to the listed ETag from the
-    first byte not yet received, up to knobs.max_tries times in a row without progress. Never
-    reports end of file early. stop() works from any thread and stops it at once."""
-
-    def __init__(self, bucket, stored, length=None):
-        super().__init__()
-        self._bucket = bucket
-        self._stored = stored
-        self._last_byte = None if length is None else length - 1
-        self._end = stored.size if length is None else min(length, stored.size)
-        self._position = 0
-        self._body = None
-        self._skip = 0
-        self._failures = 0
-        self._closing = threading.Event()
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        while self._position < self._end:
-            try:
-                if self._body is None:
-                    self._open_body()
-                wanted = min(len(buffer), self._end - self._position + self._skip)
-                chunk = self._body.read(wanted)
-                if not chunk:
-                    raise botocore.exceptions.IncompleteReadError(
-                        actual_bytes=self._position, expected_bytes=self._end)
-            except RETRYABLE_EXCEPTIONS as exc:
-                self._retry_after(exc)
-                continue
-            if self._skip:  # the server ignored Range: drop the bytes already received
-                dropped = min(self._skip, len(chunk))
-                self._skip -= dropped
-                chunk = chunk[dropped:]
-                if not chunk:
-                    continue
-            self._failures = 0
-            self._position += len(chunk)
-            buffer[:len(chunk)] = chunk
-            return len(chunk)
-        self._drop_body()
-        return 0
-
-    def _open_body(self):
-        if self._closing.is_set():
-            raise _Closed
-        self._body, self._skip = self._bucket.get(self._stored, self._position, self._last_byte)
-        if self._closing.is_set():  # closed while the request was on its way
-            self._drop_body()
-            raise _Closed
-
-    def _retry_after(self, exc):
-        self._drop_body()
-        self._failures += 1
-        key = self._stored.key
-        if self._failures >= self._bucket.knobs.max_tries:
-            raise self._bucket._failure(exc, f"read '{key}' at byte {self._position}", key)
-        wait = retry_wait(self._bucket.knobs, self._failures)
-        LOGGER.warning("Reading %s stopped at byte %d (%s); retry %d in %.1fs", key,
-                       self._position, _describe(exc), self._failures, wait)
-        if self._closing.wait(wait):
-            raise _Closed
-
-    def _drop_body(self):
-        body, self._body = self._body, None
-        if body is not None:
-            body.close()
-
-    def stop(self):
-        """From any thread: no further request or retry wait, and a read blocked on the network
-        returns now (closing would wait for that read; shutting the connection down ends it)."""
-        self._closing.set()
-        raw = getattr(self._body, "_raw_stream", None)  # botocore has no public way to reach it
+    @staticmethod
+    def interrupt(body):
+        raw = getattr(body, "_raw_stream", None)  # botocore has no public way to reach it
         if hasattr(raw, "shutdown"):  # urllib3 2.3+; with older ones the read timeout ends it
             # refused when the body was closed or fully read meanwhile: nothing to wake then
             with contextlib.suppress(ValueError, RuntimeError, OSError):
                 raw.shutdown()
-
-    def close(self):
-        self._closing.set()
-        self._drop_body()
-        super().close()
 
 
 class BatchUploader:

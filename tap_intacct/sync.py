@@ -48,9 +48,9 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sin
                  progress_seconds):
     writer.schema(stream.name, stream.schema, stream.key_properties)
     if stream.name not in tables:
-        LOGGER.warning("%s: no files for this stream under s3://%s/%s any more; nothing to "
-                       "sync, state unchanged", stream.name, config.bucket,
-                       config.company_prefix)
+        LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
+                       "sync, state unchanged", stream.name,
+                       bucket.location(config.company_prefix))
         return
     files = tables[stream.name]
     if bookmark.later_than_every(files):

@@ -1,4 +1,11 @@
-"""End-to-end harness: moto's S3/STS server on 127.0.0.1 and the installed tap-intacct command."""
+"""End-to-end harness: moto's S3/STS server and Azurite on 127.0.0.1, and the installed
+tap-intacct command.
+
+Tests take a `company` (one bucket or container with one company's DDS folder) and use its put,
+config, tap, discover and sync whatever the store. A module runs against both stores with
+`pytestmark = pytest.mark.stores("s3", "azure")`; a test marked `stores("s3")` (STS roles, S3
+storage classes, S3 error codes) runs against S3 only. Unmarked modules run against S3.
+"""
 
 import datetime
 import itertools
@@ -13,6 +20,10 @@ import pytest
 
 from devtools.s3server import EmbeddedS3
 
+ARCHIVE_NOTES = {"GLACIER": "its storage class is GLACIER",
+                 "DEEP_ARCHIVE": "its storage class is DEEP_ARCHIVE",
+                 "Archive": "its access tier is Archive"}
+
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 TAP = shutil.which("tap-intacct") or os.path.join(os.path.dirname(sys.executable), "tap-intacct")
@@ -23,6 +34,25 @@ _bucket_numbers = itertools.count(1)
 def s3():
     with EmbeddedS3() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def azurite():
+    from devtools.azuriteserver import EmbeddedAzurite
+    with EmbeddedAzurite() as server:
+        yield server
+
+
+def pytest_generate_tests(metafunc):
+    if "store" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("stores")
+        metafunc.parametrize("store", marker.args if marker else ("s3",), indirect=True)
+
+
+@pytest.fixture
+def store(request):
+    """The server of the store under test: moto (s3) or Azurite (azure)."""
+    return request.getfixturevalue("s3" if request.param == "s3" else "azurite")
 
 
 @dataclass
@@ -63,6 +93,35 @@ class Company:
     def prefix(self):
         return f"{self.path}/{self.company_id}/" if self.path else f"{self.company_id}/"
 
+    kind = "s3"
+    archived = "GLACIER"
+
+    @property
+    def server(self):
+        return self.s3
+
+    def location(self, prefix=None):
+        """The company folder as the tap's messages show it."""
+        return f"s3://{self.bucket}/{self.prefix if prefix is None else prefix}"
+
+    def put_key(self, key, body):
+        """Upload outside the company folder (full key)."""
+        self.s3.put(self.bucket, key, body)
+
+    def delete(self, key):
+        self.s3.delete(self.bucket, key)
+
+    def through(self, proxy):
+        """Settings that send the tap's storage requests through a proxy."""
+        return {"endpoint_url": proxy.url}
+
+    def request_lines(self):
+        """'METHOD /path?query STATUS' of the requests the store served, oldest first."""
+        return list(self.s3.requests.lines)
+
+    def clear_requests(self):
+        self.s3.requests.clear()
+
     def put(self, name, body, modified=T0, storage_class=None):
         """Upload a file under the company folder; modified may be a datetime or seconds past T0."""
         if isinstance(modified, (int, float)):
@@ -85,7 +144,7 @@ class Company:
 
     def tap(self, *args, config=None, env=None, timeout=120):
         command = [TAP, "--config", config or self.config(), *args]
-        env = env or self.s3.tap_environment()
+        env = env or self.server.tap_environment()
         env.setdefault("TAP_INTACCT_RETRY_BASE_SECONDS", "0.01")  # fast, still exponential
         result = subprocess.run(command, env=env,
                                 capture_output=True, text=True, timeout=timeout, check=False)
@@ -115,9 +174,74 @@ class Company:
         return self.tap(*args, config=config)
 
 
+class AzureCompany(Company):
+    """The same company folder in an Azurite container; `bucket` is the container's name."""
+
+    kind = "azure"
+    archived = "Archive"
+
+    def __init__(self, azurite, workdir, path="dds/exports", company_id="ACME"):
+        self.azurite = azurite
+        self.workdir = workdir
+        self.bucket = f"dds-test-{next(_bucket_numbers)}"
+        self.path = path
+        self.company_id = company_id
+        azurite.create_container(self.bucket)
+
+    @property
+    def server(self):
+        return self.azurite
+
+    def location(self, prefix=None):
+        return f"{self.azurite.url}/{self.bucket}/{self.prefix if prefix is None else prefix}"
+
+    def put(self, name, body, modified=T0, storage_class=None):
+        if isinstance(modified, (int, float)):
+            modified = T0 + datetime.timedelta(seconds=modified)
+        key = self.prefix + name
+        tier = "Archive" if storage_class in ARCHIVE_NOTES else storage_class
+        self.azurite.put(self.bucket, key, body, last_modified=modified, tier=tier)
+        return key
+
+    def put_key(self, key, body):
+        self.azurite.put(self.bucket, key, body)
+
+    def delete(self, key):
+        self.azurite.delete(self.bucket, key)
+
+    def through(self, proxy):
+        return {"azure_account_url": f"{proxy.url}/devstoreaccount1"}
+
+    def request_lines(self):
+        lines = []
+        for request, _range, status in self.azurite.proxy.log:
+            method, path = request.split(" ", 1)
+            # S3-like names so that tests can share their checks
+            lines.append(f"{method} {path.replace('comp=list', 'comp=list&list-type=2')} "
+                         f"{status}")
+        return lines
+
+    def clear_requests(self):
+        self.azurite.proxy.clear()
+
+    def config(self, **overrides):
+        if "endpoint_url" in overrides:  # tests' name for "the store's endpoint"
+            url = overrides.pop("endpoint_url")
+            overrides["azure_account_url"] = f"{url}/devstoreaccount1" if url else None
+        overrides.pop("sts_endpoint_url", None)
+        settings = {"start_date": "2024-01-01T00:00:00Z", "storage": "azure",
+                    "container": self.bucket, "path": self.path, "company_id": self.company_id,
+                    "azure_connection_string": self.azurite.connection_string}
+        settings.update(overrides)
+        return self.write("config.json", {k: v for k, v in settings.items() if v is not None})
+
+
+
 @pytest.fixture
-def company(s3, tmp_path):
-    return Company(s3, tmp_path)
+def company(store, tmp_path):
+    if isinstance(store, EmbeddedS3):
+        return Company(store, tmp_path)
+    return AzureCompany(store, tmp_path)
 
 
 def assert_clean_failure(run, *fragments, code=None):

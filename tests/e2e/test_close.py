@@ -1,5 +1,6 @@
 """Closing a file being read ahead stops its thread at once: no retry sleep, no blocked read, no
-GET after close. In-process (the tap's Bucket on real boto3), the fault proxy in front of moto."""
+GET after close. In-process (the tap's store on real boto3 or the Azure SDK), the fault proxy in
+front of moto or Azurite."""
 
 import json
 import logging
@@ -12,22 +13,24 @@ from devtools import ddsdata
 from devtools.faultproxy import FaultProxy
 from tap_intacct.config import validate
 from tap_intacct.knobs import Knobs
-from tap_intacct.s3 import Bucket
+from tap_intacct.store import connect
+
+pytestmark = pytest.mark.stores("s3", "azure")
 
 # every retry waits up to 30 s (the cap), and the read never gives up by itself
 PATIENT = Knobs(max_tries=100, retry_base_seconds=1000)
 
 
 @pytest.fixture
-def proxy(s3):
-    with FaultProxy(s3.port) as running:
+def proxy(company):
+    with FaultProxy(company.server.port) as running:
         yield running
 
 
 def opened(company, proxy):
     company.put("GLENTRY.csv", ddsdata.glentry_csv(3000))
     config = validate(json.loads(open(company.config(endpoint_url=proxy.url)).read()))
-    bucket = Bucket(config, PATIENT)
+    bucket = connect(config, PATIENT)
     [stored] = bucket.list(config.company_prefix)
     return bucket.open(stored)
 

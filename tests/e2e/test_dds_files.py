@@ -1,10 +1,15 @@
-"""Every kind of file a real DDS bucket can hold, synced through the real S3 API."""
+"""Every kind of file a real DDS bucket or container can hold, synced through the real S3 and
+Azure Blob APIs."""
 
 import io
 import zipfile
 
+import pytest
+
 from devtools.s3server import gzipped, zipped
-from tests.e2e.conftest import assert_clean_failure
+from tests.e2e.conftest import ARCHIVE_NOTES, assert_clean_failure
+
+pytestmark = pytest.mark.stores("s3", "azure")
 
 CSV = "RECORDNO,NAME\n1,a\n2,b\n"
 
@@ -66,7 +71,7 @@ def test_ragged_rows_and_header_only_files(company):
     assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"].endswith("12:00:02+00:00")
 
 
-def test_odd_objects_are_ignored_or_skipped(company, s3):
+def test_odd_objects_are_ignored_or_skipped(company):
     company.put("GLENTRY.csv", CSV)
     company.put("EMPTY.csv", b"")
     company.put("GLENTRY.2.csv", CSV, storage_class="DEEP_ARCHIVE")
@@ -74,7 +79,7 @@ def test_odd_objects_are_ignored_or_skipped(company, s3):
     company.put("sub/GLENTRY.csv", CSV)
     run = synced(company)
     assert {r["_sdc_source_file"] for r in run.records()} == {company.prefix + "GLENTRY.csv"}
-    assert "DEEP_ARCHIVE" in run.stderr
+    assert ARCHIVE_NOTES["DEEP_ARCHIVE" if company.kind == "s3" else "Archive"] in run.stderr
 
 
 def test_invalid_utf8_fails_naming_file_and_line_and_keeps_the_bookmark(company):

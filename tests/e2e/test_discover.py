@@ -1,8 +1,13 @@
-"""Discovery against a real S3 API: streams, schemas, metadata, what is and is not a data file."""
+"""Discovery against real S3 and Azure Blob APIs: streams, schemas, metadata, what is and is
+not a data file."""
 
 import json
 
-from tests.e2e.conftest import T0, assert_clean_failure
+import pytest
+
+from tests.e2e.conftest import ARCHIVE_NOTES, T0, assert_clean_failure
+
+pytestmark = pytest.mark.stores("s3", "azure")
 
 GL_OLD = "RECORDNO,ACCOUNTNO,AMOUNT,OLDCOL\n1,0100,12.50,x\n"
 GL_NEW = ("RECORDNO,ACCOUNTNO,AMOUNT,ENTRY_DATE,WHENMODIFIED,MEMO,NEWCOL\n"
@@ -53,38 +58,40 @@ def test_files_before_start_date_do_not_shape_the_schema(company):
     assert "ANCIENT" not in gl and "AMOUNT" in gl
 
 
-def test_only_direct_data_files_of_this_company(company, s3):
+def test_only_direct_data_files_of_this_company(company):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
     company.put("archive/OLD.csv", "RECORDNO\n1\n")  # sub-folder: not an export
     company.put("manifest.json", "{}")
     company.put("EMPTY.csv", "")
     company.put("FROZEN.csv", "RECORDNO\n1\n", storage_class="GLACIER")
-    s3.put(company.bucket, f"{company.path}/ACMEX/OTHERCO.csv", "RECORDNO\n1\n")
+    company.put_key(f"{company.path}/ACMEX/OTHERCO.csv", "RECORDNO\n1\n")
     run = company.tap("--discover")
     assert run.returncode == 0, run.stderr
     names = [s["tap_stream_id"] for s in json.loads(run.stdout)["streams"]]
     assert names == ["GLENTRY"]
     assert "EMPTY.csv: it is empty" in run.stderr
-    assert "FROZEN.csv: its storage class is GLACIER" in run.stderr
+    assert f"FROZEN.csv: {ARCHIVE_NOTES[company.archived]}" in run.stderr
 
 
-def test_one_listing_and_ranged_reads_only(company, s3):
+def test_one_listing_and_ranged_reads_only(company):
     for n in range(3):
         company.put(f"GLENTRY.{n}.csv", "RECORDNO,AMOUNT\n" + "1,2.5\n" * 20000, modified=n)
-    s3.requests.clear()
+    company.clear_requests()
     company.discover()
-    lists = [line for line in s3.requests.lines if "list-type=2" in line]
+    lists = [line for line in company.request_lines() if "list-type=2" in line]
     assert len(lists) == 1
-    gets = [line for line in s3.requests.lines if line.startswith("GET") and "GLENTRY." in line]
+    gets = [line for line in company.request_lines()
+            if line.startswith("GET") and "GLENTRY." in line]
     assert len(gets) == 3 and all(line.endswith(" 206") for line in gets)  # ranged reads
 
 
 def test_no_data_files_is_a_clear_error(company):
     company.put("notes.txt", "hello")
     run = company.tap("--discover")
-    assert_clean_failure(run, "no DDS export files", f"s3://{company.bucket}/{company.prefix}")
+    assert_clean_failure(run, "no DDS export files", company.location())
 
 
+@pytest.mark.stores("s3")
 def test_missing_bucket_names_bucket_and_prefix(company):
     run = company.tap("--discover", config=company.config(bucket="no-such-bucket-here"))
     assert_clean_failure(run, "s3://no-such-bucket-here/", "NoSuchBucket", "check 'bucket'")

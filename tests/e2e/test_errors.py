@@ -62,7 +62,10 @@ def test_about_and_version(company):
     assert about["capabilities"] == ["catalog", "discover", "state", "properties", "about",
                                     "batch"]
     settings = {s["name"]: s for s in about["settings"]}
-    assert settings["external_id"]["sensitive"] and settings["bucket"]["required"]
+    assert settings["external_id"]["sensitive"] and settings["start_date"]["required"]
+    assert not settings["bucket"]["required"]  # required for storage s3 only
+    assert all(settings[name]["sensitive"] for name in (
+        "azure_connection_string", "azure_sas_token", "azure_client_secret"))
     assert set(settings) >= {"start_date", "bucket", "company_id", "path", "account_id",
                              "role_name", "external_id", "proxy_account_id", "proxy_role_name",
                              "credentials_cache_path", "endpoint_url"}

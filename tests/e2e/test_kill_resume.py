@@ -42,8 +42,9 @@ def row_ids(messages):
     return ids
 
 
+@pytest.mark.stores("s3", "azure")
 @pytest.mark.parametrize("mode", ["records", "batches"])
-def test_killed_runs_resume_without_losing_rows(company, s3, tmp_path, mode):
+def test_killed_runs_resume_without_losing_rows(company, tmp_path, mode):
     for n in range(FILES):
         company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(ROWS, 1 + ROWS * n, seed=n),
                     modified=n)
@@ -61,7 +62,7 @@ def test_killed_runs_resume_without_losing_rows(company, s3, tmp_path, mode):
         kill_after = rng.randrange(1, len(clean.messages))
         process = subprocess.Popen([TAP, "--config", config, "--catalog", catalog],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                   env=s3.tap_environment())
+                                   env=company.server.tap_environment())
         lines = []
         try:
             for line in process.stdout:

@@ -1,8 +1,13 @@
-"""Sync against a real S3 API: records and their types, selection, bookmarks and state."""
+"""Sync against real S3 and Azure Blob APIs: records and their types, selection, bookmarks and
+state."""
 
 import json
 
+import pytest
+
 from tests.e2e.conftest import T0
+
+pytestmark = pytest.mark.stores("s3", "azure")
 
 GL = ("RECORDNO,ACCOUNTNO,AMOUNT,ENTRY_DATE,MEMO,LINE_NO\n"
       "1,0100,1234.50,2024-01-02,\"two\nlines\",1\n"

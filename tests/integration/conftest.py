@@ -7,7 +7,15 @@ import pathlib
 import pytest
 
 from devtools import pgserver
-from tests.e2e.conftest import Company, s3  # noqa: F401 (the S3 server fixture, shared)
+from tests.e2e.conftest import (  # noqa: F401 (the servers' fixtures and the store parameter)
+    AzureCompany,
+    Company,
+    EmbeddedS3,
+    azurite,
+    pytest_generate_tests,
+    s3,
+    store,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
@@ -33,5 +41,7 @@ def postgres_url():
 
 
 @pytest.fixture
-def company(s3, tmp_path):  # noqa: F811
-    return Company(s3, tmp_path)
+def company(store, tmp_path):  # noqa: F811
+    if isinstance(store, EmbeddedS3):
+        return Company(store, tmp_path)
+    return AzureCompany(store, tmp_path)

@@ -1,5 +1,6 @@
-"""Real Meltano against the embedded S3: `meltano run tap-intacct target-jsonl`, resuming from the
-state Meltano stored; BATCH messages into target-postgres; streams split across parallel runs."""
+"""Real Meltano against the embedded S3 (and Azurite): `meltano run tap-intacct target-jsonl`,
+resuming from the state Meltano stored; BATCH messages into target-postgres; streams split across
+parallel runs."""
 
 import json
 import subprocess
@@ -14,23 +15,32 @@ from tests.integration.conftest import ROOT, tool
 def meltano_project(folder):
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     [extractor] = project["plugins"]["extractors"]
-    extractor["pip_url"] = str(ROOT)  # this checkout, as a user would `pip install` it
+    extractor["pip_url"] = f"{ROOT}[azure]"  # this checkout, as a user would `pip install` it
     [loader] = project["plugins"]["loaders"]
     loader["config"]["destination_path"] = str(folder / "output")
     (folder / "output").mkdir()
     (folder / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
 
 
+def store_settings(company):
+    """The tap's store settings as Meltano's TAP_INTACCT_* environment variables."""
+    if company.kind == "azure":
+        return {"TAP_INTACCT_STORAGE": "azure", "TAP_INTACCT_CONTAINER": company.bucket,
+                "TAP_INTACCT_AZURE_CONNECTION_STRING": company.server.connection_string}
+    return {"TAP_INTACCT_BUCKET": company.bucket, "TAP_INTACCT_ENDPOINT_URL": company.s3.url,
+            "TAP_INTACCT_STS_ENDPOINT_URL": company.s3.url}
+
+
+@pytest.mark.stores("s3", "azure")
 def test_meltano_run_then_resume(company, tmp_path):
     meltano = tool("meltano", "meltano")
     project = tmp_path / "project"
     project.mkdir()
     meltano_project(project)
-    env = company.s3.tap_environment()
-    env.update(TAP_INTACCT_START_DATE="2024-01-01T00:00:00Z", TAP_INTACCT_BUCKET=company.bucket,
-               TAP_INTACCT_PATH=company.path, TAP_INTACCT_COMPANY_ID=company.company_id,
-               TAP_INTACCT_ENDPOINT_URL=company.s3.url, TAP_INTACCT_STS_ENDPOINT_URL=company.s3.url,
-               MELTANO_SEND_ANONYMOUS_USAGE_STATS="false")
+    env = company.server.tap_environment()
+    env.update(TAP_INTACCT_START_DATE="2024-01-01T00:00:00Z", TAP_INTACCT_PATH=company.path,
+               TAP_INTACCT_COMPANY_ID=company.company_id,
+               MELTANO_SEND_ANONYMOUS_USAGE_STATS="false", **store_settings(company))
 
     def meltano_cli(*args):
         result = subprocess.run([meltano, *args], cwd=project, env=env, capture_output=True,

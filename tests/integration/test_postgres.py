@@ -44,6 +44,7 @@ def load(company, postgres_url, schema, singer_output, *, hard_delete=False, use
     return json.loads(result.stdout.strip().splitlines()[-1])  # the state it confirms
 
 
+@pytest.mark.stores("s3", "azure")
 def test_rows_types_deletes_and_redelivery(company, postgres_url, schema_name):
     company.put("GLENTRY.all.1.csv", GL, modified=1)
     company.put("VENDOR.change.1.csv", VENDOR, modified=1)

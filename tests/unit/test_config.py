@@ -91,3 +91,62 @@ def test_endpoint_urls_rejected_naming_the_key(url):
 def test_sts_endpoint_url_is_unset_by_default():
     assert validate({**BASE, "endpoint_url": "http://127.0.0.1:5000"}).sts_endpoint_url is None
     assert validate({**BASE, "sts_endpoint_url": ""}).sts_endpoint_url is None
+
+
+AZURE = {"start_date": "2024-01-01", "storage": "azure", "container": "dds-exports",
+         "company_id": "ACME", "azure_account_url": "https://acct.blob.core.windows.net"}
+
+
+def test_azure_needs_container_and_url_not_bucket():
+    config = validate(AZURE)
+    assert config.storage == "azure" and config.bucket is None
+    assert config.container == "dds-exports"
+    found = " ".join(problems({**AZURE, "container": None, "azure_account_url": None}))
+    assert "'container' is required for storage azure" in found
+    assert "'azure_account_url' is required" in found
+    assert validate({**AZURE, "azure_account_url": None,
+                     "azure_connection_string": "DefaultEndpointsProtocol=https;..."})
+
+
+def test_bucket_required_for_s3_only_and_storage_checked():
+    assert "'bucket' is required for storage s3" in problems({**BASE, "bucket": None})[0]
+    assert "or set storage: azure" in problems({**AZURE, "storage": "s3"})[0]
+    assert "'storage' must be s3 or azure" in problems({**BASE, "storage": "gcs"})[0]
+    assert validate({**BASE, "storage": "S3"}).storage == "s3"
+
+
+@pytest.mark.parametrize("container", ["ab", "Upper", "with_underscore", "double--hyphen",
+                                       "-leading", "x" * 64])
+def test_container_names_follow_azure_rules(container):
+    assert "Azure container name" in problems({**AZURE, "container": container})[0]
+
+
+def test_one_way_to_authenticate():
+    both = problems({**AZURE, "azure_sas_token": "sv=1&sig=abc",
+                     "azure_client_id": "app", "azure_tenant_id": "t",
+                     "azure_client_secret": "s"})
+    assert any("one way to authenticate to Azure, not 2" in p for p in both)
+    partial = " ".join(problems({**AZURE, "azure_client_id": "app"}))
+    assert "'azure_tenant_id' is missing" in partial
+    assert "'azure_client_secret' is missing" in partial
+
+
+def test_sas_token_with_or_without_question_mark():
+    assert validate({**AZURE, "azure_sas_token": "?sv=1&sig=abc"}).azure_sas_token == "sv=1&sig=abc"
+    assert validate({**AZURE, "azure_sas_token": "sv=1&sig=abc"}).azure_sas_token == "sv=1&sig=abc"
+    assert "no 'sig=' part" in problems({**AZURE, "azure_sas_token": "sv=1"})[0]
+
+
+def test_token_credentials_need_https():
+    found = problems({**AZURE, "azure_account_url": "http://127.0.0.1:10000/devstoreaccount1"})
+    assert "must be https://" in found[0]
+    assert validate({**AZURE, "azure_account_url": "http://127.0.0.1:10000/devstoreaccount1",
+                     "azure_sas_token": "sv=1&sig=abc"})
+
+
+def test_storage_azure_without_the_extra_says_what_to_install(monkeypatch):
+    from tap_intacct import config as config_module
+    monkeypatch.setattr(config_module, "_importable", lambda module: False)
+    [problem] = problems(AZURE)
+    assert "pip install 'tap-intacct[azure]'" in problem
+    assert validate(BASE).storage == "s3"  # S3 never needs it

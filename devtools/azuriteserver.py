@@ -1,0 +1,158 @@
+"""Azure Blob Storage on 127.0.0.1: Azurite (Microsoft's emulator, from npm, installed by `make` in
+.tools/azurite), started as a subprocess on a free port and stopped by its pid.
+
+Azurite sets a blob's Last-Modified to the upload time and has no way to change it. Tests need
+files "modified" at chosen moments (bookmarks, same-second files, lookback), as moto allows for
+S3, so the server tests talk to is a small proxy in front of Azurite (devtools.faultproxy) that
+rewrites <Last-Modified> in List Blobs answers for the blobs a test pinned. Everything else
+(signatures, ETags, If-Match, ranges, errors, tiers) is Azurite's own.
+"""
+
+import datetime
+import email.utils
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+
+from devtools.faultproxy import FaultProxy
+from devtools.s3server import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AZURITE = os.path.join(ROOT, ".tools", "azurite", "node_modules", ".bin", "azurite-blob")
+AZURITE_PACKAGE = os.path.join(ROOT, ".tools", "azurite", "node_modules", "azurite",
+                               "package.json")
+ACCOUNT = "devstoreaccount1"
+# Azurite's well-known development key (public, in Microsoft's docs): not a secret.
+ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+               "KBHBeksoGMGw==")
+_BLOB = re.compile(r"<Blob><Name>(.*?)</Name>(.*?)</Blob>", re.DOTALL)
+_LAST_MODIFIED = re.compile(r"<Last-Modified>[^<]*</Last-Modified>")
+
+
+def connection_string(blob_url):
+    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={blob_url};")
+
+
+class EmbeddedAzurite:
+    """Azurite's blob service, and the proxy tests reach it through (self.url, self.port)."""
+
+    def __init__(self):
+        self.azurite_port = free_port()
+        self._process = None
+        self._folder = None
+        self._pinned = {}  # (container, blob name) -> Last-Modified to show in listings
+        self.proxy = FaultProxy(self.azurite_port, rewrite=self._pin_last_modified)
+        self.port = self.proxy.port
+        self.url = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
+        self.direct_url = f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}"  # without the proxy
+        self.connection_string = connection_string(self.url)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        if not os.path.exists(AZURITE):
+            raise RuntimeError(f"{AZURITE} is missing: run `make azurite` (needs node and npm)")
+        self._folder = tempfile.mkdtemp(prefix="tap-intacct-azurite-")
+        self._process = subprocess.Popen(  # noqa: S603 (our own tool, fixed arguments)
+            [AZURITE, "--blobHost", "127.0.0.1", "--blobPort", str(self.azurite_port),
+             "--location", self._folder, "--silent", "--skipApiVersionCheck", "--loose"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_until_up()
+        self.proxy.__enter__()
+        self.client = BlobServiceClient.from_connection_string(
+            connection_string(self.direct_url))
+
+    def _wait_until_up(self, seconds=30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"azurite-blob exited with code {self._process.returncode}")
+            try:
+                urllib.request.urlopen(  # noqa: S310 (loopback)
+                    f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}?comp=list", timeout=1)
+            except urllib.error.HTTPError:
+                return  # answered (without credentials: 403)
+            except OSError:
+                time.sleep(0.2)
+                continue
+            return
+        raise RuntimeError("azurite-blob did not answer within 30 s")
+
+    def stop(self):
+        self.proxy.__exit__()
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    @property
+    def version(self):
+        with open(AZURITE_PACKAGE, encoding="utf-8") as handle:
+            return json.load(handle)["version"]
+
+    def tap_environment(self):
+        """Environment for a tap subprocess: no cloud credentials from this machine."""
+        return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_"))}
+
+    def create_container(self, name):
+        self.client.create_container(name)
+
+    def put(self, container, name, body, last_modified=None, tier=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        blob = self.client.get_blob_client(container, name)
+        blob.upload_blob(body, overwrite=True)
+        if tier:
+            blob.set_standard_blob_tier(tier)
+        if last_modified is None:
+            self._pinned.pop((container, name), None)
+        else:
+            self._pinned[(container, name)] = last_modified
+
+    def delete(self, container, name):
+        self.client.get_blob_client(container, name).delete_blob()
+
+    def sas_token(self, container, **permissions):
+        permissions = permissions or {"read": True, "list": True}
+        return generate_container_sas(
+            ACCOUNT, container, account_key=ACCOUNT_KEY,
+            permission=ContainerSasPermissions(**permissions),
+            expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2))
+
+    def _pin_last_modified(self, request_line, payload):
+        if "comp=list" not in request_line or not self._pinned:
+            return payload
+        container = request_line.split(" ", 1)[1].split("?", 1)[0].split("/")[2]
+        text = payload.decode("utf-8")
+
+        def pin(match):
+            moment = self._pinned.get((container, html.unescape(match.group(1))))
+            if moment is None:
+                return match.group(0)
+            stamp = email.utils.format_datetime(moment.astimezone(datetime.timezone.utc),
+                                                usegmt=True)
+            properties = _LAST_MODIFIED.sub(f"<Last-Modified>{stamp}</Last-Modified>",
+                                            match.group(2), count=1)
+            return f"<Blob><Name>{match.group(1)}</Name>{properties}</Blob>"
+
+        return _BLOB.sub(pin, text).encode("utf-8")

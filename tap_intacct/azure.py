@@ -1,0 +1,354 @@
+"""The only module that talks to Azure: credentials, listing, and reading blobs of one container.
+
+It offers what s3.Bucket offers (see store.Store): list(prefix), read_range(file, length) and
+open(file), with the same guarantees: one listing, reads pinned to the listed ETag that resume
+with a ranged GET after a cut, our own bounded retries (the SDK's are off), per-blob failures as
+ObjectError, container-wide ones as StorageError, and no secret in any log line.
+"""
+
+import collections
+import contextlib
+import datetime
+import io
+import logging
+import re
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    DecodeError,
+    HttpResponseError,
+    IncompleteReadError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
+from azure.storage.blob import BlobPrefix, BlobServiceClient
+from azure.storage.blob._generated.models import ModifiedAccessConditions
+from singer import metrics
+
+from tap_intacct import resumable
+from tap_intacct.errors import FileGone, ObjectError, StorageError
+from tap_intacct.files import StoredFile
+from tap_intacct.readahead import ReadAhead
+from tap_intacct.resumable import ResumableBody, read_prefix
+
+LOGGER = logging.getLogger("tap_intacct")
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# About the account, the credentials or the container, not one blob: the run stops at once.
+CONTAINER_CODES = frozenset({
+    "AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
+    "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch",
+    "AuthorizationServiceMismatch", "AuthorizationResourceTypeMismatch", "ContainerNotFound",
+    "ContainerBeingDeleted", "AccountIsDisabled", "InsufficientAccountPermissions",
+    "InvalidAuthenticationInfo", "NoAuthenticationInformation", "InvalidQueryParameterValue",
+})
+HINTS = {
+    "AuthenticationFailed": "check azure_connection_string or azure_sas_token (account key, "
+                            "SAS signature and expiry) and the machine's clock",
+    # Azurite's answer to a wrong key or signature; Azure's to a SAS or network rule refusal
+    "AuthorizationFailure": "check azure_connection_string or azure_sas_token (account key, "
+                            "SAS signature, expiry, Read and List permissions) and the storage "
+                            "account's network rules",
+    "AuthorizationPermissionMismatch": "grant the identity the Storage Blob Data Reader role on "
+                                       "the container (or a SAS with Read and List)",
+    "ContainerNotFound": "check 'container' and 'azure_account_url'",
+    "InvalidAuthenticationInfo": "check the Azure credential settings",
+    "NoAuthenticationInformation": "set azure_connection_string, azure_sas_token or a service "
+                                   "principal, or give DefaultAzureCredential an identity",
+    "BlobArchived": "the blob is in the Archive tier; rehydrate it to read it",
+}
+BODY_BLOCK_BYTES = 64 * 1024  # a cut loses at most this much of what was already received
+
+
+class Redactor(logging.Filter):
+    """Replaces secrets in every log record (the tap's own and any library's) before output."""
+
+    PATTERNS = (re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE),
+                re.compile(r"(AccountKey=)[^;\s'\"]+", re.IGNORECASE),
+                re.compile(r"(SharedAccessSignature=)[^;\s'\"]+", re.IGNORECASE))
+
+    def __init__(self, secrets):
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def redact(self, text):
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        for pattern in self.PATTERNS:
+            text = pattern.sub(r"\1***", text)
+        return text
+
+    def filter(self, record):
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def error_code(exc):
+    if isinstance(exc, HttpResponseError):
+        code = getattr(exc, "error_code", None)
+        if not code and exc.response is not None:
+            code = exc.response.headers.get("x-ms-error-code")
+        return _text(code)
+    return ""
+
+
+def _text(value):
+    """The SDK gives some fields as str enums, others as plain strings."""
+    return str(getattr(value, "value", value) or "")
+
+
+def status_of(exc):
+    return getattr(exc, "status_code", None) if isinstance(exc, HttpResponseError) else None
+
+
+def is_transient(exc):
+    if isinstance(exc, ClientAuthenticationError):
+        return False
+    if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
+        return status_of(exc) in RETRYABLE_STATUSES
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError, HttpResponseError,
+                        IncompleteReadError, DecodeError)):
+        # connection refused, reset, cut, timeout; not a refusal to send a token over http
+        return "TLS" not in str(exc)
+    return isinstance(exc, OSError)
+
+
+def describe(exc):
+    """One line, no secret: the error code and status, or the exception's first line."""
+    if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
+        return f"{error_code(exc) or 'HTTP ' + str(status_of(exc))} (HTTP {status_of(exc)})"
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"{type(exc).__name__}: {first_line}"
+
+
+class RequestCounter:
+    """Counts HTTP requests to the blob service by operation, for the closing log line."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+
+    def __call__(self, pipeline_request):
+        request = pipeline_request.http_request
+        if "comp=list" in request.url:
+            operation = "ListBlobs"
+        else:
+            operation = {"GET": "GetBlob", "HEAD": "GetBlobProperties"}.get(request.method,
+                                                                           request.method)
+        self.counts[operation] += 1
+
+    def summary(self):
+        return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
+
+
+def _credential_and_url(config):
+    """(credential, account URL, secrets to keep out of logs) for the configured way in."""
+    if config.azure_connection_string:
+        parsed = BlobServiceClient.from_connection_string(config.azure_connection_string)
+        url = config.azure_account_url or parsed.url.split("?", 1)[0]
+        secrets = [config.azure_connection_string,
+                   *re.findall(r"(?:AccountKey|SharedAccessSignature)=([^;]+)",
+                               config.azure_connection_string)]
+        return parsed.credential, url, secrets
+    if config.azure_sas_token:
+        return config.azure_sas_token, config.azure_account_url, [config.azure_sas_token]
+    if config.azure_client_secret:
+        credential = ClientSecretCredential(config.azure_tenant_id, config.azure_client_id,
+                                            config.azure_client_secret)
+        return credential, config.azure_account_url, [config.azure_client_secret]
+    return DefaultAzureCredential(), config.azure_account_url, []
+
+
+class Container:
+    """One container, one BlobServiceClient, built once per run and handed to discovery and
+    sync."""
+
+    kind = "Azure"
+
+    def __init__(self, config, knobs):
+        self.config = config
+        self.knobs = knobs
+        self.name = config.container
+        self.requests = RequestCounter()
+        self.redactor = Redactor([config.azure_connection_string, config.azure_sas_token,
+                                  config.azure_client_secret])
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.redactor)
+        try:
+            credential, url, secrets = _credential_and_url(config)
+            service = BlobServiceClient(
+                url, credential=credential, retry_total=0,  # retries are ours (retried)
+                connection_timeout=10, read_timeout=60, logging_enable=False,
+                raw_request_hook=self.requests, connection_data_block_size=BODY_BLOCK_BYTES)
+        except ValueError as exc:  # a malformed connection string or URL
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            raise StorageError(self.redactor.redact(
+                f"cannot use the Azure settings for container {self.name}: {first_line}; check "
+                "azure_connection_string or azure_account_url")) from None
+        self.redactor.secrets += [s for s in secrets if s and len(s) >= 4]
+        self.account = service.account_name
+        # scheme://host[:port][/account for path-style URLs], without any SAS query string
+        self._base = f"{service.scheme}://{service.primary_hostname}"
+        self._container = service.get_container_client(self.name)
+
+    def location(self, prefix=""):
+        return f"{self._base}/{self.name}/{prefix}"
+
+    def failure(self, exc, what, key=None):
+        """The error for a refused or failed request: an ObjectError when it concerns only the
+        blob `key`, else a StorageError naming account, container and what to check."""
+        code = error_code(exc)
+        hint = HINTS.get(code, "")
+        if isinstance(exc, ClientAuthenticationError) and not code:
+            hint = ("check the Azure credential settings (or the identity found by "
+                    "DefaultAzureCredential)")
+        if key is not None and code == "AuthorizationPermissionMismatch":
+            hint = "grant the identity read access (Storage Blob Data Reader) to the blob"
+        message = self.redactor.redact(
+            f"cannot {what} in {self.location()} (account {self.account}, container "
+            f"{self.name}): {describe(exc)}" + (f"; {hint}" if hint else ""))
+        if key is None or code in CONTAINER_CODES or (
+                isinstance(exc, ClientAuthenticationError) and not code):
+            return StorageError(message)
+        return ObjectError(key, message)
+
+    def _log_retry(self, details):
+        LOGGER.warning("Azure request failed (%s), retry %d in %.1fs",
+                       describe(details.get("exception")), details["tries"], details["wait"])
+
+    def list(self, prefix):
+        """Yield every blob directly under prefix: one paginated pass, sub-folders not entered."""
+        pages = self._container.walk_blobs(name_starts_with=prefix, delimiter="/").by_page()
+        next_page = resumable.retried(lambda: next(pages, None), self.knobs, is_transient,
+                                      self._log_retry)
+        subfolders = 0
+        more = True
+        while more:
+            try:
+                with metrics.http_request_timer("ListBlobs"):
+                    page = next_page()
+                if page is None:
+                    break
+                items = list(page)
+            except AzureError as exc:
+                raise self.failure(exc, f"list prefix '{prefix}'") from None
+            more = bool(pages.continuation_token)  # else asking again would not be a request
+            for item in items:
+                if isinstance(item, BlobPrefix):
+                    subfolders += 1
+                    continue
+                yield StoredFile(
+                    key=item.name, size=item.size or 0,
+                    last_modified=item.last_modified.astimezone(datetime.timezone.utc),
+                    etag=item.etag or "", storage_class=_text(item.blob_tier) or "Hot")
+        if subfolders:
+            LOGGER.info("Ignored %d sub-folder(s) under %s (only direct children are DDS "
+                        "exports)", subfolders, self.location(prefix))
+
+    def get(self, stored, first_byte, last_byte=None):
+        """One Get Blob attempt for bytes first_byte..last_byte (default: to the end), pinned to
+        the listed ETag: (body, bytes to skip). Transient failures are raised as they are (the
+        caller retries); the others as FileGone, ObjectError or StorageError."""
+        # The SDK's public downloader reads whole chunks into memory and retries a cut body
+        # itself from the chunk's start; the generated operation behind it (same pipeline,
+        # auth and errors) gives the streaming body that ResumableBody resumes byte-exactly.
+        operations = self._container.get_blob_client(stored.key)._client.blob  # noqa: SLF001
+        ranged = first_byte > 0 or last_byte is not None
+        byte_range = f"bytes={first_byte}-{'' if last_byte is None else last_byte}"
+        try:
+            with metrics.http_request_timer("GetBlob"):
+                status, stream = operations.download(
+                    range=byte_range if ranged else None, decompress=False,
+                    modified_access_conditions=ModifiedAccessConditions(
+                        if_match=stored.etag or None),
+                    cls=lambda response, body, _headers: (response.http_response.status_code,
+                                                          body))
+        except AzureError as exc:
+            if is_transient(exc):
+                raise
+            code, status = error_code(exc), status_of(exc)
+            if status == 412 or code == "ConditionNotMet":
+                raise self._changed(stored) from None
+            if code == "BlobNotFound" or (status == 404 and code != "ContainerNotFound"):
+                raise FileGone(stored.key, "it was deleted after the listing") from None
+            raise self.failure(exc, f"read '{stored.key}'", stored.key) from None
+        skip = first_byte if ranged and status == 200 else 0
+        if skip:
+            LOGGER.warning("%s: the server ignored the Range header and sent the whole blob; "
+                           "dropping its first %d bytes", stored.key, skip)
+        return _Body(stream), skip
+
+    def _changed(self, stored):
+        """FileGone for a blob whose ETag no longer matches: Azure (and Azurite) answer a
+        conditional read of a deleted blob with 412 too, so one unconditional look tells
+        deleted from replaced."""
+        try:
+            self._container.get_blob_client(stored.key).get_blob_properties()
+        except ResourceNotFoundError:
+            return FileGone(stored.key, "it was deleted after the listing")
+        except AzureError:
+            pass  # replaced is the likelier reading; either way the file is skipped
+        return FileGone(stored.key, "it was replaced after the listing; its new version is read "
+                                    "on the next run")
+
+    def read_range(self, stored, length):
+        """The first `length` bytes of the blob (fewer if it is shorter)."""
+        return read_prefix(self, stored, length)
+
+    def open(self, stored):
+        """A binary stream of the whole blob, fetched ahead of the reader in a thread, that
+        resumes where it stopped after a cut. The GET starts now."""
+        return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
+
+    # What ResumableBody needs besides get(), failure() and knobs.
+    retryable = (AzureError, OSError)
+    describe = staticmethod(describe)
+
+    @staticmethod
+    def interrupt(body):
+        body.interrupt()
+
+
+class _Body:
+    """read(n) over the SDK's stream of blocks: up to n bytes, joined from as many blocks as it
+    takes. A failure after some blocks arrived is raised by the next read, so that the bytes
+    received are handed over first (the resume then starts after them)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._pending = b""
+        self._failure = None
+
+    def read(self, size):
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        blocks, received = [self._pending], len(self._pending)
+        try:
+            while received < size:
+                block = next(self._stream, b"")
+                if not block:
+                    break
+                blocks.append(block)
+                received += len(block)
+        except Exception as exc:
+            if not received:
+                raise
+            self._failure = exc
+        data = b"".join(blocks)
+        self._pending = data[size:]
+        return data[:size]
+
+    def close(self):
+        self._stream.response.internal_response.close()
+
+    def interrupt(self):
+        raw = getattr(self._stream.response.internal_response, "raw", None)
+        if hasattr(raw, "shutdown"):  # urllib3 2.3+; with older ones the read timeout ends it
+            with contextlib.suppress(ValueError, RuntimeError, OSError):
+                raw.shutdown()

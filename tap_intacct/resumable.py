@@ -1,0 +1,146 @@
+"""A whole object (or its first bytes) read as one stream that survives cut connections, for any
+store: the store supplies one GET attempt from a given byte, pinned to the listed version, and
+says which failures are worth another attempt."""
+
+import io
+import logging
+import random
+import threading
+
+import backoff
+
+LOGGER = logging.getLogger("tap_intacct")
+MAX_RETRY_SECONDS = 30
+
+
+def retried(func, knobs, is_transient, on_backoff):
+    """func, retrying failures for which is_transient(exc) holds with exponential backoff and
+    full jitter, bounded: the first wait is up to knobs.retry_base_seconds, doubling each time,
+    capped at MAX_RETRY_SECONDS, knobs.max_tries attempts in all."""
+    return backoff.on_exception(
+        backoff.expo, Exception, giveup=lambda exc: not is_transient(exc),
+        max_tries=knobs.max_tries, factor=knobs.retry_base_seconds,
+        max_value=MAX_RETRY_SECONDS, jitter=backoff.full_jitter, on_backoff=on_backoff,
+        logger=None,
+    )(func)
+
+
+def retry_wait(knobs, failures):
+    """Seconds to wait before the retry that follows the given number of failures in a row."""
+    ceiling = min(MAX_RETRY_SECONDS, knobs.retry_base_seconds * 2 ** (failures - 1))
+    return random.uniform(0, ceiling)
+
+
+class ShortBody(Exception):
+    """The server ended a body before the bytes it promised."""
+
+    def __init__(self, received, expected):
+        super().__init__(f"{received} read, but total of {expected} bytes expected")
+
+
+class Closed(Exception):
+    """The body was closed (from another thread) while it was being read."""
+
+
+class ResumableBody(io.RawIOBase):
+    """Reads the first `length` bytes of an object (default: all of it). After a failed GET or a
+    network failure it waits and continues with a ranged GET pinned to the listed ETag from the
+    first byte not yet received, up to knobs.max_tries times in a row without progress. Never
+    reports end of file early. stop() works from any thread and stops it at once.
+
+    store: knobs; get(stored, first_byte, last_byte) -> (body with read/close, bytes to skip);
+    retryable (exception classes worth another attempt); failure(exc, what, key) -> the error to
+    raise when attempts run out; describe(exc); interrupt(body) (unblocks a read in progress).
+    """
+
+    def __init__(self, store, stored, length=None):
+        super().__init__()
+        self._store = store
+        self._stored = stored
+        self._last_byte = None if length is None else length - 1
+        self._end = stored.size if length is None else min(length, stored.size)
+        self._position = 0
+        self._body = None
+        self._skip = 0
+        self._failures = 0
+        self._closing = threading.Event()
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while self._position < self._end:
+            try:
+                chunk = self._next_chunk(len(buffer))
+            except (ShortBody, *self._store.retryable) as exc:
+                self._retry_after(exc)
+                continue
+            if self._skip:  # the server ignored Range: drop the bytes already received
+                dropped = min(self._skip, len(chunk))
+                self._skip -= dropped
+                chunk = chunk[dropped:]
+                if not chunk:
+                    continue
+            self._failures = 0
+            self._position += len(chunk)
+            buffer[:len(chunk)] = chunk
+            return len(chunk)
+        self._drop_body()
+        return 0
+
+    def _next_chunk(self, size):
+        if self._body is None:
+            self._open_body()
+        chunk = self._body.read(min(size, self._end - self._position + self._skip))
+        if not chunk:
+            raise ShortBody(self._position, self._end)
+        return chunk
+
+    def _open_body(self):
+        if self._closing.is_set():
+            raise Closed
+        self._body, self._skip = self._store.get(self._stored, self._position, self._last_byte)
+        if self._closing.is_set():  # closed while the request was on its way
+            self._drop_body()
+            raise Closed
+
+    def _retry_after(self, exc):
+        self._drop_body()
+        self._failures += 1
+        key = self._stored.key
+        if self._failures >= self._store.knobs.max_tries:
+            raise self._store.failure(exc, f"read '{key}' at byte {self._position}", key)
+        wait = retry_wait(self._store.knobs, self._failures)
+        LOGGER.warning("Reading %s stopped at byte %d (%s); retry %d in %.1fs", key,
+                       self._position, self._store.describe(exc), self._failures, wait)
+        if self._closing.wait(wait):
+            raise Closed
+
+    def _drop_body(self):
+        body, self._body = self._body, None
+        if body is not None:
+            body.close()
+
+    def stop(self):
+        """From any thread: no further request or retry wait, and a read blocked on the network
+        returns now (closing would wait for that read; interrupting the connection ends it)."""
+        self._closing.set()
+        if self._body is not None:
+            self._store.interrupt(self._body)
+
+    def close(self):
+        self._closing.set()
+        self._drop_body()
+        super().close()
+
+
+def read_prefix(store, stored, length):
+    """The first `length` bytes of the object (fewer if it is shorter)."""
+    body = ResumableBody(store, stored, length)
+    try:
+        chunks = []
+        while chunk := body.read(1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        body.close()

@@ -1,0 +1,39 @@
+"""What discovery and sync see of a store (S3 bucket or Azure container), and how one is built.
+
+Each cloud SDK lives in exactly one module (s3.py, azure.py), imported only here."""
+
+from typing import BinaryIO, Iterator, Protocol
+
+from tap_intacct.files import StoredFile
+
+
+class Requests(Protocol):
+    def summary(self) -> str:
+        """Requests made so far by operation, e.g. 'GetObject=3 ListObjectsV2=1'."""
+
+
+class Store(Protocol):
+    name: str          # bucket or container: the value of _sdc_source_bucket
+    kind: str          # "S3" or "Azure", for log lines
+    requests: Requests
+
+    def location(self, prefix: str = "") -> str:
+        """prefix as messages show it: s3://bucket/prefix or https://account/container/prefix."""
+
+    def list(self, prefix: str) -> Iterator[StoredFile]:
+        """Every object directly under prefix (one listing, sub-folders not entered)."""
+
+    def read_range(self, stored: StoredFile, length: int) -> bytes:
+        """The object's first `length` bytes (fewer if it is shorter), of the listed version."""
+
+    def open(self, stored: StoredFile) -> BinaryIO:
+        """The whole object of the listed version as a stream that resumes after a cut."""
+
+
+def connect(config, knobs) -> Store:
+    """The store the config names, with its client built once for the run."""
+    if config.storage == "azure":
+        from tap_intacct import azure  # the extra may be missing: config.validate checked it
+        return azure.Container(config, knobs)
+    from tap_intacct import s3
+    return s3.Bucket(config, knobs)
