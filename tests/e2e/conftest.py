@@ -43,8 +43,17 @@ def azurite():
         yield server
 
 
+def _parametrizes_store(metafunc):
+    """True if the test lists its own stores (cases that exist for one store only)."""
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if "store" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
 def pytest_generate_tests(metafunc):
-    if "store" in metafunc.fixturenames:
+    if "store" in metafunc.fixturenames and not _parametrizes_store(metafunc):
         marker = metafunc.definition.get_closest_marker("stores")
         metafunc.parametrize("store", marker.args if marker else ("s3",), indirect=True)
 
