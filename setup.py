@@ -14,6 +14,8 @@ setup(
         "backoff>=2.2,<3",
     ],
     extras_require={
+        # the optional columnar engine (TAP_INTACCT_ENGINE); same output, more records/s
+        "fast": ["pyarrow>=14", "numpy>=1.24"],
         "test": [
             # moto 5's server extra needs jsonschema 4; singer-python pins jsonschema 2.
             "moto[server]>=4.2,<5",

@@ -137,16 +137,16 @@ class _CountedBytes(io.BufferedIOBase):
     `line_end` is the file's line ending, found in its first bytes.
     """
 
-    def __init__(self, source):
+    def __init__(self, source, line_end=None, newlines_before=0):
         super().__init__()
         self._source = source
-        self.newlines_before_chunk = 0
-        self.newlines = 0
+        self.newlines_before_chunk = newlines_before
+        self.newlines = newlines_before
         self.nul_bytes = 0
         self.bytes_read = 0
         self._error = None
         self._pending = b""
-        self.line_end = self._probe_line_end()
+        self.line_end = line_end or self._probe_line_end()
 
     def _probe_line_end(self):
         """Reads until the first line end; what was read is handed out first by read1."""
@@ -227,22 +227,45 @@ class CsvRows:
     """
 
     def __init__(self, binary, name, sample=False):
-        self.name = name
-        self._sample = sample
+        self._start(self.decompress(binary, name), name, sample=sample)
+
+    @staticmethod
+    def decompress(binary, name):
+        """The CSV bytes of `binary` (a buffered stream), whatever its compression; DataError
+        when the compressed data cannot even be opened."""
         try:
-            source = decompressed(binary, name)
+            return decompressed(binary, name)
         except (EOFError, zlib.error) as exc:
             raise DataError(f"{name}: compressed data is corrupt or truncated ({exc})") from None
-        self._bytes = _CountedBytes(source)
+
+    @classmethod
+    def resume(cls, data, name, *, header=None, lines_before=0, line_end=None):
+        """The rows of already decompressed CSV bytes `data`: the whole file (header None), or
+        the file read from the middle, `data` starting at the first byte of a record that
+        starts after `lines_before` physical lines, `header` and `line_end` (b"\\n" or b"\\r")
+        being the file's. Line numbers, errors and everything else are exactly those of
+        reading the whole file."""
+        rows = cls.__new__(cls)
+        rows._start(data, name, header=header, lines_before=lines_before, line_end=line_end)
+        return rows
+
+    def _start(self, source, name, *, sample=False, header=None, lines_before=0,
+               line_end=None):
+        self.name = name
+        self._sample = sample
+        self._lines_before = lines_before
+        self._bytes = _CountedBytes(source, line_end, lines_before)
         # C-level decoding and line splitting at the file's line end only: '\r' stays data in
-        # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files.
-        text = io.TextIOWrapper(self._bytes, encoding="utf-8-sig",
+        # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files. A BOM is
+        # only dropped at the start of the file.
+        encoding = "utf-8" if header is not None else "utf-8-sig"
+        text = io.TextIOWrapper(self._bytes, encoding=encoding,
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
         text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
         self._reader = csv.reader(text, strict=True)
-        self.header = self._read_header()
+        self.header = header if header is not None else self._read_header()
 
     @property
     def nul_bytes_removed(self):
@@ -258,11 +281,12 @@ class CsvRows:
         return []
 
     def _rows(self):
-        previous_end = self._reader.line_num
+        before = self._lines_before
+        previous_end = before + self._reader.line_num
         try:
             for fields in self._reader:
                 start = previous_end + 1
-                previous_end = self._reader.line_num
+                previous_end = before + self._reader.line_num
                 if fields:
                     yield start, fields
         except csv.Error as exc:

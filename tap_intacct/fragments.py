@@ -1,0 +1,144 @@
+"""The fast engine's values: a column of cell texts (an Arrow string array) to the JSON fragment
+of each cell, exactly as the row path's encoder for that column writes it.
+
+A vectorised check accepts the cells whose fragment is a simple rearrangement of their text,
+with the row path's own pattern constants (conversion.py). Every other cell goes through the row
+path's converter for its column, once per distinct text, so the lossless contract of DESIGN §6
+holds by construction (a Misfit in a column without string fallback propagates, and the engine
+hands the chunk to the row path, which reports it).
+"""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tap_intacct.conversion import (
+    DDS_DATE_TIME,
+    DECIMAL,
+    SHORT_INTEGER,
+    strict_date_time,
+    strict_integer,
+    strict_number,
+    to_date_time,
+    to_integer,
+    to_number,
+)
+from tap_intacct.encoding import encode_string, encode_value
+
+
+def _whole(pattern):
+    return "^(?:" + pattern.pattern + ")$"
+
+
+# printable ASCII but '"' and '\': encode_string writes them as they are (it escapes DEL, 0x7f)
+PLAIN_TEXT = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
+
+
+def column_fragments(converter, encoder):
+    """The function turning a column of cells into their fragments, for a column whose row-path
+    converter and encoder are these."""
+    def slow(text):
+        return encode_value(converter(text))
+    if encoder is encode_string:
+        return lambda column: _string(column, slow)
+    if converter in (to_integer, strict_integer):
+        return _as_written(_whole(SHORT_INTEGER), slow)
+    if converter in (to_number, strict_number):
+        return _as_written(_whole(DECIMAL), slow)
+    if converter in (to_date_time, strict_date_time):
+        return lambda column: _date_time(column, slow)
+    return lambda column: _completed(column, pa.repeat(pa.scalar("", pa.string()), len(column)),
+                                     np.zeros(len(column), bool), slow)
+
+
+def _completed(column, fast, accepted, slow):
+    """`fast` where `accepted` (numpy bool), the row path's fragment everywhere else."""
+    if accepted.all():
+        return fast
+    rejected = pa.array(~accepted)
+    distinct = column.filter(rejected).dictionary_encode()
+    encoded = pa.array([slow(text) for text in distinct.dictionary.to_pylist()], pa.string())
+    return pc.replace_with_mask(fast, rejected, encoded.take(distinct.indices))
+
+
+def _accepted(mask):
+    return mask.to_numpy(zero_copy_only=False)
+
+
+def _string(column, slow):
+    fast = pc.binary_join_element_wise('"', column, '"', "")
+    return _completed(column, fast, _accepted(pc.match_substring_regex(column, PLAIN_TEXT)),
+                      slow)
+
+
+def _empty(column):
+    return pc.equal(pc.binary_length(column), 0)
+
+
+def _as_written(pattern, slow):
+    """Cells matching `pattern` are their own JSON; empty cells are null."""
+    def fragments(column):
+        empty = _empty(column)
+        accepted = pc.or_(empty, pc.match_substring_regex(column, pattern))
+        fast = pc.if_else(empty, "null", column)
+        return _completed(column, fast, _accepted(accepted), slow)
+    return fragments
+
+
+def _date_time(column, slow):
+    """The DDS shape (DDS_DATE_TIME) of a real date and time, rearranged as the row path does:
+    YYYY-MM-DDTHH:MM:SS.000000Z. Arrow's strptime accepts 2024-02-30, so the calendar is
+    checked here, on the digits."""
+    empty = _empty(column)
+    shaped = _accepted(pc.match_substring_regex(column, _whole(DDS_DATE_TIME)))
+    real = _real_date_times(column, shaped)
+    fast = pc.if_else(empty, "null", pc.binary_join_element_wise(
+        '"', pc.utf8_slice_codeunits(column, 0, 10), "T",
+        pc.utf8_slice_codeunits(column, 11, 19), '.000000Z"', ""))
+    return _completed(column, fast, _accepted(empty) | real, slow)
+
+
+def _real_date_times(column, shaped):
+    """For cells of the DDS shape: is the date a real one (year 1 to 9999) and the time within
+    00:00:00 to 23:59:59 (as datetime.fromisoformat requires)."""
+    real = np.zeros(len(column), bool)
+    if not shaped.any():
+        return real
+    offsets = np.frombuffer(column.buffers()[1], np.int32)[column.offset:]
+    data = np.frombuffer(column.buffers()[2], np.uint8)
+    starts = offsets[:len(column)][shaped]
+
+    def number(position, width):
+        value = np.zeros(starts.size, np.int32)
+        for digit in range(width):
+            value = value * 10 + (data[starts + position + digit].astype(np.int32) - 48)
+        return value
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    valid_month = (month >= 1) & (month <= 12)
+    days = _DAYS_IN_MONTH[np.where(valid_month, month, 0)] + (leap & (month == 2))
+    real[shaped] = (valid_month & (year >= 1) & (day >= 1) & (day <= days) & (hour <= 23)
+                    & (minute <= 59) & (second <= 59))
+    return real
+
+
+def deleted_at_fragments(deleted_at, change, read_time):
+    """_sdc_deleted_at for every row (DeletedAt of records.py), `change`/`read_time` the
+    ddsChangeType/ddsReadTime columns (read_time None when the file has none)."""
+    rows = len(change)
+    distinct = change.dictionary_encode()
+    deletes = np.array([deleted_at.is_delete(text) for text in distinct.dictionary.to_pylist()],
+                       bool)
+    mask = deletes[distinct.indices.to_numpy(zero_copy_only=False)] if rows else deletes[:0]
+    nulls = pa.repeat(pa.scalar("null", pa.string()), rows)
+    if not mask.any():
+        return nulls
+    selected = pa.array(mask)
+    changes = change.filter(selected).to_pylist()
+    reads = (read_time.filter(selected).to_pylist() if read_time is not None
+             else [None] * len(changes))
+    values = [encode_value(deleted_at.value(text, read)) for text, read in zip(changes, reads,
+                                                                              strict=True)]
+    return pc.replace_with_mask(nulls, selected, pa.array(values, pa.string()))
