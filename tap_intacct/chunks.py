@@ -63,6 +63,22 @@ def first_record_end(buffer, start=0):
         position = newline + 1
 
 
+def read_block(source, size):
+    """(up to `size` bytes of `source`, fewer only at its end; what reading raised, or None).
+    Bytes read before an error are returned with it, as the row path would have read them."""
+    parts, got = [], 0
+    while got < size:
+        try:
+            data = source.read1(size - got)
+        except READ_ERRORS as exc:
+            return b"".join(parts), exc
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts), None
+
+
 class Chunks:
     """Iterates the Chunks of `source` (a binary stream), `carry` (bytes already read, starting
     at a record) first. When iteration stops, `carry` holds the bytes read but not handed out,
@@ -78,10 +94,10 @@ class Chunks:
 
     def __iter__(self):
         while True:
-            try:
-                block = self._source.read(CHUNK_BYTES)
-            except READ_ERRORS as exc:
-                self.error = exc
+            # a record longer than a chunk: read as much again (no quadratic rescans)
+            block, self.error = read_block(self._source, max(CHUNK_BYTES, len(self.carry)))
+            if self.error is not None:
+                self.carry += block
                 return
             self.bytes_read += len(block)
             buffer = self.carry + block if self.carry else block

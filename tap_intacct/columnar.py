@@ -22,12 +22,12 @@ from pyarrow import csv as arrow_csv
 from tap_intacct.chunks import (
     CHUNK_BYTES,
     MAX_CHUNK_BYTES,
-    READ_ERRORS,
     Chained,
     Chunk,
     Chunks,
     NotFast,
     first_record_end,
+    read_block,
     record_end,
     record_lines,
 )
@@ -73,11 +73,10 @@ def _first_bytes(source):
     the error reading raised, or None)."""
     data = b""
     while True:
-        try:
-            block = source.read(CHUNK_BYTES)
-        except READ_ERRORS as exc:
-            return data, exc
+        block, error = read_block(source, max(CHUNK_BYTES, len(data)))
         data += block
+        if error is not None:
+            return data, error
         if not block or record_end(data) or len(data) > MAX_CHUNK_BYTES:
             return data, None
 
