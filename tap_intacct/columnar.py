@@ -149,9 +149,13 @@ class Plan:
                 literal += encode_string(member.value)
                 continue
             if member.source == COLUMN:
-                part = (COLUMN, member.position,
-                        column_fragments(records.converters[member.key],
-                                         records.encoders[member.key]))
+                quoted, fragments = column_fragments(records.converters[member.key],
+                                                     records.encoders[member.key])
+                part = (COLUMN, member.position, fragments)
+                if quoted:
+                    self._parts += [literal + '"', part]
+                    literal = '"'
+                    continue
             elif member.source == LINENO:
                 part = (LINENO,)
             elif member.source == DELETED_AT and build.deleted_at.change_at is None:

@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tap_intacct.conversion import (
-    DDS_DATE_TIME,
     DECIMAL,
     SHORT_INTEGER,
     strict_date_time,
@@ -30,18 +29,29 @@ def _whole(pattern):
     return "^(?:" + pattern.pattern + ")$"
 
 
-# printable ASCII but '"' and '\': encode_string writes them as they are (it escapes DEL, 0x7f)
-PLAIN_TEXT = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
+# The bytes encode_string writes as they are: printable ASCII but '"' and '\' (it escapes
+# control characters, DEL 0x7f and everything past ASCII).
+_ESCAPED = np.ones(256, bool)
+_ESCAPED[0x20:0x7F] = False
+_ESCAPED[[0x22, 0x5C]] = True
+_DIGIT = np.zeros(256, bool)
+_DIGIT[0x30:0x3A] = True
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
 
 
 def column_fragments(converter, encoder):
-    """The function turning a column of cells into their fragments, for a column whose row-path
-    converter and encoder are these."""
+    """(quoted, the function turning a column of cells into their fragments) for a column whose
+    row-path converter and encoder are these. `quoted`: the fragments are string contents, the
+    quotes around them are left to the caller (they are the same for every cell)."""
     def slow(text):
         return encode_value(converter(text))
     if encoder is encode_string:
-        return lambda column: _string(column, slow)
+        return True, lambda column: _completed(column, column, plain_cells(column),
+                                               lambda text: encode_string(text)[1:-1])
+    return False, _unquoted(converter, slow)
+
+
+def _unquoted(converter, slow):
     if converter in (to_integer, strict_integer):
         return _as_written(_whole(SHORT_INTEGER), slow)
     if converter in (to_number, strict_number):
@@ -66,10 +76,21 @@ def _accepted(mask):
     return mask.to_numpy(zero_copy_only=False)
 
 
-def _string(column, slow):
-    fast = pc.binary_join_element_wise('"', column, '"', "")
-    return _completed(column, fast, _accepted(pc.match_substring_regex(column, PLAIN_TEXT)),
-                      slow)
+def _offsets_and_bytes(column):
+    """(the cells' offsets, from 0; the bytes of the cells) of a string array, as numpy."""
+    offsets = np.frombuffer(column.buffers()[1], np.int32)[column.offset:
+                                                          column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return offsets - offsets[0], data[offsets[0]:offsets[-1]]
+
+
+def plain_cells(column):
+    """numpy bool: the cells encode_string writes as they are, between quotes."""
+    offsets, data = _offsets_and_bytes(column)
+    escaped = np.zeros(data.size + 1, np.int64)
+    np.cumsum(_ESCAPED[data], out=escaped[1:])
+    return escaped[offsets[1:]] == escaped[offsets[:-1]]
 
 
 def _empty(column):
@@ -88,40 +109,51 @@ def _as_written(pattern, slow):
 
 def _date_time(column, slow):
     """The DDS shape (DDS_DATE_TIME) of a real date and time, rearranged as the row path does:
-    YYYY-MM-DDTHH:MM:SS.000000Z. Arrow's strptime accepts 2024-02-30, so the calendar is
-    checked here, on the digits."""
+    YYYY-MM-DDTHH:MM:SS.000000Z."""
     empty = _empty(column)
-    shaped = _accepted(pc.match_substring_regex(column, _whole(DDS_DATE_TIME)))
-    real = _real_date_times(column, shaped)
     fast = pc.if_else(empty, "null", pc.binary_join_element_wise(
         '"', pc.utf8_slice_codeunits(column, 0, 10), "T",
         pc.utf8_slice_codeunits(column, 11, 19), '.000000Z"', ""))
-    return _completed(column, fast, _accepted(empty) | real, slow)
+    return _completed(column, fast, _accepted(empty) | dds_date_times(column), slow)
 
 
-def _real_date_times(column, shaped):
-    """For cells of the DDS shape: is the date a real one (year 1 to 9999) and the time within
-    00:00:00 to 23:59:59 (as datetime.fromisoformat requires)."""
-    real = np.zeros(len(column), bool)
-    if not shaped.any():
-        return real
-    offsets = np.frombuffer(column.buffers()[1], np.int32)[column.offset:]
-    data = np.frombuffer(column.buffers()[2], np.uint8)
-    starts = offsets[:len(column)][shaped]
+_DIGITS_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+
+
+def dds_date_times(column):
+    """numpy bool: the cells of the DDS_DATE_TIME shape (conversion.py) holding a real date
+    (year 1 to 9999) and time (00:00:00 to 23:59:59), as datetime.fromisoformat requires.
+    Checked on the bytes: Arrow's strptime would accept 2024-02-30 (1 March)."""
+    offsets, data = _offsets_and_bytes(column)
+    lengths = np.diff(offsets)
+    shaped = (lengths == 19) | (lengths == 20)
+    starts = offsets[:-1][shaped]
+    if not starts.size:
+        return shaped
+    padded = np.concatenate((data, np.zeros(20, np.uint8)))  # a 19-byte last cell has no [19]
+
+    def at(position):
+        return padded[starts + position]
+    ok = np.ones(starts.size, bool)
+    for position in _DIGITS_AT:
+        ok &= _DIGIT[at(position)]
+    ok &= (at(4) == 0x2D) & (at(7) == 0x2D) & (at(13) == 0x3A) & (at(16) == 0x3A)
+    ok &= (at(10) == 0x54) | (at(10) == 0x20)
+    ok &= (lengths[shaped] == 19) | (at(19) == 0x5A)
 
     def number(position, width):
         value = np.zeros(starts.size, np.int32)
         for digit in range(width):
-            value = value * 10 + (data[starts + position + digit].astype(np.int32) - 48)
+            value = value * 10 + (at(position + digit).astype(np.int32) - 0x30)
         return value
     year, month, day = number(0, 4), number(5, 2), number(8, 2)
-    hour, minute, second = number(11, 2), number(14, 2), number(17, 2)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     valid_month = (month >= 1) & (month <= 12)
     days = _DAYS_IN_MONTH[np.where(valid_month, month, 0)] + (leap & (month == 2))
-    real[shaped] = (valid_month & (year >= 1) & (day >= 1) & (day <= days) & (hour <= 23)
-                    & (minute <= 59) & (second <= 59))
-    return real
+    ok &= (valid_month & (year >= 1) & (day >= 1) & (day <= days) & (number(11, 2) <= 23)
+           & (number(14, 2) <= 59) & (number(17, 2) <= 59))
+    shaped[shaped] = ok
+    return shaped
 
 
 def deleted_at_fragments(deleted_at, change, read_time):
