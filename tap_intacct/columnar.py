@@ -37,8 +37,12 @@ from tap_intacct.fragments import column_fragments, deleted_at_fragments
 from tap_intacct.records import COLUMN, CONSTANT, DELETED_AT, LINENO
 
 LOGGER = logging.getLogger("tap_intacct")
+try:  # Arrow's jemalloc pool hands memory back to the system sooner than its default
+    pa.set_memory_pool(pa.jemalloc_memory_pool())
+except NotImplementedError:  # a pyarrow build without jemalloc
+    pass
 WORKERS = 2
-AHEAD = 4  # chunks read ahead of the one being written (memory: AHEAD x a few CHUNK_BYTES)
+AHEAD = 2  # chunks read ahead of the one being written (memory: AHEAD x a few CHUNK_BYTES)
 BOM = b"\xef\xbb\xbf"
 
 
