@@ -1,10 +1,12 @@
 """One file synced in-process from local bytes, by either engine: for the differential tests and
 `make bench`'s local-file figures.
 
-    python -m devtools.localsync FILE rows|fast [OUT]   (OUT defaults to /dev/null)
+    python -m devtools.localsync FILE rows|fast [OUT]   (OUT: /dev/null by default; `sha256`
+                                                         prints the output's digest instead)
 """
 
 import datetime
+import hashlib
 import io
 import sys
 
@@ -59,14 +61,28 @@ def sync_bytes(data, catalog, engine, *, key="GLENTRY.all.1.csv", out=None, bina
     return out, None
 
 
+class _Hashing(io.StringIO):
+    def __init__(self, digest):
+        super().__init__()
+        self._digest = digest
+
+    def write(self, text):
+        self._digest.update(text.encode("utf-8"))
+        return len(text)
+
+
 def main():
     path, engine = sys.argv[1], sys.argv[2]
     target = sys.argv[3] if len(sys.argv) > 3 else "/dev/null"
     with open(path, "rb") as source:
         head = source.read(4 << 20)
     catalog = catalog_for(head[:head.rfind(b"\n") + 1])
-    with open(path, "rb") as source, open(target, "w", encoding="utf-8") as out:
+    digest = hashlib.sha256() if target == "sha256" else None
+    with open(path, "rb") as source, (
+            _Hashing(digest) if digest else open(target, "w", encoding="utf-8")) as out:
         _out, error = sync_bytes(b"", catalog, engine, out=out, binary=source)
+    if digest:
+        print("sha256", digest.hexdigest(), file=sys.stderr)
     if error:
         print(error, file=sys.stderr)
         sys.exit(1)

@@ -107,14 +107,29 @@ def _as_written(pattern, slow):
     return fragments
 
 
+_DATE_TIME_TAIL = np.frombuffer(b'.000000Z"', np.uint8)
+
+
 def _date_time(column, slow):
     """The DDS shape (DDS_DATE_TIME) of a real date and time, rearranged as the row path does:
-    YYYY-MM-DDTHH:MM:SS.000000Z."""
-    empty = _empty(column)
-    fast = pc.if_else(empty, "null", pc.binary_join_element_wise(
-        '"', pc.utf8_slice_codeunits(column, 0, 10), "T",
-        pc.utf8_slice_codeunits(column, 11, 19), '.000000Z"', ""))
-    return _completed(column, fast, _accepted(empty) | dds_date_times(column), slow)
+    "YYYY-MM-DDTHH:MM:SS.000000Z", built on the bytes (29 per cell); empty cells are null."""
+    accepted = dds_date_times(column)
+    offsets, data = _offsets_and_bytes(column)
+    cells = np.zeros((len(column), 29), np.uint8)
+    cells[:, 0] = 0x22
+    if accepted.any():
+        starts = offsets[:-1][accepted]
+        cells[accepted, 1:20] = data[starts[:, None] + np.arange(19)]
+        cells[:, 11] = 0x54  # "T"
+        cells[:, 20:] = _DATE_TIME_TAIL
+    fast = pa.StringArray.from_buffers(
+        len(column), pa.py_buffer(np.arange(0, 29 * len(column) + 1, 29, dtype=np.int32)),
+        pa.py_buffer(cells))
+    empty = np.diff(offsets) == 0
+    if empty.any():
+        fast = pc.replace_with_mask(fast, pa.array(empty),
+                                    pa.repeat(pa.scalar("null", pa.string()), int(empty.sum())))
+    return _completed(column, fast, accepted | empty, slow)
 
 
 _DIGITS_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
