@@ -126,7 +126,8 @@ def test_the_fast_engine_reads_plain_files_itself(caplog):
 CELLS = st.one_of(
     st.sampled_from(["", "0", "-0", "7", "0100", "1.50", "-2.5", "1e5", "12345678901234567890",
                      "2024-01-02 03:04:05", "2024-01-02T03:04:05Z", "2024-02-30 00:00:00",
-                     "2024-01-02", "delete", "DELETE ", "create", '"', '""', "a,b", "\n",
+                     "2024-01-02", "7\n", "1.5\n", "2024-01-02 03:04:05\n", "delete",
+                     "DELETE ", "create", '"', '""', "a,b", "\n",
                      "\r\n", "x\ny", "\x7f", "é", "\U0001f600", "\\", " ", "\x00", "\r"]),
     st.text(max_size=6),
 )
