@@ -12,7 +12,7 @@ produces its own records, line numbers, `_sdc_extra`, padding and errors.
 
 import collections
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 import pyarrow as pa
@@ -107,20 +107,32 @@ def _write_in_order(chunks, plan, reading):
     """Builds the chunks' records in the workers and writes them in file order; returns the
     chunks not written (the first of them failed), [] if all were."""
     pending = collections.deque()
-    with ThreadPoolExecutor(WORKERS, thread_name_prefix="tap-intacct-fast") as pool:
-        try:
-            for chunk in chunks:
-                pending.append((chunk, pool.submit(plan.records, chunk)))
-                while len(pending) > AHEAD:
-                    if not _write_first(pending, reading, chunks.bytes_read):
-                        return [chunk for chunk, _ in pending]
-            while pending:
+    pool = _pool()
+    try:
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(plan.records, chunk)))
+            while len(pending) > AHEAD:
                 if not _write_first(pending, reading, chunks.bytes_read):
                     return [chunk for chunk, _ in pending]
-        finally:
-            for _, future in pending:
-                future.cancel()
+        while pending:
+            if not _write_first(pending, reading, chunks.bytes_read):
+                return [chunk for chunk, _ in pending]
+    finally:
+        for _, future in pending:  # a failure: nothing more of this file is wanted from them
+            future.cancel()
+        wait([future for _, future in pending])
     return []
+
+
+_workers = []
+
+
+def _pool():
+    """The run's two workers, started once (new threads per file would each grow their own
+    allocator caches)."""
+    if not _workers:
+        _workers.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="tap-intacct-fast"))
+    return _workers[0]
 
 
 def _write_first(pending, reading, bytes_read):
