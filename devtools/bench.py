@@ -5,7 +5,9 @@ exports, and the installed `tap-intacct` runs as a subprocess (discover, then sy
 Figures are medians of BENCH_RUNS runs (default 3). Set BENCH_ROWS (default 1,000,000) and
 BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes, BENCH_CASES (default
 single,large,multi,listing,azure) to choose the cases. The azure case syncs the same BENCH_ROWS
-file from Azurite (installed by `make azurite`), beside the S3 figures.
+file from Azurite (installed by `make azurite`), beside the S3 figures. The single-file
+cases run both engines (TAP_INTACCT_ENGINE=rows and fast): from the local file (in-process
+sync_file, devtools/localsync.py) and through the S3 API, RECORD and BATCH mode.
 """
 
 import csv
@@ -169,8 +171,45 @@ def floor_seconds(path):
     return median_runs(lambda: measured(command, dict(os.environ)))[0]
 
 
+ENGINES = ("rows", "fast")
+
+
+def local_case(path, rows, runs=RUNS):
+    """Both engines on the local file (devtools.localsync: sync_file, RECORD lines to
+    /dev/null), then one more run each hashing the output: the engines must agree."""
+    seconds = {}
+    for engine in ENGINES:
+        command = [sys.executable, "-m", "devtools.localsync", str(path), engine]
+        seconds[engine], rss, stderr = median_runs(lambda c=command: measured(c, _env()), runs)
+        fallback = re.findall(r"fast engine: .*", stderr)
+        print(f"local file, {engine + ' engine:':13} {seconds[engine]:.2f}s = "
+              f"{rows / seconds[engine]:,.0f} records/s, peak RSS {rss:.0f} MB"
+              + (f" ({fallback[-1]})" if fallback and engine == "fast" else ""))
+    digests = {engine: _digest(path, engine) for engine in ENGINES}
+    print(f"local file, fast/rows: {seconds['rows'] / seconds['fast']:.2f}x; output "
+          f"{'identical' if len(set(digests.values())) == 1 else 'DIFFERENT'} "
+          f"(sha256 {digests['rows'][:16]}...)")
+
+
+def _env(engine=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.getcwd()
+    if engine:
+        env["TAP_INTACCT_ENGINE"] = engine
+    return env
+
+
+def _digest(path, engine):
+    command = [sys.executable, "-m", "devtools.localsync", str(path), engine, "sha256"]
+    result = subprocess.run(command, env=_env(), capture_output=True, text=True, check=True)
+    return re.findall(r"sha256 (\w+)", result.stderr)[-1]
+
+
 def single_file_case(s3, workdir, rows, runs=RUNS):
     path = glentry_file(rows)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## {rows:,} rows, one GLENTRY file ({megabytes:,.0f} MB, 41 columns)")
+    local_case(path, rows, runs)
     bucket = f"bench-single-{rows}"
     s3.create_bucket(bucket)
     with open(path, "rb") as body:
@@ -178,20 +217,23 @@ def single_file_case(s3, workdir, rows, runs=RUNS):
     s3.set_last_modified(bucket, "BENCH/GLENTRY.all.1.csv", T0)
     tap = Tap(s3, bucket, workdir)
     discover = tap.discover()
-    seconds, rss, stderr = median_runs(tap.sync, runs)
-    batch_seconds, batch_rss, _ = median_runs(tap.sync_batches, runs)
-    floor = floor_seconds(path)
-    megabytes = path.stat().st_size / 1e6
-    print(f"\n## {rows:,} rows, one GLENTRY file ({megabytes:,.0f} MB, 41 columns)")
     print(f"discover: {discover[0]:.2f}s, peak RSS {discover[1]:.0f} MB, S3 {discover[2]}")
-    print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
-          f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
-    print(f"BATCH:    {batch_seconds:.2f}s = {rows / batch_seconds:,.0f} records/s "
-          f"({seconds / batch_seconds:.0%} of RECORD mode; gzip JSONL files), peak RSS "
-          f"{batch_rss:.0f} MB")
+    synced = {}
+    for engine in ENGINES:
+        tap.env["TAP_INTACCT_ENGINE"] = engine
+        seconds, rss, stderr = synced[engine] = median_runs(tap.sync, runs)
+        batch_seconds, batch_rss, _ = median_runs(tap.sync_batches, runs)
+        print(f"sync, {engine + ' engine:':13} {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
+              f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+        print(f"BATCH, {engine + ' engine:':12} {batch_seconds:.2f}s = "
+              f"{rows / batch_seconds:,.0f} records/s ({seconds / batch_seconds:.0%} of RECORD "
+              f"mode; gzip JSONL files), peak RSS {batch_rss:.0f} MB")
+    print(f"sync through S3, fast/rows: {synced['rows'][0] / synced['fast'][0]:.2f}x")
+    floor = floor_seconds(path)
     print(f"floor:    {floor:.2f}s = {rows / floor:,.0f} records/s (csv.reader + json.dumps, "
           "untyped, local file)")
-    print(f"tap/floor: {floor / seconds:.0%}")
+    print(f"tap/floor: rows engine {floor / synced['rows'][0]:.0%}, fast engine "
+          f"{floor / synced['fast'][0]:.0%}")
     s3.client.delete_object(Bucket=bucket, Key="BENCH/GLENTRY.all.1.csv")
 
 

@@ -186,6 +186,22 @@ class BatchSink:
         if len(lines) >= LINES_PER_CHUNK or self._in_file + len(lines) >= self._size:
             self._flush()
 
+    line_format = ("", "\n")  # a batch file line is the record's JSON
+
+    def write_block(self, text, count):
+        """`count` records at once (the fast engine), each in its line: the same as `count`
+        calls of write()."""
+        if self._in_file + len(self._lines) + count < self._size:
+            self._flush()
+            if self._file is None:
+                self._file = _BatchFile(*self._sinks.next_file(self._stream),
+                                        self._sinks.batch.compression == "gzip")
+            self._file.write(text)
+            self._in_file += count
+            return
+        for line in text.splitlines():  # this block completes a batch file
+            self.write(line)
+
     def _flush(self):
         if not self._lines:
             return

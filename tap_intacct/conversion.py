@@ -33,6 +33,11 @@ DATE_TIME = re.compile(
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
 
 
+# The common DDS date-time shape that date_time_value rearranges without reformatting (a real
+# date and time: fromisoformat accepts it); the fast engine checks the same shape.
+DDS_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}Z?")
+
+
 class Misfit(ValueError):
     """A cell's text does not fit its column losslessly."""
 

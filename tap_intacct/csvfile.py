@@ -3,6 +3,7 @@
 Works on any binary stream, streamed line by line; nothing here knows about S3.
 """
 
+import codecs
 import csv
 import io
 import zlib
@@ -134,19 +135,25 @@ class _CountedBytes(io.BufferedIOBase):
     """Hands the decoder chunks of the CSV bytes, counting line ends so a decoding error can be
     placed on its line, and removing NUL bytes (in UTF-8 a 0 byte is only ever U+0000).
 
-    `line_end` is the file's line ending, found in its first bytes.
+    `line_end` is the file's line ending, found in its first bytes. With `check_utf8`, bytes that
+    are not UTF-8 are never handed out: everything before them is, then InvalidUtf8 is raised, so
+    that every record before the bad line is read whatever the sizes of the reads (the fast
+    engine relies on it).
     """
 
-    def __init__(self, source):
+    def __init__(self, source, line_end=None, newlines_before=0, check_utf8=True):
         super().__init__()
         self._source = source
-        self.newlines_before_chunk = 0
-        self.newlines = 0
+        self._check_utf8 = check_utf8
+        self._incomplete = b""  # the start of a UTF-8 sequence the last chunk ended in
+        self._invalid = None
+        self.newlines_before_chunk = newlines_before
+        self.newlines = newlines_before
         self.nul_bytes = 0
         self.bytes_read = 0
         self._error = None
         self._pending = b""
-        self.line_end = self._probe_line_end()
+        self.line_end = line_end or self._probe_line_end()
 
     def _probe_line_end(self):
         """Reads until the first line end; what was read is handed out first by read1."""
@@ -175,10 +182,16 @@ class _CountedBytes(io.BufferedIOBase):
 
     def read1(self, size=-1):
         while True:
+            if self._invalid is not None:
+                raise self._invalid
             chunk = self._next_chunk(size if size and size > 0 else CHUNK_BYTES)
             if b"\x00" in chunk:
                 self.nul_bytes += chunk.count(b"\x00")
                 chunk = chunk.replace(b"\x00", b"")
+                if not chunk:
+                    continue
+            if self._check_utf8 and not (chunk.isascii() and not self._incomplete):
+                chunk = self._valid_utf8(chunk)
                 if not chunk:
                     continue
             self.newlines_before_chunk = self.newlines
@@ -187,6 +200,27 @@ class _CountedBytes(io.BufferedIOBase):
             return chunk
 
     read = read1
+
+    def _valid_utf8(self, chunk):
+        """The part of `chunk` before any byte that is not UTF-8 (then InvalidUtf8 is raised at
+        the next read)."""
+        data = self._incomplete + chunk
+        try:
+            _text, used = codecs.utf_8_decode(data, "strict", False)
+        except UnicodeDecodeError as exc:
+            valid = chunk[:max(exc.start - len(self._incomplete), 0)]
+            line = self.newlines + valid.count(self.line_end) + 1
+            self._invalid = InvalidUtf8(line, data[exc.start])
+            return valid
+        self._incomplete = data[used:]
+        return chunk
+
+
+class InvalidUtf8(ValueError):
+    def __init__(self, line, byte):
+        super().__init__(line, byte)
+        self.line = line
+        self.byte = byte
 
 
 CHUNK_BYTES = 1 << 16
@@ -227,22 +261,45 @@ class CsvRows:
     """
 
     def __init__(self, binary, name, sample=False):
-        self.name = name
-        self._sample = sample
+        self._start(self.decompress(binary, name), name, sample=sample)
+
+    @staticmethod
+    def decompress(binary, name):
+        """The CSV bytes of `binary` (a buffered stream), whatever its compression; DataError
+        when the compressed data cannot even be opened."""
         try:
-            source = decompressed(binary, name)
+            return decompressed(binary, name)
         except (EOFError, zlib.error) as exc:
             raise DataError(f"{name}: compressed data is corrupt or truncated ({exc})") from None
-        self._bytes = _CountedBytes(source)
+
+    @classmethod
+    def resume(cls, data, name, *, header=None, lines_before=0, line_end=None):
+        """The rows of already decompressed CSV bytes `data`: the whole file (header None), or
+        the file read from the middle, `data` starting at the first byte of a record that
+        starts after `lines_before` physical lines, `header` and `line_end` (b"\\n" or b"\\r")
+        being the file's. Line numbers, errors and everything else are exactly those of
+        reading the whole file."""
+        rows = cls.__new__(cls)
+        rows._start(data, name, header=header, lines_before=lines_before, line_end=line_end)
+        return rows
+
+    def _start(self, source, name, *, sample=False, header=None, lines_before=0,
+               line_end=None):
+        self.name = name
+        self._sample = sample
+        self._lines_before = lines_before
+        self._bytes = _CountedBytes(source, line_end, lines_before, check_utf8=not sample)
         # C-level decoding and line splitting at the file's line end only: '\r' stays data in
-        # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files.
-        text = io.TextIOWrapper(self._bytes, encoding="utf-8-sig",
+        # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files. A BOM is
+        # only dropped at the start of the file.
+        encoding = "utf-8" if header is not None else "utf-8-sig"
+        text = io.TextIOWrapper(self._bytes, encoding=encoding,
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
         text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
         self._reader = csv.reader(text, strict=True)
-        self.header = self._read_header()
+        self.header = header if header is not None else self._read_header()
 
     @property
     def nul_bytes_removed(self):
@@ -258,11 +315,12 @@ class CsvRows:
         return []
 
     def _rows(self):
-        previous_end = self._reader.line_num
+        before = self._lines_before
+        previous_end = before + self._reader.line_num
         try:
             for fields in self._reader:
                 start = previous_end + 1
-                previous_end = self._reader.line_num
+                previous_end = before + self._reader.line_num
                 if fields:
                     yield start, fields
         except csv.Error as exc:
@@ -270,6 +328,9 @@ class CsvRows:
                 return  # the sample ends inside a record: that record is left out
             raise DataError(f"{self.name}: the record starting at line {previous_end + 1} is "
                             f"not valid CSV ({exc}; is a quote left open?)") from None
+        except InvalidUtf8 as exc:
+            raise DataError(f"{self.name}: line {exc.line} is not valid UTF-8 (byte "
+                            f"{exc.byte:#04x}); DDS exports must be UTF-8") from None
         except UnicodeDecodeError as exc:
             line = (self._bytes.newlines_before_chunk
                     + exc.object[:exc.start].count(self._bytes.line_end) + 1)

@@ -3,6 +3,7 @@
 A bad value is a configuration error (one line naming the variable, exit 2), like a bad setting.
 """
 
+import importlib.util
 import logging
 import math
 from dataclasses import dataclass
@@ -19,12 +20,31 @@ class Knobs:
     max_tries: int = 8
     retry_base_seconds: float = 0.5
     role_session_seconds: int = 3600
+    engine: str = "auto"
 
 
 def _log_level(text):
     if text.upper() not in LOG_LEVELS:
         raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
     return getattr(logging, text.upper())
+
+
+ENGINES = ("auto", "rows", "fast")
+
+
+def fast_engine_installed():
+    """True if the fast engine's dependencies (the `fast` extra) can be imported."""
+    return all(importlib.util.find_spec(name) is not None for name in ("pyarrow", "numpy"))
+
+
+def _engine(text):
+    engine = text.lower()
+    if engine not in ENGINES:
+        raise ValueError(f"one of {', '.join(ENGINES)}")
+    if engine == "fast" and not fast_engine_installed():
+        raise ValueError("auto or rows: the fast engine is not installed (pip install "
+                         "'tap-intacct[fast]')")
+    return engine
 
 
 def _bounded(convert, accepts, expected):
@@ -58,6 +78,8 @@ VARIABLES = (
     ("TAP_INTACCT_RETRY_BASE_SECONDS", "retry_base_seconds", _number(0)),
     # STS's limits for an assumed role's session (the role's maximum may be lower)
     ("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200)),
+    # auto: the fast engine when its extra is installed; rows: the row path only
+    ("TAP_INTACCT_ENGINE", "engine", _engine),
 )
 
 

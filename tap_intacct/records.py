@@ -113,8 +113,9 @@ class FileRecords:
         self._values = itemgetter(*positions) if len(positions) > 1 else (
             (lambda fields, at=positions[0]: (fields[at],)) if positions else (lambda fields: ()))
         self._deleted_at = None
+        self.deleted_at = None  # the DeletedAt of the layout's _sdc_deleted_at member, if any
         if layout.of_source(DELETED_AT):
-            self._deleted_at_value = _deleted_at_value(layout.header, stored)
+            self._deleted_at_value = self.deleted_at = DeletedAt(layout.header, stored)
             self._deleted_at = lambda fields: encode_value(self._deleted_at_value(fields))
         self._has_lineno = bool(layout.of_source(LINENO))
         self._template = self._compile_template()
@@ -204,22 +205,37 @@ def _none_safe(encoder):
     return lambda text: "null" if text is None else encoder(text)
 
 
-def _deleted_at_value(names, stored):
-    """fields -> value of _sdc_deleted_at: ddsReadTime for a delete row (the file's LastModified
-    if that is missing or not a date-time, so a delete is never lost), None otherwise."""
-    if columns.CHANGE_TYPE not in names:
-        return lambda fields: None
-    change_at = names.index(columns.CHANGE_TYPE)
-    read_at = names.index(columns.READ_TIME) if columns.READ_TIME in names else None
-    fallback = stored.last_modified.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+class DeletedAt:
+    """The value of _sdc_deleted_at: ddsReadTime for a delete row (the file's LastModified if
+    that is missing or not a date-time, so a delete is never lost), None otherwise.
+    `change_at`/`read_at`: positions of ddsChangeType/ddsReadTime in the header (or None)."""
 
-    def value(fields):
-        change = fields[change_at]
-        if change is None or change.strip().lower() != "delete":
+    def __init__(self, names, stored):
+        self.change_at = _position(names, columns.CHANGE_TYPE)
+        self.read_at = _position(names, columns.READ_TIME)
+        self._fallback = (stored.last_modified.replace(tzinfo=None).isoformat(
+            timespec="microseconds") + "Z")
+
+    @staticmethod
+    def is_delete(change):
+        return change is not None and change.strip().lower() == "delete"
+
+    def value(self, change, read_time):
+        """For one row: its ddsChangeType and ddsReadTime texts (None when missing)."""
+        if not self.is_delete(change):
             return None
         try:
-            moment = strict_date_time(fields[read_at]) if read_at is not None else None
+            moment = strict_date_time(read_time) if read_time is not None else None
         except Misfit:
             moment = None
-        return fallback if moment is None else moment
-    return value
+        return self._fallback if moment is None else moment
+
+    def __call__(self, fields):
+        if self.change_at is None:
+            return None
+        return self.value(fields[self.change_at],
+                          None if self.read_at is None else fields[self.read_at])
+
+
+def _position(names, name):
+    return names.index(name) if name in names else None

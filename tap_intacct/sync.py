@@ -10,7 +10,7 @@ from tap_intacct.bookmarks import Bookmark
 from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
 from tap_intacct.errors import DataError, FileGone
-from tap_intacct.knobs import Knobs
+from tap_intacct.knobs import Knobs, fast_engine_installed
 from tap_intacct.records import StreamRecords
 
 LOGGER = logging.getLogger("tap_intacct")
@@ -29,13 +29,15 @@ def sync(bucket, tables, selected, *, state, config, writer, sinks, knobs=None):
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
-    progress_seconds = (knobs or Knobs()).progress_seconds
+    knobs = knobs or Knobs()
+    progress_seconds = knobs.progress_seconds
+    engine = fast_engine(knobs.engine)
     failures = []
     for stream in selected:
         try:
             _sync_stream(bucket, tables, stream, bookmark=bookmarks[stream.name], state=state,
                          config=config, writer=writer, sinks=sinks,
-                         progress_seconds=progress_seconds)
+                         progress_seconds=progress_seconds, engine=engine)
         except DataError as exc:
             LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
                            "on): %s", stream.name, exc)
@@ -44,8 +46,16 @@ def sync(bucket, tables, selected, *, state, config, writer, sinks, knobs=None):
         raise DataError(*failures)
 
 
+def fast_engine(choice):
+    """The fast engine's module for TAP_INTACCT_ENGINE=`choice`, or None (the row path)."""
+    if choice == "rows" or (choice == "auto" and not fast_engine_installed()):
+        return None
+    from tap_intacct import columnar
+    return columnar
+
+
 def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sinks,
-                 progress_seconds):
+                 progress_seconds, engine):
     writer.schema(stream.name, stream.schema, stream.key_properties)
     if stream.name not in tables:
         LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
@@ -69,7 +79,7 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sin
     for stored, binary in opened_ahead(bucket, pending):
         try:
             total += sync_file(bucket, stored, binary, records, sinks,
-                               progress_seconds=progress_seconds)
+                               progress_seconds=progress_seconds, engine=engine)
         except FileGone as gone:
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
@@ -94,39 +104,87 @@ def opened_ahead(bucket, files):
             stream.close()
 
 
-def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds):
+def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engine=None):
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
-    `sinks` (RECORD messages or batch files); returns how many."""
+    `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
+    module (tap_intacct.columnar), or None for the row path alone."""
     started = time.monotonic()
-    count = 0
-    progress = Progress(stored, progress_seconds)
     with binary, sinks.open(records.name) as sink:
-        rows = CsvRows(binary, stored.key)
-        build, unknown = records.for_file(bucket.name, stored, rows.header)
-        if unknown:
-            LOGGER.warning("%s: column(s) %s are not in the catalog and are dropped; run "
-                           "discovery again to add them", stored.key, ", ".join(unknown))
-        emit = sink.write
+        reading = FileReading(bucket, stored, records, sink, progress_seconds)
+        if engine is None:
+            reading.rows(CsvRows(binary, stored.key))
+        else:
+            engine.read_file(binary, reading)
+    if reading.nul_bytes_removed:
+        LOGGER.warning("%s: removed %d NUL character(s)", stored.key, reading.nul_bytes_removed)
+    elapsed = time.monotonic() - started
+    LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, reading.count, stored.size,
+                elapsed)
+    metrics.log(LOGGER, metrics.Point("counter", metrics.Metric.record_count, reading.count,
+                                      {metrics.Tag.endpoint: records.name}))
+    return reading.count
+
+
+class FileReading:
+    """One file being read into its sink, by the row path (`rows`) or, in file order, by the
+    fast engine (`write_all`) and then possibly the row path for the rest of the file."""
+
+    def __init__(self, bucket, stored, records, sink, progress_seconds):
+        self.name = stored.key
+        self.records = records
+        self.count = 0
+        self.nul_bytes_removed = 0
+        self._bucket = bucket
+        self._stored = stored
+        self._sink = sink
+        self._build = None
+        self._progress = Progress(stored, progress_seconds)
+        self._check_at = PROGRESS_EVERY
+
+    def file_records(self, header):
+        """The FileRecords of this file (its header read), built once."""
+        if self._build is None:
+            self._build, unknown = self.records.for_file(self._bucket.name, self._stored, header)
+            if unknown:
+                LOGGER.warning("%s: column(s) %s are not in the catalog and are dropped; run "
+                               "discovery again to add them", self.name, ", ".join(unknown))
+        return self._build
+
+    @property
+    def line_format(self):
+        """(before, after) a record's JSON in a line of write_block's text."""
+        return self._sink.line_format
+
+    def write_block(self, text, count, bytes_read):
+        """`count` records built elsewhere, in file order, each in its line (line_format)."""
+        self._sink.write_block(text, count)
+        self.count += count
+        if self.count >= self._check_at:
+            self._check_at = self.count + PROGRESS_EVERY
+            self._progress.maybe_log(self.count, bytes_read)
+
+    def rows(self, rows, bytes_before=0):
+        """The row path: every row of `rows` (a CsvRows) into the sink."""
+        build = self.file_records(rows.header)
+        emit = self._sink.write
         build_record = build.build
-        check_at = PROGRESS_EVERY
+        count = self.count
+        check_at = self._check_at
         try:
             for line_number, fields in rows:
                 emit(build_record(line_number, fields))
                 count += 1
                 if count == check_at:
                     check_at += PROGRESS_EVERY
-                    progress.maybe_log(count, rows.bytes_read)
+                    self._progress.maybe_log(count, bytes_before + rows.bytes_read)
         except ValueMismatch as exc:
-            raise DataError(f"{stored.key}: line {line_number}, column "
+            raise DataError(f"{self.name}: line {line_number}, column "
                             f"{build.column_that_fails(fields)}: {exc}; fix the export, or declare "
                             "the column with a string fallback in the catalog") from None
-    if rows.nul_bytes_removed:
-        LOGGER.warning("%s: removed %d NUL character(s)", stored.key, rows.nul_bytes_removed)
-    elapsed = time.monotonic() - started
-    LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, count, stored.size, elapsed)
-    metrics.log(LOGGER, metrics.Point("counter", metrics.Metric.record_count, count,
-                                      {metrics.Tag.endpoint: records.name}))
-    return count
+        finally:
+            self.count = count
+            self._check_at = check_at
+            self.nul_bytes_removed += rows.nul_bytes_removed
 
 
 PROGRESS_EVERY = 50_000  # records between two looks at the clock

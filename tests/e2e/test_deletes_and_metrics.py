@@ -62,7 +62,9 @@ def test_progress_lines_for_long_files(company):
     env["TAP_INTACCT_PROGRESS_SECONDS"] = "0.001"  # every check (must be > 0)
     run = company.tap("--catalog", catalog, env=env)
     progress = re.findall(r"GLENTRY.1.csv: (\d+) records so far, ([0-9.]+) MB read", run.stderr)
-    assert [int(records) for records, _ in progress] == [50_000, 100_000]
+    counts = [int(records) for records, _ in progress]
+    # every 50,000 records (the fast engine looks after each chunk: at the first one past it)
+    assert len(counts) == 2 and 50_000 <= counts[0] < 100_000 <= counts[1] < 120_000
     assert 0 < float(progress[0][1]) < float(progress[1][1])
     assert len(run.records()) == 120_000
 

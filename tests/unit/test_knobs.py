@@ -51,3 +51,25 @@ def test_the_readme_lists_every_knob():
     from tap_intacct.knobs import VARIABLES
     readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert all(f"| `{variable}` |" in readme for variable, _, _ in VARIABLES)
+
+
+def test_engine_choices(monkeypatch):
+    from tap_intacct import knobs as knobs_module
+    assert from_environment({}).engine == "auto"
+    assert from_environment({"TAP_INTACCT_ENGINE": "ROWS"}).engine == "rows"
+    monkeypatch.setattr(knobs_module, "fast_engine_installed", lambda: True)
+    assert from_environment({"TAP_INTACCT_ENGINE": "fast"}).engine == "fast"
+    with pytest.raises(ConfigError, match="TAP_INTACCT_ENGINE must be one of auto, rows, fast"):
+        from_environment({"TAP_INTACCT_ENGINE": "arrow"})
+
+
+def test_the_fast_engine_without_its_extra_is_one_clear_error(monkeypatch):
+    from tap_intacct import knobs as knobs_module
+    from tap_intacct.sync import fast_engine
+    monkeypatch.setattr(knobs_module, "fast_engine_installed", lambda: False)
+    with pytest.raises(ConfigError) as caught:
+        from_environment({"TAP_INTACCT_ENGINE": "fast"})
+    assert caught.value.problems == [
+        "environment variable TAP_INTACCT_ENGINE must be auto or rows: the fast engine is not "
+        "installed (pip install 'tap-intacct[fast]'), got 'fast'"]
+    assert fast_engine("rows") is None

@@ -1,0 +1,235 @@
+"""The fast engine (the `fast` extra: pyarrow, numpy): a file's decompressed CSV bytes to exactly
+the record JSON texts the row path builds, handed to the same sink.
+
+The reading thread cuts the bytes into chunks ending at record ends (chunks.py); two workers
+check and parse them (Arrow releases the GIL; Arrow's own threads are off) and assemble each
+record's JSON from the file's RecordLayout, column by column (fragments.py); the reading thread
+writes the results in file order. A file whose first line does not end in LF or CRLF, a header
+that is not one simple line, or any chunk that fails a check or raises, hands the rest of the
+file, from that chunk's first byte, to the unchanged row path (CsvRows.resume), which then
+produces its own records, line numbers, `_sdc_extra`, padding and errors.
+"""
+
+import collections
+import logging
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
+
+from tap_intacct.chunks import (
+    CHUNK_BYTES,
+    MAX_CHUNK_BYTES,
+    Chained,
+    Chunk,
+    Chunks,
+    NotFast,
+    first_record_end,
+    read_block,
+    record_end,
+    record_lines,
+)
+from tap_intacct.csvfile import CsvRows, line_end_of
+from tap_intacct.encoding import encode_string
+from tap_intacct.fragments import column_fragments, deleted_at_fragments
+from tap_intacct.records import COLUMN, CONSTANT, DELETED_AT, LINENO
+
+LOGGER = logging.getLogger("tap_intacct")
+try:  # Arrow's jemalloc pool hands memory back to the system sooner than its default
+    pa.set_memory_pool(pa.jemalloc_memory_pool())
+except NotImplementedError:  # a pyarrow build without jemalloc
+    pass
+WORKERS = 2
+AHEAD = 2  # chunks read ahead of the one being written (memory: AHEAD x a few CHUNK_BYTES)
+BOM = b"\xef\xbb\xbf"
+
+
+def read_file(binary, reading):
+    """Reads one file (binary: its open stream) into `reading` (sync.FileReading)."""
+    name = reading.name
+    source = CsvRows.decompress(binary, name)
+    start, error = _first_bytes(source)
+    header_end = _header_end(start, error)
+    if not header_end:
+        LOGGER.info("%s: fast engine not used (line ends or header); row path", name)
+        reading.rows(CsvRows.resume(Chained([start], None if error else source, error), name))
+        return
+    header = CsvRows.resume(Chained([start[:header_end]]), name).header
+    plan = Plan(reading.records, reading.file_records(header), reading.line_format)
+    chunks = Chunks(source, start[header_end:], lines_before=1)
+    left = _write_in_order(chunks, plan, reading)
+    pieces = [chunk.data for chunk in left] + [chunks.carry]
+    if not (any(pieces) or chunks.error or not chunks.finished):
+        LOGGER.info("%s: fast engine: all %d record(s)", name, reading.count)
+        return
+    lines_before = left[0].lines_before if left else chunks.lines
+    LOGGER.info("%s: fast engine: %d record(s), then the row path from line %d", name,
+                reading.count, lines_before + 1)
+    rest = Chained(pieces, None if chunks.finished or chunks.error else source, chunks.error)
+    reading.rows(CsvRows.resume(rest, name, header=header, lines_before=lines_before,
+                                line_end=b"\n"), bytes_before=chunks.bytes_read)
+
+
+def _first_bytes(source):
+    """(bytes from the start of the file up to at least its first record end, or all of it;
+    the error reading raised, or None)."""
+    data = b""
+    while True:
+        block, error = read_block(source, max(CHUNK_BYTES, len(data)))
+        data += block
+        if error is not None:
+            return data, error
+        if not block or record_end(data) or len(data) > MAX_CHUNK_BYTES:
+            return data, None
+
+
+def _header_end(data, error):
+    """Where the header ends if it is one plain line (LF or CRLF) the fast engine can follow
+    the file from; 0 otherwise."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    end = first_record_end(data, start)
+    if error is not None or not end or line_end_of(data, complete=True) != b"\n":
+        return 0
+    header = Chunk(data[start:end], 0)
+    try:
+        record_lines(header)
+        header.data.decode("utf-8")
+    except (NotFast, UnicodeDecodeError):
+        return 0
+    if header.data.count(b"\n") != 1 or not header.data.strip(b"\r\n"):
+        return 0
+    return end
+
+
+def _write_in_order(chunks, plan, reading):
+    """Builds the chunks' records in the workers and writes them in file order; returns the
+    chunks not written (the first of them failed), [] if all were."""
+    pending = collections.deque()
+    pool = _pool()
+    try:
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(plan.records, chunk)))
+            while len(pending) > AHEAD:
+                if not _write_first(pending, reading, chunks.bytes_read):
+                    return [chunk for chunk, _ in pending]
+        while pending:
+            if not _write_first(pending, reading, chunks.bytes_read):
+                return [chunk for chunk, _ in pending]
+    finally:
+        for _, future in pending:  # a failure: nothing more of this file is wanted from them
+            future.cancel()
+        wait([future for _, future in pending])
+    return []
+
+
+_workers = []
+
+
+def _pool():
+    """The run's two workers, started once (new threads per file would each grow their own
+    allocator caches)."""
+    if not _workers:
+        _workers.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="tap-intacct-fast"))
+    return _workers[0]
+
+
+def _write_first(pending, reading, bytes_read):
+    chunk, future = pending[0]
+    try:
+        text, count = future.result()
+    except Exception as exc:  # noqa: BLE001 (any failure hands the chunk to the row path)
+        LOGGER.info("%s: fast engine: line %d onwards goes to the row path (%s: %s)",
+                    reading.name, chunk.lines_before + 1, type(exc).__name__,
+                    str(exc)[:200])
+        return False
+    reading.write_block(text, count, bytes_read)
+    pending.popleft()
+    return True
+
+
+class Plan:
+    """How one file's records are assembled from a parsed chunk: literal JSON text between
+    per-row parts, in the order of the file's RecordLayout."""
+
+    def __init__(self, records, build, line_format):
+        layout = build.layout
+        before, after = line_format
+        self.width = layout.width
+        self._parts = []  # literal text, or (kind, function) for per-row fragments
+        literal = before + "{"
+        for index, member in enumerate(layout.members):
+            literal += ("," if index else "") + encode_string(member.key) + ":"
+            if member.source == CONSTANT:
+                literal += encode_string(member.value)
+                continue
+            if member.source == COLUMN:
+                quoted, fragments = column_fragments(records.converters[member.key],
+                                                     records.encoders[member.key])
+                part = (COLUMN, member.position, fragments)
+                if quoted:
+                    self._parts += [literal + '"', part]
+                    literal = '"'
+                    continue
+            elif member.source == LINENO:
+                part = (LINENO,)
+            elif member.source == DELETED_AT and build.deleted_at.change_at is None:
+                literal += "null"
+                continue
+            elif member.source == DELETED_AT:
+                part = (DELETED_AT, build.deleted_at)
+            else:  # _sdc_extra: only rows longer than the header have it, and those fall back
+                literal = literal[:-len(encode_string(member.key) + ":") - (1 if index else 0)]
+                continue
+            self._parts += [literal, part]
+            literal = ""
+        self._parts.append(literal + "}" + after)
+        self._names = [f"c{position}" for position in range(self.width)]
+
+    def records(self, chunk):
+        """(the chunk's records as lines of text, how many), or an exception (NotFast, Arrow's,
+        a Misfit...)."""
+        lines = record_lines(chunk)
+        if not chunk.data.isascii():
+            chunk.data.decode("utf-8")  # the row path's own check: invalid UTF-8 falls back
+        table = self._parse(chunk.data)
+        if table.num_rows != lines.size:
+            raise NotFast(f"{table.num_rows} records parsed, {lines.size} line ends outside "
+                          "quotes (blank lines?)")
+        arguments = [self._part(part, table, lines) for part in self._parts]
+        lines_of_text = pc.binary_join_element_wise(*arguments, "")
+        offsets = np.frombuffer(lines_of_text.buffers()[1], np.int32)[lines_of_text.offset:]
+        start, end = int(offsets[0]), int(offsets[len(lines_of_text)])
+        # record JSON is ASCII (encode_string escapes everything else)
+        return str(lines_of_text.buffers()[2][start:end], "ascii"), len(lines_of_text)
+
+    def _parse(self, data):
+        if not self.width:
+            raise NotFast("no columns")
+        table = arrow_csv.read_csv(
+            pa.BufferReader(data),
+            read_options=arrow_csv.ReadOptions(column_names=self._names, use_threads=False,
+                                               block_size=len(data) + 1),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True,
+                                                 ignore_empty_lines=True),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(self._names, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+                check_utf8=False))  # records() checks UTF-8 exactly as the row path does
+        return table.combine_chunks()
+
+    @staticmethod
+    def _part(part, table, lines):
+        if isinstance(part, str):
+            return part
+        if part[0] == COLUMN:
+            return part[2](table.column(part[1]).chunk(0) if table.num_rows else
+                           pa.array([], pa.string()))
+        if part[0] == LINENO:
+            return pa.array(lines).cast(pa.string())
+        deleted_at = part[1]
+        read_at = deleted_at.read_at
+        return deleted_at_fragments(
+            deleted_at, table.column(deleted_at.change_at).chunk(0),
+            None if read_at is None else table.column(read_at).chunk(0))

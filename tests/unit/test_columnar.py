@@ -1,0 +1,171 @@
+"""The fast engine against the row path, in-process: identical output text and error line on an
+edge-case corpus and on hypothesis-generated files, with chunks small enough that every file is
+cut into many (so chunk edges, fallbacks mid-file and the row path's resumption are exercised)."""
+
+import copy
+import csv
+import gzip
+import io
+import logging
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devtools.localsync import catalog_for, sync_bytes
+from devtools.s3server import zipped
+from tap_intacct import chunks, columnar
+from tap_intacct.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS
+
+pytest.importorskip("pyarrow")
+
+
+@pytest.fixture(params=[64, 1 << 20], ids=["tiny-chunks", "large-chunks"], autouse=True)
+def chunk_bytes(request, monkeypatch):
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", request.param)
+    monkeypatch.setattr(columnar, "CHUNK_BYTES", request.param)
+    return request.param
+
+
+def both_engines(data, catalog=None):
+    """(output, error) of each engine, checked equal; also the fast engine's log lines."""
+    catalog = catalog or catalog_for(data)
+    rows = sync_bytes(data, catalog, "rows")
+    fast = sync_bytes(data, catalog, "fast")
+    assert fast[1] == rows[1]
+    assert fast[0].getvalue() == rows[0].getvalue()
+    return rows[0].getvalue(), rows[1]
+
+
+def strict(catalog):
+    for stream in catalog["streams"]:
+        for name, schema in stream["schema"]["properties"].items():
+            if schema == DATE_TIME_SCHEMA:
+                stream["schema"]["properties"][name] = dict(STRICT_SCHEMAS["date-time"])
+            elif schema in ({"type": ["null", "integer", "string"]},
+                            {"type": ["null", "number", "string"]}):
+                kind = schema["type"][1]
+                stream["schema"]["properties"][name] = dict(STRICT_SCHEMAS[kind])
+    return catalog
+
+
+def annotated(catalog):
+    for stream in catalog["streams"]:
+        for schema in stream["schema"]["properties"].values():
+            if isinstance(schema, dict):
+                schema["description"] = "annotated"
+    return catalog
+
+
+TYPED = ("RECORDNO,AMOUNT,WHEN,NOTE\n" + "".join(
+    f"{n},{n}.5,2024-01-{1 + n % 28:02d} 10:00:{n % 60:02d},note {n}\n" for n in range(1, 60)))
+
+CORPUS = {
+    "plain": TYPED.encode(),
+    "bom crlf quoted newlines": ('\ufeffRECORDNO,NOTE\r\n1,"a\r\nb"\r\n2,"x\n\ny"\r\n'
+                                 '3,"cr\ronly"\r\n4,"say ""hi"""\r\n').encode(),
+    "cr only": b"RECORDNO,NOTE\r1,a\r2,\"b\nc\"\r3,d\r",
+    "quote all": b'"RECORDNO","NOTE"\n"1","a"\n"2",""\n"3","x,y"\n' * 1,
+    "quoted newlines": b'RECORDNO,NOTE\n' + b''.join(
+        b'%d,"line one\nline two\n"\n' % n for n in range(1, 40)),
+    "nul": b'RECORDNO,NOTE\n1,ok\n2,"a\x00b"\n3,ok\n' + b"4,x\n" * 30,
+    "huge field": b'RECORDNO,NOTE\n1,"' + b"x" * (3 * 1024 * 1024) + b'"\n2,ok\n',
+    "ragged": b"RECORDNO,A,B\n1,x,y,extra1,extra2\n2,x\n3,x,y\n" + b"4,p,q\n" * 20,
+    "unterminated quote": b'RECORDNO,NOTE\n1,a\n' + b"2,b\n" * 30 + b'3,"open\n4,x\n',
+    "invalid utf-8 late": b"RECORDNO,NOTE\n" + b"1,abc\n" * 40 + b"2,\xff\n3,x\n",
+    "invalid utf-8 header": b"RECORDNO,N\xffOTE\n1,a\n",
+    "duplicate headers": b"RECORDNO,A,A,,A\n1,x,y,z,w\n2,p,q,r,s\n",
+    "deletes": (b"RECORDNO,ddsChangeType,ddsReadTime\n1,create,2024-01-02 03:04:05\n"
+                b"2,delete,2024-01-02 03:04:05\n3, DELETE ,not a time\n4,Delete,\n"
+                + b"5,update,2024-01-02 03:04:05\n" * 20),
+    "stray quotes": b'RECORDNO,NOTE\n1,ab"c\n2,"ab"\n' + b"3,x\n" * 20,
+    "text after closing quote": b'RECORDNO,NOTE\n' + b"1,x\n" * 20 + b'2,"ab"x\n3,y\n',
+    "blank lines": b"RECORDNO,NOTE\n1,a\n\n2,b\n\r\n3,c\n\n\n",
+    "no final newline": b"RECORDNO,NOTE\n1,a\n2,b",
+    "empty": b"",
+    "header only": b"RECORDNO,NOTE\n",
+    "header without newline": b"RECORDNO,NOTE",
+    "dates": ("RECORDNO,WHEN\n" + "".join(f"{n},2024-01-02T03:04:05Z\n" for n in range(30))
+              + "31,2024-02-30 00:00:00\n32,0000-01-01 00:00:00\n33,2024-01-01 24:00:00\n"
+              "34,2024-02-29 12:00:00\n35,1900-02-29 12:00:00\n36,2024-01-01 23:59:60\n"
+              "37,2024-01-01\n38,2024-01-01T10:00:00+02:00\n39,\n").encode(),
+    "numbers": ("RECORDNO,AMOUNT\n" + "".join(f"{n},{n}.25\n" for n in range(1, 30))
+                + "30,-0\n31,0100\n32,1e5\n33,99999999999999999999\n34,-7\n35,\n").encode(),
+    "strings": ('RECORDNO,NOTE\n1,caf\u00e9\n2,\x7f\n3,"\\\\"\n4,\U0001f600\n5,\u2028\n'
+                '6,tab\there\n7,"q""q"\n8, lead\n').encode(),
+    "bare cr in lf file": b"RECORDNO,NOTE\n1,a\rb\n2,c\n",
+    "gzip": gzip.compress(TYPED.encode()),
+    "truncated gzip": gzip.compress(TYPED.encode() * 20)[:-200],
+    "zip": zipped(TYPED, member="GLENTRY.csv"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+@pytest.mark.parametrize("schemas", ["discovered", "strict", "annotated"])
+def test_edge_cases_are_identical(name, schemas):
+    data = CORPUS[name]
+    decompressed = gzip.decompress(data) if name == "gzip" else (
+        TYPED.encode() if name in ("zip", "truncated gzip") else data)
+    variant = {"discovered": lambda catalog: catalog, "strict": strict,
+               "annotated": annotated}[schemas]
+    both_engines(data, variant(copy.deepcopy(catalog_for(decompressed))))
+
+
+def test_a_misfit_without_fallback_names_the_same_line():
+    data = TYPED.encode() + b"0100,1.5,2024-01-01 10:00:00,x\n"
+    output, error = both_engines(data, strict(catalog_for(TYPED.encode())))
+    assert "line 61, column RECORDNO" in error and output.count('"type":"RECORD"') == 59
+
+
+def test_the_fast_engine_reads_plain_files_itself(caplog):
+    caplog.set_level(logging.INFO, logger="tap_intacct")
+    both_engines(CORPUS["quoted newlines"])
+    assert "fast engine: all 39 record(s)" in caplog.text
+
+
+CELLS = st.one_of(
+    st.sampled_from(["", "0", "-0", "7", "0100", "1.50", "-2.5", "1e5", "12345678901234567890",
+                     "2024-01-02 03:04:05", "2024-01-02T03:04:05Z", "2024-02-30 00:00:00",
+                     "2024-01-02", "7\n", "1.5\n", "2024-01-02 03:04:05\n", "delete",
+                     "DELETE ", "create", '"', '""', "a,b", "\n",
+                     "\r\n", "x\ny", "\x7f", "é", "\U0001f600", "\\", " ", "\x00", "\r"]),
+    st.text(max_size=6),
+)
+SCHEMAS = [{"type": ["null", "string"]}, {"type": ["null", "integer", "string"]},
+           {"type": ["null", "number", "string"]}, DATE_TIME_SCHEMA,
+           *STRICT_SCHEMAS.values(), {"type": ["null", "number", "string"], "title": "t"}, True,
+           {"type": ["null", "boolean"]}]
+
+
+@st.composite
+def generated_files(draw):
+    header = draw(st.lists(st.sampled_from(["RECORDNO", "A", "B", "ddsChangeType",
+                                            "ddsReadTime", "A"]), min_size=1, max_size=5))
+    width = len(header)
+    ragged = draw(st.booleans())
+    rows = draw(st.lists(st.lists(CELLS, min_size=width - ragged, max_size=width + ragged),
+                         min_size=0, max_size=25))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+                        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])))
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = text.getvalue().encode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        data = b"\xef\xbb\xbf" + data
+    catalog = catalog_for(b"RECORDNO\n")
+    from tap_intacct import columns
+    from tap_intacct.catalog import stream_entry
+    properties = {name: draw(st.sampled_from(SCHEMAS)) for name in columns.unique_header(header)}
+    entry = stream_entry("GLENTRY", properties)
+    entry["metadata"][0]["metadata"]["selected"] = True
+    catalog = {"streams": [entry]}
+    return data, catalog
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.data_too_large])
+@given(generated_files())
+def test_generated_files_are_identical(case):
+    data, catalog = case
+    both_engines(data, catalog)
