@@ -44,7 +44,8 @@ def compare(s3, workdir, ref, other):
     seconds = {name: [] for name in trees}
     for _ in range(RUNS):
         for name, tree in trees.items():
-            env = dict(tap.env, PYTHONPATH=str(tree))
+            # the row path on both sides (the other commit may predate TAP_INTACCT_ENGINE)
+            env = dict(tap.env, PYTHONPATH=str(tree), TAP_INTACCT_ENGINE="rows")
             command = [sys.executable, "-m", "tap_intacct", "--config", str(tap.config),
                        "--catalog", str(tap.catalog)]
             seconds[name].append(measured(command, env)[0])
