@@ -90,12 +90,15 @@ class Run:
 class Company:
     """One bucket with one company's DDS folder, and the tap pointed at it."""
 
-    def __init__(self, s3, workdir, path="dds/exports", company_id="ACME"):
-        self.s3 = s3
+    def __init__(self, server, workdir, path="dds/exports", company_id="ACME"):
         self.workdir = workdir
         self.bucket = f"dds-test-{next(_bucket_numbers)}"
         self.path = path
         self.company_id = company_id
+        self._attach(server)
+
+    def _attach(self, s3):
+        self.s3 = s3
         s3.create_bucket(self.bucket)
 
     @property
@@ -189,12 +192,8 @@ class AzureCompany(Company):
     kind = "azure"
     archived = "Archive"
 
-    def __init__(self, azurite, workdir, path="dds/exports", company_id="ACME"):
+    def _attach(self, azurite):
         self.azurite = azurite
-        self.workdir = workdir
-        self.bucket = f"dds-test-{next(_bucket_numbers)}"
-        self.path = path
-        self.company_id = company_id
         azurite.create_container(self.bucket)
 
     @property
