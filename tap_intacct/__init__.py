@@ -122,8 +122,11 @@ def run(args, knobs):
             sinks = RecordSinks(writer)
             if config.batch:
                 sinks = BatchSinks(config.batch, writer, upload=s3.BatchUploader(knobs))
-            sync.sync(bucket, tables, selected, state=state, config=config, writer=writer,
-                      sinks=sinks, knobs=knobs)
+            try:
+                sync.sync(bucket, tables, selected, state=state, config=config, writer=writer,
+                          sinks=sinks, knobs=knobs)
+            finally:
+                sinks.close()
             writer.flush()
     finally:
         LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())

@@ -8,10 +8,12 @@ whoever runs the pipeline expires old files (README "BATCH messages").
 
 import datetime
 import gzip
+import hashlib
 import json
 import os
 import queue
 import re
+import shutil
 import tempfile
 import threading
 import urllib.parse
@@ -120,6 +122,19 @@ def _batch_size(size, name, problems):
     return size
 
 
+def file_stem(stream):
+    """The stream's part of a batch file name, a different one for every stream name.
+
+    A name of letters, digits, `_` and `-` is used as it is; any other is cleaned and given the
+    first 16 hex digits of its SHA-256 after a `.`, which no name kept as it is has, so
+    `GL ENTRY` and `GL_ENTRY` never share batch files.
+    """
+    if re.fullmatch(r"[A-Za-z0-9_-]+", stream):
+        return stream
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", stream)
+    return f"{cleaned}.{hashlib.sha256(stream.encode('utf-8')).hexdigest()[:16]}"
+
+
 class BatchSinks:
     """Per run: where batch files go and what they are called (unique per run and stream)."""
 
@@ -143,12 +158,17 @@ class BatchSinks:
     def open(self, stream):
         return BatchSink(self, stream)
 
+    def close(self):
+        """After the run: an s3:// root's local staging folder is removed (each file in it was
+        uploaded and deleted, or discarded)."""
+        if self.batch.scheme != "file":
+            shutil.rmtree(self.folder, ignore_errors=True)
+
     def next_file(self, stream):
         """(local path, URL for the manifest) of the stream's next batch file."""
         number = self._numbers[stream] = self._numbers.get(stream, 0) + 1
-        safe_stream = re.sub(r"[^A-Za-z0-9_.-]", "_", stream)
         suffix = ".jsonl.gz" if self.batch.compression == "gzip" else ".jsonl"
-        name = f"{self.batch.prefix}{safe_stream}-{self.run_id}-{number:05d}{suffix}"
+        name = f"{self.batch.prefix}{file_stem(stream)}-{self.run_id}-{number:05d}{suffix}"
         path = os.path.join(self.folder, name)
         if self.batch.scheme == "file":
             return path, "file://" + path

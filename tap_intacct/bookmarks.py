@@ -13,11 +13,27 @@ lookback_seconds re-reads nothing already synced.
 
 import datetime
 
-from tap_intacct.config import parse_datetime
+from tap_intacct.config import EARLIEST, LATEST, OutOfRange, parse_datetime
 from tap_intacct.errors import ConfigError
 
 KEY_HISTORY = datetime.timedelta(days=1)
 _JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastModified
+
+
+def _before(moment, span):
+    """`span` before `moment`, or the earliest moment there is (no store holds older files)."""
+    try:
+        return moment - span
+    except OverflowError:
+        return EARLIEST
+
+
+def _after(moment, span):
+    """`span` after `moment`, or the latest moment there is."""
+    try:
+        return moment + span
+    except OverflowError:
+        return LATEST
 
 
 class Bookmark:
@@ -47,6 +63,9 @@ class Bookmark:
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys must be an object")
         try:
             synced = {key: parse_datetime(moment) for key, moment in synced.items()}
+        except OutOfRange as exc:
+            raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys holds a value that is "
+                              f"out of range: {exc}") from None
         except ValueError:
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys holds a value that is "
                               "not an ISO 8601 date-time") from None
@@ -56,7 +75,7 @@ class Bookmark:
         if keys_since is None:
             # Older states: singer-io's (no keys) read everything up to modified_since; this
             # tap's earlier versions kept every key from the oldest one they list.
-            keys_since = min([*synced.values(), modified_since + _JUST_AFTER])
+            keys_since = min([*synced.values(), _after(modified_since, _JUST_AFTER)])
         return cls(start_date, lookback_seconds, modified_since, synced, keys_since)
 
     def wants(self, stored):
@@ -66,7 +85,7 @@ class Bookmark:
             return moment > self.start_date
         if moment > self.modified_since:
             return True
-        if moment < self.keys_since or moment < self.modified_since - self.lookback:
+        if moment < self.keys_since or moment < _before(self.modified_since, self.lookback):
             return False
         return self.synced_keys.get(stored.key) != moment
 
@@ -76,7 +95,7 @@ class Bookmark:
         window from now on are read. Returns True if the bookmark changed."""
         if self.modified_since is None:
             return False
-        window_start = self.modified_since - self.lookback
+        window_start = _before(self.modified_since, self.lookback)
         if window_start >= self.keys_since:
             return False
         for stored in files:
@@ -89,11 +108,11 @@ class Bookmark:
         """Record that the file has been read completely."""
         if self.modified_since is None:
             self.modified_since = stored.last_modified
-            self.keys_since = self.start_date + _JUST_AFTER  # every file after start_date
+            self.keys_since = _after(self.start_date, _JUST_AFTER)  # every file after start_date
         elif stored.last_modified > self.modified_since:
             self.modified_since = stored.last_modified
         self.synced_keys[stored.key] = stored.last_modified
-        horizon = self.modified_since - max(self.lookback, KEY_HISTORY)
+        horizon = _before(self.modified_since, max(self.lookback, KEY_HISTORY))
         if self.keys_since < horizon:
             self.keys_since = horizon
             self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
@@ -119,6 +138,8 @@ def _moment(value, name, stream, source):
         return None
     try:
         return parse_datetime(text)
+    except OutOfRange as exc:
+        raise ConfigError(f"{source}: bookmarks.{stream}.{name} is out of range: {exc}") from None
     except ValueError:
         raise ConfigError(f"{source}: bookmarks.{stream}.{name} is not an ISO 8601 date-time: "
                           f"{text!r}") from None

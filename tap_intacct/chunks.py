@@ -51,18 +51,6 @@ def record_end(buffer, start=0):
         position = newline
 
 
-def first_record_end(buffer, start=0):
-    """The end of the first line end (LF) of buffer[start:] outside quotes; 0 if none."""
-    position = start
-    while True:
-        newline = buffer.find(b"\n", position)
-        if newline < 0:
-            return 0
-        if buffer.count(b'"', start, newline) % 2 == 0:
-            return newline + 1
-        position = newline + 1
-
-
 def read_block(source, size):
     """(up to `size` bytes of `source`, fewer only at its end; what reading raised, or None).
     Bytes read before an error are returned with it, as the row path would have read them."""

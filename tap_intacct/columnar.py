@@ -26,9 +26,7 @@ from tap_intacct.chunks import (
     Chunk,
     Chunks,
     NotFast,
-    first_record_end,
     read_block,
-    record_end,
     record_lines,
 )
 from tap_intacct.csvfile import CsvRows, line_end_of
@@ -73,32 +71,33 @@ def read_file(binary, reading):
 
 
 def _first_bytes(source):
-    """(bytes from the start of the file up to at least its first record end, or all of it;
-    the error reading raised, or None)."""
+    """(bytes from the start of the file up to at least its first LF, or all of it; the error
+    reading raised, or None). Only the header's line end is looked for: a header the fast
+    engine cannot follow (a stray quote) must not make it read on (issue 15)."""
     data = b""
     while True:
         block, error = read_block(source, max(CHUNK_BYTES, len(data)))
         data += block
         if error is not None:
             return data, error
-        if not block or record_end(data) or len(data) > MAX_CHUNK_BYTES:
+        if not block or b"\n" in block or len(data) > MAX_CHUNK_BYTES:
             return data, None
 
 
 def _header_end(data, error):
     """Where the header ends if it is one plain line (LF or CRLF) the fast engine can follow
-    the file from; 0 otherwise."""
+    the file from; 0 otherwise (the row path reads the file)."""
     start = len(BOM) if data.startswith(BOM) else 0
-    end = first_record_end(data, start)
+    end = data.find(b"\n", start) + 1
     if error is not None or not end or line_end_of(data, complete=True) != b"\n":
         return 0
     header = Chunk(data[start:end], 0)
     try:
-        record_lines(header)
+        record_lines(header)  # an odd number of quotes (a quoted line end) fails here
         header.data.decode("utf-8")
     except (NotFast, UnicodeDecodeError):
         return 0
-    if header.data.count(b"\n") != 1 or not header.data.strip(b"\r\n"):
+    if not header.data.strip(b"\r\n"):
         return 0
     return end
 

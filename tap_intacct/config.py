@@ -129,14 +129,34 @@ class Config:
         return f"arn:aws:iam::{self.proxy_account_id}:role/{self.proxy_role_name}"
 
 
+EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+
+
+class OutOfRange(ValueError):
+    """A date-time later than the last moment Python can hold in UTC (year 9999)."""
+
+
 def parse_datetime(text):
-    """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError."""
+    """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError
+    (OutOfRange past 9999-12-31T23:59:59.999999Z).
+
+    A moment before 0001-01-01T00:00:00Z (such as 0001-01-01T00:00:00+05:00) reads as that
+    instant: no object in a store is older, so nothing changes for any file (README
+    "Configuration").
+    """
     if not isinstance(text, str):
         raise ValueError(f"not a string: {text!r}")  # noqa: TRY004 (callers catch ValueError)
     parsed = datetime.datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
+    try:
+        return parsed.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        if parsed.year == datetime.MINYEAR:
+            return EARLIEST
+        raise OutOfRange(f"{text.strip()!r} is after 9999-12-31T23:59:59.999999Z, the latest "
+                         "date-time the tap can hold") from None
 
 
 def validate(raw, source="config"):
@@ -144,13 +164,14 @@ def validate(raw, source="config"):
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: must be a JSON object of settings")
     problems = []
-    values = _strings(raw, problems, source)
+    mistyped = set()  # reported once, as the wrong type, never also as missing
+    values = _strings(raw, problems, source, mistyped)
     values["start_date"] = _start_date(values["start_date"], problems, source)
     values["storage"] = (values["storage"] or "s3").lower()
     if values["storage"] not in STORAGES:
         problems.append(f"{source}: 'storage' must be s3 or azure, got {values['storage']!r}")
     elif values["storage"] == "azure":
-        problems += _azure_problems(values, source)
+        problems += _azure_problems(values, source, mistyped)
     elif values["bucket"] is None:
         hint = " (or set storage: azure to read 'container')" if values["container"] else ""
         problems.append(f"{source}: 'bucket' is required for storage s3{hint}")
@@ -158,7 +179,7 @@ def validate(raw, source="config"):
     if values["company_id"] is not None and "/" in values["company_id"]:
         problems.append(f"{source}: 'company_id' must not contain '/': {values['company_id']!r}")
     values["path"] = (values["path"] or "").strip("/")
-    problems += _role_problems(values, source)
+    problems += _role_problems(values, source, mistyped)
     problems += [problem for key in URL_KEYS for problem in _url_problems(key, values[key], source)]
     values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
     values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
@@ -168,7 +189,7 @@ def validate(raw, source="config"):
     return Config(**values)
 
 
-def _strings(raw, problems, source):
+def _strings(raw, problems, source, mistyped):
     values = {}
     for setting in SETTINGS:
         if setting.kind not in ("string", "date_iso8601"):
@@ -179,6 +200,7 @@ def _strings(raw, problems, source):
         if value is not None and not isinstance(value, str):
             problems.append(f"{source}: '{setting.name}' must be a string, "
                             f"got {type(value).__name__}")
+            mistyped.add(setting.name)
             value = None
         elif value is None and setting.required:
             problems.append(f"{source}: '{setting.name}' is required ({setting.description})")
@@ -191,6 +213,9 @@ def _start_date(text, problems, source):
         return None
     try:
         return parse_datetime(text)
+    except OutOfRange as exc:
+        problems.append(f"{source}: 'start_date' {exc}")
+        return None
     except ValueError:
         problems.append(f"{source}: 'start_date' is not an ISO 8601 date or date-time: "
                         f"{text!r} (example: 2024-01-01T00:00:00Z)")
@@ -211,7 +236,7 @@ def _bucket_problems(bucket, source):
     return []
 
 
-def _azure_problems(values, source):
+def _azure_problems(values, source, mistyped):
     problems = []
     container = values["container"]
     if container is None:
@@ -238,7 +263,7 @@ def _azure_problems(values, source):
     if len(ways) > 1:
         problems.append(f"{source}: give one way to authenticate to Azure, not {len(ways)}: "
                         f"{' and '.join(ways)}")
-    problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source)
+    problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source, mistyped)
     if values["azure_sas_token"] is not None:
         values["azure_sas_token"] = values["azure_sas_token"].removeprefix("?")
         if "sig=" not in values["azure_sas_token"]:
@@ -258,9 +283,9 @@ def _importable(module):
         return False
 
 
-def _role_problems(values, source):
-    problems = _check_together(values, ROLE_KEYS, source)
-    problems += _check_together(values, PROXY_KEYS, source)
+def _role_problems(values, source, mistyped):
+    problems = _check_together(values, ROLE_KEYS, source, mistyped)
+    problems += _check_together(values, PROXY_KEYS, source, mistyped)
     if any(values[k] for k in PROXY_KEYS) and not any(values[k] for k in ROLE_KEYS):
         problems.append(f"{source}: proxy settings need the customer role settings too: "
                         f"set {', '.join(repr(k) for k in ROLE_KEYS)}")
@@ -336,8 +361,8 @@ def _boolean(raw, name, default, problems, source):
     return default
 
 
-def _check_together(values, keys, source):
-    present = [k for k in keys if values.get(k) is not None]
+def _check_together(values, keys, source, mistyped=frozenset()):
+    present = [k for k in keys if values.get(k) is not None or k in mistyped]
     if not present or len(present) == len(keys):
         return []
     missing = [k for k in keys if k not in present]

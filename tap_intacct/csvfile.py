@@ -185,6 +185,12 @@ class _CountedBytes(io.BufferedIOBase):
             if self._invalid is not None:
                 raise self._invalid
             chunk = self._next_chunk(size if size and size > 0 else CHUNK_BYTES)
+            if not chunk:  # the end: every path below consumes input, so no loop spins here
+                if self._check_utf8 and self._incomplete:
+                    # the file ends inside a UTF-8 character (an upload cut short)
+                    self._invalid = InvalidUtf8(self.newlines + 1, self._incomplete[0])
+                    raise self._invalid
+                return b""
             if b"\x00" in chunk:
                 self.nul_bytes += chunk.count(b"\x00")
                 chunk = chunk.replace(b"\x00", b"")

@@ -50,6 +50,9 @@ class RecordSinks:
     def open(self, stream):
         return RecordSink(self.writer.record_writer(stream))
 
+    def close(self):
+        """Nothing to release (batches.BatchSinks has the same method)."""
+
 
 class RecordSink:
     """The sink of one source file's records (see batches.BatchSink for the BATCH one)."""

@@ -178,13 +178,32 @@ class FileReading:
                     check_at += PROGRESS_EVERY
                     self._progress.maybe_log(count, bytes_before + rows.bytes_read)
         except ValueMismatch as exc:
-            raise DataError(f"{self.name}: line {line_number}, column "
-                            f"{build.column_that_fails(fields)}: {exc}; fix the export, or declare "
-                            "the column with a string fallback in the catalog") from None
+            column = build.column_that_fails(fields)
+            raise DataError(f"{self.name}: line {line_number}, column {column}: {exc}; "
+                            f"{_misfit_advice(self.records.emitted.get(column))}") from None
         finally:
             self.count = count
             self._check_at = check_at
             self.nul_bytes_removed += rows.nul_bytes_removed
+
+
+def _misfit_advice(schema):
+    """What to do about a cell its column's catalog schema cannot carry as written."""
+    if _allows_plain_string(schema):
+        return ("the column's catalog schema (edited by hand?) would change this text; use "
+                "the schema discovery writes for it, or a plain string column "
+                "({\"type\": [\"null\", \"string\"]})")
+    return "fix the export, or declare the column with a string fallback in the catalog"
+
+
+def _allows_plain_string(schema):
+    if not isinstance(schema, dict):
+        return False
+    types = schema.get("type")
+    if types == "string" or (isinstance(types, list) and "string" in types):
+        return True
+    return any(_allows_plain_string(option) and "format" not in option
+               for option in schema.get("anyOf") or [])
 
 
 PROGRESS_EVERY = 50_000  # records between two looks at the clock

@@ -121,3 +121,15 @@ def test_bookmarks_must_be_an_object():
         Bookmark.from_state({"bookmarks": ["A"]}, "A", START)
     with pytest.raises(ConfigError, match="'bookmarks' must be an object"):
         Bookmark.from_state({"bookmarks": []}, "A", START)
+
+
+def test_bookmark_arithmetic_stops_at_the_ends_of_the_calendar():
+    earliest = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+    state = {"bookmarks": {"GL": {"modified_since": "0001-01-01T00:00:00Z",
+                                  "synced_keys": {"a": "0001-01-01T00:00:00+01:00"}}}}
+    mark = Bookmark.from_state(state, "GL", earliest, lookback_seconds=86400)
+    assert mark.keys_since == earliest
+    listed = StoredFile("b", 1, earliest + datetime.timedelta(hours=1))
+    assert mark.wants(listed) and not mark.cover_window([listed])
+    mark.advance(listed)
+    assert mark.to_state()["synced_keys_since"] == earliest.isoformat()

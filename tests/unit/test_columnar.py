@@ -82,6 +82,9 @@ CORPUS = {
     "text after closing quote": b'RECORDNO,NOTE\n' + b"1,x\n" * 20 + b'2,"ab"x\n3,y\n',
     "blank lines": b"RECORDNO,NOTE\n1,a\n\n2,b\n\r\n3,c\n\n\n",
     "no final newline": b"RECORDNO,NOTE\n1,a\n2,b",
+    "utf-8 cut at the end": b"RECORDNO,N\n1,a\n2,\xe2\x82",
+    "stray quote in header": b'RECORDNO,SIZE"IN,AMOUNT\n' + b"".join(
+        b"%d,%d,%d.50\n" % (n, n % 7, n) for n in range(1, 200)),
     "empty": b"",
     "header only": b"RECORDNO,NOTE\n",
     "header without newline": b"RECORDNO,NOTE",
@@ -169,3 +172,26 @@ def generated_files(draw):
 def test_generated_files_are_identical(case):
     data, catalog = case
     both_engines(data, catalog)
+
+
+class _CountingSource:
+    """A binary stream that counts the bytes read from it."""
+
+    def __init__(self, data):
+        self._data = io.BytesIO(data)
+        self.bytes_read = 0
+
+    def read1(self, size=-1):
+        data = self._data.read1(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_a_header_the_fast_engine_cannot_follow_is_left_at_once(chunk_bytes):
+    """A stray quote in a header name: the fast engine reads up to the header's line end, not
+    up to MAX_CHUNK_BYTES looking for a record end that quote parity never gives."""
+    data = b'RECORDNO,SIZE"IN,AMOUNT\n' + b"1,2,3.50\n" * 200_000
+    source = _CountingSource(data)
+    start, error = columnar._first_bytes(source)
+    assert error is None and columnar._header_end(start, error) == 0
+    assert source.bytes_read <= max(chunk_bytes, 64)

@@ -150,3 +150,26 @@ def test_storage_azure_without_the_extra_says_what_to_install(monkeypatch):
     [problem] = problems(AZURE)
     assert "pip install 'tap-intacct[azure]'" in problem
     assert validate(BASE).storage == "s3"  # S3 never needs it
+
+
+def test_a_setting_of_the_wrong_type_is_reported_once():
+    found = problems({**BASE, "account_id": 123456789012, "role_name": "r", "external_id": "xx"})
+    assert found == ["config: 'account_id' must be a string, got int"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0001-01-01T00:00:00+05:00", datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)),
+    ("0001-01-01T04:00:00+05:00", datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)),
+    ("0001-01-01T06:00:00+05:00", datetime.datetime(1, 1, 1, 1, tzinfo=datetime.timezone.utc)),
+    ("9999-12-31T23:59:59Z", datetime.datetime(9999, 12, 31, 23, 59, 59,
+                                               tzinfo=datetime.timezone.utc)),
+])
+def test_date_times_at_the_ends_of_the_calendar(text, expected):
+    from tap_intacct.config import parse_datetime
+    assert parse_datetime(text) == expected
+
+
+def test_a_start_date_past_year_9999_in_utc_is_one_problem():
+    [found] = problems({**BASE, "start_date": "9999-12-31T23:59:59-05:00"})
+    assert found == ("config: 'start_date' '9999-12-31T23:59:59-05:00' is after "
+                     "9999-12-31T23:59:59.999999Z, the latest date-time the tap can hold")

@@ -34,3 +34,19 @@ def test_meltano_settings_match_the_tap():
         assert declared[setting.name]["kind"] == setting.kind
         assert declared[setting.name]["description"] == setting.description
         assert declared[setting.name].get("sensitive", False) == setting.sensitive
+
+
+def test_meltano_setting_groups_allow_each_storage():
+    """Meltano accepts a config when any one group is complete: S3 needs no Azure setting and
+    Azure no bucket."""
+    import yaml
+
+    from tap_intacct.config import SETTINGS
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    [extractor] = project["plugins"]["extractors"]
+    groups = [set(group) for group in extractor["settings_group_validation"]]
+    required = {s.name for s in SETTINGS if s.required}
+    names = {s.name for s in SETTINGS}
+    assert all(required <= group <= names for group in groups)
+    assert any("bucket" in group and "container" not in group for group in groups)
+    assert any("container" in group and "bucket" not in group for group in groups)
