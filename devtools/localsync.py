@@ -14,6 +14,7 @@ from tap_intacct import columns
 from tap_intacct.catalog import selected_streams, stream_entry
 from tap_intacct.conversion import ColumnTypes
 from tap_intacct.csvfile import CsvRows
+from tap_intacct.dialect import DEFAULT_DIALECT
 from tap_intacct.errors import TapError
 from tap_intacct.files import StoredFile
 from tap_intacct.messages import RecordSinks, SingerWriter
@@ -27,9 +28,10 @@ class LocalBucket:
     name = "local-bucket"
 
 
-def catalog_for(data, key="GLENTRY.all.1.csv", string_fallback=True, every=5, limit=1000):
+def catalog_for(data, key="GLENTRY.all.1.csv", string_fallback=True, every=5, limit=1000, *,
+                dialect=DEFAULT_DIALECT):
     """A catalog as discovery would infer it from the file's first rows."""
-    rows = CsvRows(io.BufferedReader(io.BytesIO(data)), key, sample=True)
+    rows = CsvRows(io.BufferedReader(io.BytesIO(data)), key, sample=True, dialect=dialect)
     types = ColumnTypes()
     names = columns.unique_header(rows.header)
     for name in names:
@@ -46,7 +48,8 @@ def catalog_for(data, key="GLENTRY.all.1.csv", string_fallback=True, every=5, li
     return {"streams": [entry]}
 
 
-def sync_bytes(data, catalog, engine, *, key="GLENTRY.all.1.csv", out=None, binary=None):
+def sync_bytes(data, catalog, engine, *, key="GLENTRY.all.1.csv", out=None, binary=None,
+               dialect=DEFAULT_DIALECT):
     """(output text, error line or None) of syncing `data` as one file with `engine`."""
     out = out if out is not None else io.StringIO()
     stream = selected_streams(catalog)[0]
@@ -55,7 +58,7 @@ def sync_bytes(data, catalog, engine, *, key="GLENTRY.all.1.csv", out=None, bina
     try:
         sync_file(LocalBucket(), stored, binary, StreamRecords(stream),
                   RecordSinks(SingerWriter(out)), progress_seconds=3600,
-                  engine=fast_engine(engine))
+                  engine=fast_engine(engine), dialect=dialect)
     except TapError as exc:
         return out, str(exc)
     return out, None

@@ -50,13 +50,19 @@ def read_file(binary, reading):
     source = CsvRows.decompress(binary, name)
     start, error = _first_bytes(source)
     header_end = _header_end(start, error)
+    if header_end:  # the header's dialect and checks, as the row path reads them
+        first = CsvRows.resume(Chained([start[:header_end]]), name, dialect=reading.dialect)
+        dialect, header = first.dialect, first.header
+        delimiter, quote = dialect.delimiter.encode(), dialect.quotechar.encode()
+        if not _followable(start, header_end, delimiter, quote):
+            header_end = 0
     if not header_end:
         LOGGER.info("%s: fast engine not used (line ends or header); row path", name)
-        reading.rows(CsvRows.resume(Chained([start], None if error else source, error), name))
+        reading.rows(CsvRows.resume(Chained([start], None if error else source, error), name,
+                                    dialect=reading.dialect))
         return
-    header = CsvRows.resume(Chained([start[:header_end]]), name).header
-    plan = Plan(reading.records, reading.file_records(header), reading.line_format)
-    chunks = Chunks(source, start[header_end:], lines_before=1)
+    plan = Plan(reading.records, reading.file_records(header), reading.line_format, dialect)
+    chunks = Chunks(source, start[header_end:], lines_before=1, quote=quote)
     left = _write_in_order(chunks, plan, reading)
     pieces = [chunk.data for chunk in left] + [chunks.carry]
     if not (any(pieces) or chunks.error or not chunks.finished):
@@ -67,7 +73,8 @@ def read_file(binary, reading):
                 reading.count, lines_before + 1)
     rest = Chained(pieces, None if chunks.finished or chunks.error else source, chunks.error)
     reading.rows(CsvRows.resume(rest, name, header=header, lines_before=lines_before,
-                                line_end=b"\n"), bytes_before=chunks.bytes_read)
+                                line_end=b"\n", dialect=dialect),
+                 bytes_before=chunks.bytes_read)
 
 
 def _first_bytes(source):
@@ -85,21 +92,30 @@ def _first_bytes(source):
 
 
 def _header_end(data, error):
-    """Where the header ends if it is one plain line (LF or CRLF) the fast engine can follow
-    the file from; 0 otherwise (the row path reads the file)."""
+    """Where the header ends if it is one line (LF or CRLF) of UTF-8 text the fast engine may
+    follow the file from; 0 otherwise (the row path reads the file)."""
     start = len(BOM) if data.startswith(BOM) else 0
     end = data.find(b"\n", start) + 1
     if error is not None or not end or line_end_of(data, complete=True) != b"\n":
         return 0
-    header = Chunk(data[start:end], 0)
     try:
-        record_lines(header)  # an odd number of quotes (a quoted line end) fails here
-        header.data.decode("utf-8")
-    except (NotFast, UnicodeDecodeError):
+        data[start:end].decode("utf-8")
+    except UnicodeDecodeError:
         return 0
-    if not header.data.strip(b"\r\n"):
+    if not data[start:end].strip(b"\r\n"):
         return 0
     return end
+
+
+def _followable(data, header_end, delimiter, quote):
+    """True if the header line passes the byte checks of every chunk (an odd number of quotes,
+    a quoted line end or a stray quote fail them)."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    try:
+        record_lines(Chunk(data[start:header_end], 0), delimiter, quote)
+    except NotFast:
+        return False
+    return True
 
 
 def _write_in_order(chunks, plan, reading):
@@ -152,8 +168,9 @@ class Plan:
     """How one file's records are assembled from a parsed chunk: literal JSON text between
     per-row parts, in the order of the file's RecordLayout."""
 
-    def __init__(self, records, build, line_format):
+    def __init__(self, records, build, line_format, dialect):
         layout = build.layout
+        self._delimiter, self._quote = dialect.delimiter, dialect.quotechar
         before, after = line_format
         self.width = layout.width
         self._parts = []  # literal text, or (kind, function) for per-row fragments
@@ -189,7 +206,7 @@ class Plan:
     def records(self, chunk):
         """(the chunk's records as lines of text, how many), or an exception (NotFast, Arrow's,
         a Misfit...)."""
-        lines = record_lines(chunk)
+        lines = record_lines(chunk, self._delimiter.encode(), self._quote.encode())
         if not chunk.data.isascii():
             chunk.data.decode("utf-8")  # the row path's own check: invalid UTF-8 falls back
         table = self._parse(chunk.data)
@@ -210,7 +227,9 @@ class Plan:
             pa.BufferReader(data),
             read_options=arrow_csv.ReadOptions(column_names=self._names, use_threads=False,
                                                block_size=len(data) + 1),
-            parse_options=arrow_csv.ParseOptions(newlines_in_values=True,
+            parse_options=arrow_csv.ParseOptions(delimiter=self._delimiter,
+                                                 quote_char=self._quote,
+                                                 newlines_in_values=True,
                                                  ignore_empty_lines=True),
             convert_options=arrow_csv.ConvertOptions(
                 column_types=dict.fromkeys(self._names, pa.string()),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tap_intacct.batches import BatchConfig, parse_batch_config
+from tap_intacct.dialect import DELIMITERS, QUOTECHARS, Dialect
 from tap_intacct.errors import ConfigError
 
 
@@ -60,6 +61,12 @@ SETTINGS = (
     Setting("azure_client_id", "Application (client) ID of the service principal; it needs the "
             "Storage Blob Data Reader role on the container."),
     Setting("azure_client_secret", "Client secret of the service principal.", sensitive=True),
+    Setting("delimiter", "The delimiter chosen in the DDS file settings: , (comma) ; | or a tab "
+            "(\\t or tab). Unset: found in each file's header line (a line with none of them or "
+            "more than one stops its stream). DDS's . delimiter is refused: it is also the "
+            "decimal point."),
+    Setting("quotechar", "The enclosure (text qualifier) chosen in the DDS file settings: \" "
+            "(default) or '."),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
             "alternative, as singer-io's tap-intacct did (default true). false declares plain "
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
@@ -108,6 +115,8 @@ class Config:
     endpoint_url: Optional[str] = None
     sts_endpoint_url: Optional[str] = None
     lookback_seconds: int = 0
+    delimiter: Optional[str] = None
+    quotechar: str = '"'
     string_fallback: bool = True
     batch: Optional[BatchConfig] = None
 
@@ -115,6 +124,10 @@ class Config:
     def company_prefix(self):
         """The folder holding the company's exports, always ending in '/'."""
         return "/".join(part for part in (self.path, self.company_id) if part) + "/"
+
+    @property
+    def dialect(self):
+        return Dialect(self.delimiter, self.quotechar)
 
     @property
     def role_arn(self):
@@ -183,6 +196,7 @@ def validate(raw, source="config"):
     problems += [problem for key in URL_KEYS for problem in _url_problems(key, values[key], source)]
     values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
     values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
+    values["delimiter"], values["quotechar"] = _dialect(raw, problems, source)
     values["batch"] = parse_batch_config(raw.get("batch_config"), problems, source)
     if problems:
         raise ConfigError(*problems)
@@ -192,7 +206,7 @@ def validate(raw, source="config"):
 def _strings(raw, problems, source, mistyped):
     values = {}
     for setting in SETTINGS:
-        if setting.kind not in ("string", "date_iso8601"):
+        if setting.kind not in ("string", "date_iso8601") or setting.name in DIALECT_KEYS:
             continue
         value = raw.get(setting.name)
         if isinstance(value, str):
@@ -359,6 +373,35 @@ def _boolean(raw, name, default, problems, source):
         return value.strip().lower() == "true"
     problems.append(f"{source}: '{name}' must be true or false, got {value!r}")
     return default
+
+
+DIALECT_KEYS = ("delimiter", "quotechar")  # checked by _dialect, never stripped
+TAB_NAMES = ("\t", "\\t", "tab")  # a tab, as JSON, YAML or an environment variable may give it
+
+
+def _dialect(raw, problems, source):
+    """(delimiter or None to detect it, quotechar) of the `delimiter` and `quotechar` settings;
+    the values are not stripped (a tab is a delimiter)."""
+    delimiter, quotechar = raw.get("delimiter"), raw.get("quotechar")
+    if delimiter in (None, ""):
+        delimiter = None
+    elif isinstance(delimiter, str) and delimiter.lower() in TAB_NAMES:
+        delimiter = "\t"
+    elif delimiter == ".":
+        problems.append(f"{source}: 'delimiter' '.' cannot be read losslessly: DDS does not "
+                        "enclose numbers, so 12.50 would be split in two; choose ',' or ';' in "
+                        "DDS's file settings")
+        delimiter = None
+    elif delimiter not in DELIMITERS:
+        problems.append(f"{source}: 'delimiter' must be one character of , ; | or a tab "
+                        f"(\\t), got {delimiter!r}")
+        delimiter = None
+    if quotechar in (None, ""):
+        quotechar = '"'
+    elif quotechar not in QUOTECHARS:
+        problems.append(f"{source}: 'quotechar' must be \" or ', got {quotechar!r}")
+        quotechar = '"'
+    return delimiter, quotechar
 
 
 def _check_together(values, keys, source, mistyped=frozenset()):

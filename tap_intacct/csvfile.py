@@ -9,6 +9,13 @@ import io
 import zlib
 
 from tap_intacct import ziparchive
+from tap_intacct.dialect import (
+    DEFAULT_DIALECT,
+    ShapeError,
+    encryption_problem,
+    header_problem,
+    resolve,
+)
 from tap_intacct.errors import DataError
 
 # A single field may be several MB (memo fields, attachments); the csv default is 128 KB.
@@ -153,6 +160,7 @@ class _CountedBytes(io.BufferedIOBase):
         self.bytes_read = 0
         self._error = None
         self._pending = b""
+        self.first_bytes = b""  # what the probe for the line end read (the first line)
         self.line_end = line_end or self._probe_line_end()
 
     def _probe_line_end(self):
@@ -167,6 +175,7 @@ class _CountedBytes(io.BufferedIOBase):
         except (EOFError, zlib.error) as exc:
             self._error = exc  # raised when the reader gets past the bytes before it
         self._pending = bytes(data)
+        self.first_bytes = self._pending
         return line_end or b"\n"
 
     def readable(self):
@@ -266,8 +275,8 @@ class CsvRows:
     malformed record ends the sample instead of failing the run.
     """
 
-    def __init__(self, binary, name, sample=False):
-        self._start(self.decompress(binary, name), name, sample=sample)
+    def __init__(self, binary, name, sample=False, dialect=DEFAULT_DIALECT):
+        self._start(self.decompress(binary, name), name, sample=sample, dialect=dialect)
 
     @staticmethod
     def decompress(binary, name):
@@ -279,22 +288,28 @@ class CsvRows:
             raise DataError(f"{name}: compressed data is corrupt or truncated ({exc})") from None
 
     @classmethod
-    def resume(cls, data, name, *, header=None, lines_before=0, line_end=None):
+    def resume(cls, data, name, *, header=None, lines_before=0, line_end=None,
+               dialect=DEFAULT_DIALECT):
         """The rows of already decompressed CSV bytes `data`: the whole file (header None), or
         the file read from the middle, `data` starting at the first byte of a record that
         starts after `lines_before` physical lines, `header` and `line_end` (b"\\n" or b"\\r")
         being the file's. Line numbers, errors and everything else are exactly those of
-        reading the whole file."""
+        reading the whole file. With a `header`, `dialect` is the one the file's header was read
+        with (`dialect` of that CsvRows)."""
         rows = cls.__new__(cls)
-        rows._start(data, name, header=header, lines_before=lines_before, line_end=line_end)
+        rows._start(data, name, header=header, lines_before=lines_before, line_end=line_end,
+                    dialect=dialect)
         return rows
 
     def _start(self, source, name, *, sample=False, header=None, lines_before=0,
-               line_end=None):
+               line_end=None, dialect=DEFAULT_DIALECT):
         self.name = name
         self._sample = sample
         self._lines_before = lines_before
         self._bytes = _CountedBytes(source, line_end, lines_before, check_utf8=not sample)
+        if header is None:
+            dialect = self._file_dialect(dialect)
+        self.dialect = dialect  # as resolved for this file (the delimiter found in its header)
         # C-level decoding and line splitting at the file's line end only: '\r' stays data in
         # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files. A BOM is
         # only dropped at the start of the file.
@@ -304,8 +319,22 @@ class CsvRows:
                                 errors="replace" if sample else "strict")
         text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
-        self._reader = csv.reader(text, strict=True)
+        self._reader = csv.reader(text, strict=True, **dialect.csv_options)
         self.header = header if header is not None else self._read_header()
+
+    def _file_dialect(self, dialect):
+        """The dialect of this file, from its first line (read by _CountedBytes's probe);
+        DataError for an encrypted file or a header line of another shape."""
+        first = self._bytes.first_bytes
+        problem = encryption_problem(first)
+        if problem:
+            raise DataError(f"{self.name}: {problem}")
+        end = first.find(self._bytes.line_end)
+        line = first[:end if end >= 0 else len(first)].decode("utf-8-sig", "replace")
+        try:
+            return resolve(dialect, line)
+        except ShapeError as exc:
+            raise DataError(f"{self.name}: {exc}") from None
 
     @property
     def nul_bytes_removed(self):
@@ -317,6 +346,10 @@ class CsvRows:
 
     def _read_header(self):
         for _start, fields in self._rows():
+            problem = header_problem(fields, self.dialect)
+            # a sample's bytes that are not UTF-8 are replaced: sync reports them, not this
+            if problem and not (self._sample and "\ufffd" in "".join(fields)):
+                raise DataError(f"{self.name}: {problem}")
             return fields
         return []
 

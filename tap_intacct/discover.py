@@ -38,7 +38,8 @@ def discover(bucket, tables, config):
     with (concurrent.futures.ThreadPoolExecutor(READERS) as header_pool,
           concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
         pending = [(table, (sample_pool if is_sample else header_pool).submit(
-            _file_types, bucket, stored, is_sample)) for table, stored, is_sample in jobs]
+            _file_types, bucket, stored, is_sample, config.dialect))
+            for table, stored, is_sample in jobs]
         for table, future in pending:
             by_table.setdefault(table, []).append(future.result())
 
@@ -52,17 +53,17 @@ def discover(bucket, tables, config):
     return {"streams": streams}
 
 
-def _file_types(bucket, stored, is_sample):
+def _file_types(bucket, stored, is_sample, dialect):
     """The ColumnTypes of one file's header and sampled rows, from a bounded ranged read of its
     first bytes; a file that vanished or cannot be read adds nothing (sync reports a bad file
     loudly). Only these few sets per column are kept, never the sampled rows."""
     types = ColumnTypes()
     try:
         if is_sample:
-            header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES)
+            header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES, dialect)
             _add_samples(types, header, rows)
         else:
-            header, _rows = _header_and_rows(bucket, stored, HEADER_BYTES)
+            header, _rows = _header_and_rows(bucket, stored, HEADER_BYTES, dialect)
             for name in header:
                 types.add_column(name)
     except (FileGone, DataError) as exc:
@@ -70,14 +71,14 @@ def _file_types(bucket, stored, is_sample):
     return types
 
 
-def _header_and_rows(bucket, stored, length):
+def _header_and_rows(bucket, stored, length, dialect):
     """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
     again longer while the header itself does not fit."""
     while True:
         data = bucket.read_range(stored, length)
         cut = len(data) >= length
         binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
-        rows = CsvRows(binary, stored.key, sample=True)
+        rows = CsvRows(binary, stored.key, sample=True, dialect=dialect)
         if rows.header or not cut or length >= MAX_HEADER_BYTES:
             break
         length *= 4

@@ -9,6 +9,7 @@ from singer import metrics
 from tap_intacct.bookmarks import Bookmark
 from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
+from tap_intacct.dialect import DEFAULT_DIALECT
 from tap_intacct.errors import DataError, FileGone
 from tap_intacct.knobs import Knobs, fast_engine_installed
 from tap_intacct.records import StreamRecords
@@ -79,7 +80,8 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sin
     for stored, binary in opened_ahead(bucket, pending):
         try:
             total += sync_file(bucket, stored, binary, records, sinks,
-                               progress_seconds=progress_seconds, engine=engine)
+                               progress_seconds=progress_seconds, engine=engine,
+                               dialect=config.dialect)
         except FileGone as gone:
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
@@ -104,15 +106,17 @@ def opened_ahead(bucket, files):
             stream.close()
 
 
-def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engine=None):
+def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engine=None,
+              dialect=DEFAULT_DIALECT):
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
     `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
-    module (tap_intacct.columnar), or None for the row path alone."""
+    module (tap_intacct.columnar), or None for the row path alone; `dialect`: the configured
+    one (the delimiter may be found in the file's header line)."""
     started = time.monotonic()
     with binary, sinks.open(records.name) as sink:
-        reading = FileReading(bucket, stored, records, sink, progress_seconds)
+        reading = FileReading(bucket, stored, records, sink, progress_seconds, dialect=dialect)
         if engine is None:
-            reading.rows(CsvRows(binary, stored.key))
+            reading.rows(CsvRows(binary, stored.key, dialect=dialect))
         else:
             engine.read_file(binary, reading)
     if reading.nul_bytes_removed:
@@ -129,8 +133,10 @@ class FileReading:
     """One file being read into its sink, by the row path (`rows`) or, in file order, by the
     fast engine (`write_all`) and then possibly the row path for the rest of the file."""
 
-    def __init__(self, bucket, stored, records, sink, progress_seconds):
+    def __init__(self, bucket, stored, records, sink, progress_seconds, *,
+                 dialect=DEFAULT_DIALECT):
         self.name = stored.key
+        self.dialect = dialect
         self.records = records
         self.count = 0
         self.nul_bytes_removed = 0

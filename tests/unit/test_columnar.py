@@ -6,6 +6,7 @@ import copy
 import csv
 import gzip
 import io
+import json
 import logging
 
 import pytest
@@ -15,7 +16,9 @@ from hypothesis import strategies as st
 from devtools.localsync import catalog_for, sync_bytes
 from devtools.s3server import zipped
 from tap_intacct import chunks, columnar
+from tap_intacct.catalog import stream_entry
 from tap_intacct.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS
+from tap_intacct.dialect import DEFAULT_DIALECT, Dialect
 
 pytest.importorskip("pyarrow")
 
@@ -27,11 +30,11 @@ def chunk_bytes(request, monkeypatch):
     return request.param
 
 
-def both_engines(data, catalog=None):
+def both_engines(data, catalog=None, dialect=DEFAULT_DIALECT):
     """(output, error) of each engine, checked equal; also the fast engine's log lines."""
-    catalog = catalog or catalog_for(data)
-    rows = sync_bytes(data, catalog, "rows")
-    fast = sync_bytes(data, catalog, "fast")
+    catalog = catalog or catalog_for(data, dialect=dialect)
+    rows = sync_bytes(data, catalog, "rows", dialect=dialect)
+    fast = sync_bytes(data, catalog, "fast", dialect=dialect)
     assert fast[1] == rows[1]
     assert fast[0].getvalue() == rows[0].getvalue()
     return rows[0].getvalue(), rows[1]
@@ -193,5 +196,61 @@ def test_a_header_the_fast_engine_cannot_follow_is_left_at_once(chunk_bytes):
     data = b'RECORDNO,SIZE"IN,AMOUNT\n' + b"1,2,3.50\n" * 200_000
     source = _CountingSource(data)
     start, error = columnar._first_bytes(source)
-    assert error is None and columnar._header_end(start, error) == 0
+    header_end = columnar._header_end(start, error)
+    assert error is None and header_end == len(b'RECORDNO,SIZE"IN,AMOUNT\n')
+    assert not columnar._followable(start, header_end, b",", b'"')
     assert source.bytes_read <= max(chunk_bytes, 64)
+
+
+DIALECT_CELLS = st.one_of(
+    st.sampled_from(["", "0", "0100", "1.50", "-2.5", "2024-01-02 03:04:05", "a,b", "a;b", "a|b",
+                     "a\tb", '"', "'", "''", '""', "x\ny", "x\r\ny", "é", " ", "delete"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=5),
+)
+
+
+@st.composite
+def dialect_files(draw):
+    """(bytes as DDS writes them in one dialect, the CSV text, the dialect, setting given?)."""
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    quotechar = draw(st.sampled_from(['"', "'"]))
+    line_end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    header = ["RECORDNO", "AMOUNT", "NOTE"][:draw(st.integers(2, 3))]
+    rows = draw(st.lists(st.lists(DIALECT_CELLS, min_size=len(header), max_size=len(header)),
+                         max_size=20))
+    if line_end == "\r":  # a CR-only file cannot hold a bare CR in a value, nor LF
+        rows = [[cell.replace("\r", "").replace("\n", "") for cell in row] for row in rows]
+    quote_all = draw(st.booleans())
+
+    def enclosed(cell):  # as DDS encloses: always, or when the cell needs it
+        if quote_all or any(c in cell for c in (delimiter, quotechar, "\r", "\n")):
+            return quotechar + cell.replace(quotechar, quotechar * 2) + quotechar
+        return cell
+    text = "".join(delimiter.join(map(enclosed, row)) + line_end for row in [header, *rows])
+    data = text.encode("utf-8")
+    compression = draw(st.sampled_from(["none", "gzip", "zip"]))
+    stored = {"none": data, "gzip": gzip.compress(data) if data else data,
+              "zip": zipped(data)}[compression]
+    configured = draw(st.booleans())
+    return stored, text, Dialect(delimiter if configured else None, quotechar)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.data_too_large])
+@given(dialect_files())
+def test_every_dialect_is_read_alike_by_both_engines_and_the_csv_module(case):
+    """Both engines agree byte for byte, and every record's cells are those Python's csv module
+    reads from the text with the same dialect (the slow reference)."""
+    data, text, dialect = case
+    delimiter = dialect.delimiter or next(d for d in [",", ";", "\t", "|"]
+                                          if d in text.split("\n")[0].split("\r")[0])
+    expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                               quotechar=dialect.quotechar, strict=True))
+    header, rows = expected[0], [row for row in expected[1:] if row]
+    properties = {name: {"type": ["null", "string"]} for name in header}
+    entry = stream_entry("GLENTRY", properties)
+    entry["metadata"][0]["metadata"]["selected"] = True
+    output, error = both_engines(data, {"streams": [entry]}, dialect)
+    assert error is None
+    records = [json.loads(line)["record"] for line in output.splitlines()]
+    assert [[record[name] for name in header] for record in records] == rows

@@ -1,0 +1,105 @@
+"""The shape of a DDS export's text: its delimiter and quote character (DDS's `delimiter` and
+`enclosure` file attributes), and the checks that keep a file of another shape from being read
+as if it were one (README "File attributes"). Pure: no I/O.
+
+A header row is required. A first line that looks like data, PGP armor or a line delimited by
+another character is never taken as column names: the file is refused with a line naming it.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+DELIMITERS = (",", ";", "\t", "|")  # what a header line is searched for, in this order
+QUOTECHARS = ('"', "'")
+DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", ".": "'.'"}
+
+# A column name as Intacct writes them (standard and custom fields, ddsReadTime, _sdc_*): a
+# letter or '_' first, then letters, digits, '_', '-', '$', '#' (a stray quote is kept as part
+# of a name, as Python's csv reader does). A cell of any other shape (a number, a date, text
+# with spaces or punctuation) is a value, so the line is not a header.
+COLUMN_NAME = re.compile(r"[^\W\d][\w$#\"'-]*")
+MAX_NAME_LENGTH = 128
+
+PGP_ARMOR = b"-----BEGIN PGP "
+# First byte of an OpenPGP message's first packet (public-key or symmetric-key encrypted
+# session key, encrypted data), in the old and the new packet formats.
+PGP_PACKET_TAGS = frozenset([0x84, 0x85, 0x86, 0x87, 0x8C, 0x8D, 0x8E, 0x8F, 0xC1, 0xC3])
+HEADER_ADVICE = ("turn the header row on in the DDS job's file settings (includeHeaders in the "
+                 "API's fileConfiguration) and export again")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a file's cells are separated and enclosed. `delimiter` None: found in each file's
+    header line."""
+
+    delimiter: Optional[str] = None
+    quotechar: str = '"'
+
+    @property
+    def csv_options(self) -> dict:
+        return {"delimiter": self.delimiter or ",", "quotechar": self.quotechar}
+
+
+class ShapeError(ValueError):
+    """The file is not a DDS CSV export of the configured shape (message without the name)."""
+
+
+def encryption_problem(first_bytes: bytes) -> Optional[str]:
+    """Why the file is refused if its first bytes are an encrypted (PGP) message."""
+    start = first_bytes.removeprefix(b"\xef\xbb\xbf")
+    if start.startswith(PGP_ARMOR) or (start and start[0] in PGP_PACKET_TAGS):
+        return ("the file is PGP-encrypted; the tap reads unencrypted exports: choose "
+                "'Do not encrypt' in the DDS delivery settings and export again")
+    return None
+
+
+def _outside_quotes(line: str, quotechar: str) -> str:
+    """The characters of `line` that are not inside a quoted cell."""
+    kept, quoted = [], False
+    for character in line:
+        if character == quotechar:
+            quoted = not quoted
+        elif not quoted:
+            kept.append(character)
+    return "".join(kept)
+
+
+def resolve(dialect: Dialect, first_line: str) -> Dialect:
+    """The dialect of a file whose first line is `first_line`: the configured delimiter, or the
+    only one of DELIMITERS found in the line (',' for a line without any). ShapeError when the
+    line is delimited by another character than the configured one, or by more than one."""
+    bare = _outside_quotes(first_line, dialect.quotechar)
+    found = [d for d in DELIMITERS if d in bare]
+    if dialect.delimiter is not None:
+        if dialect.delimiter not in bare and len(found) == 1:
+            raise ShapeError(f"its header line is delimited by {DELIMITER_NAMES[found[0]]}, "
+                             f"not by {DELIMITER_NAMES[dialect.delimiter]} as the 'delimiter' "
+                             f"setting says; set delimiter to {DELIMITER_NAMES[found[0]]}, or "
+                             "leave it unset to detect it")
+        return dialect
+    if len(found) > 1:
+        raise ShapeError(f"its header line holds {' and '.join(DELIMITER_NAMES[d] for d in found)}"
+                         " outside quotes, so its delimiter cannot be told; set 'delimiter' to "
+                         "the one chosen in DDS")
+    return Dialect(found[0] if found else ",", dialect.quotechar)
+
+
+def header_problem(names: list, dialect: Dialect) -> Optional[str]:
+    """Why these first-line cells are not a header row (None when they are one)."""
+    for position, raw in enumerate(names, start=1):
+        name = raw.strip()
+        if not name or (len(name) <= MAX_NAME_LENGTH and COLUMN_NAME.fullmatch(name)):
+            continue
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        if len(names) == 1 and "." in name:
+            return (f"its first line {shown!r} looks '.'-delimited: DDS's '.' delimiter cannot "
+                    "be read losslessly (it is also the decimal point); choose ',' or ';' in "
+                    "DDS and export again")
+        how = "" if dialect.delimiter in (None, ",") else (
+            f", read with delimiter {DELIMITER_NAMES[dialect.delimiter]}")
+        return (f"its first line is not a header row (cell {position} is {shown!r}, a value, "
+                f"not a column name{how}): the export has no header row; {HEADER_ADVICE}")
+    return None
+DEFAULT_DIALECT = Dialect()  # comma, double quote
