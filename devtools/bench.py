@@ -34,7 +34,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
 CASES = set(os.environ.get("BENCH_CASES",
-                           "single,large,multi,listing,azure,odd-header").split(","))
+                           "single,large,multi,listing,azure,odd-header,semicolon").split(","))
 CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
 TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
@@ -190,6 +190,26 @@ def local_case(path, rows, runs=RUNS):
     print(f"local file, fast/rows: {seconds['rows'] / seconds['fast']:.2f}x; output "
           f"{'identical' if len(set(digests.values())) == 1 else 'DIFFERENT'} "
           f"(sha256 {digests['rows'][:16]}...)")
+    return seconds
+
+
+def semicolon_case():
+    """The same rows as a ';'-delimited export (delimiter found in the header line): both
+    engines, local file, beside the comma file in the same run (issue 16: within 10%)."""
+    comma = glentry_file(ROWS)
+    path = CACHE / f"GLENTRY-{ROWS}-semicolon.csv"
+    if not path.exists():
+        with open(comma, newline="", encoding="utf-8") as source, open(
+                path.with_suffix(".tmp"), "w", newline="", encoding="utf-8") as out:
+            csv.writer(out, delimiter=";", lineterminator="\n").writerows(csv.reader(source))
+        path.with_suffix(".tmp").rename(path)
+    seconds = {}
+    for label, file in (("comma", comma), ("semicolon", path)):
+        print(f"{label} file ({ROWS:,} rows, local file):")
+        seconds[label] = local_case(file, ROWS)
+    for engine in ENGINES:
+        ratio = seconds["comma"][engine] / seconds["semicolon"][engine]
+        print(f"{engine} engine: ';' file at {ratio:.1%} of the comma file's throughput")
 
 
 def odd_header_case(workdir, rows=200_000):
@@ -347,6 +367,8 @@ def main():
             multi_file_case(s3, os.path.join(workdir, "multi"))
         if "listing" in CASES:
             listing_case(s3, os.path.join(workdir, "listing"))
+        if "semicolon" in CASES:
+            semicolon_case()
         if "odd-header" in CASES:
             odd_header_case(workdir)
 

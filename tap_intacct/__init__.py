@@ -32,6 +32,9 @@ def _parser():
     parser.add_argument("-p", "--properties", help="older name of --catalog")
     parser.add_argument("-s", "--state", help="state file (JSON) to resume from")
     parser.add_argument("--about", action="store_true", help="describe the tap and its settings")
+    parser.add_argument("--test", nargs="?", const="record", choices=("record", "all", "schema"),
+                        help="check the setup: access, the company folder, the newest file of "
+                             "each object (with --catalog: one record per selected stream)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="output format of --about")
     parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
@@ -70,22 +73,38 @@ def load_json(path, what):
         raise ConfigError(f"{what} {path}: not UTF-8 text") from None
 
 
-def run(args, knobs):
+def _inputs(args):
+    """(config, catalog path, catalog or None, state) from the command line's files."""
     if not args.config:
         raise ConfigError("--config is required (a JSON file; see sample_config.json)")
     if args.catalog and args.properties:
         raise ConfigError("give either --catalog or --properties, not both")
     catalog_path = args.catalog or args.properties
-    if not args.discover and not catalog_path:
-        raise ConfigError("nothing to do: give --discover, or --catalog CATALOG to sync")
+    if not (args.discover or args.test) and not catalog_path:
+        raise ConfigError("nothing to do: give --discover, --test, or --catalog CATALOG to sync")
 
     config = config_module.validate(load_json(args.config, "config"),
                                     source=f"config {args.config}")
     syncing = not args.discover
-    catalog = load_json(catalog_path, "catalog") if syncing else None
+    catalog = load_json(catalog_path, "catalog") if syncing and catalog_path else None
     state = load_json(args.state, "state") if args.state and not args.discover else {}
     if not isinstance(state, dict):
         raise ConfigError(f"state {args.state}: must be a JSON object")
+    return config, catalog_path, catalog, state
+
+
+def _setup_check(config, knobs, selected):
+    from tap_intacct import setup_check, store
+    from tap_intacct.messages import SingerWriter
+    writer = SingerWriter(sys.stdout)
+    passed = setup_check.check(lambda: store.connect(config, knobs), config, selected, writer)
+    writer.flush()
+    if not passed:
+        raise TapError("the setup check failed (see the lines above)")
+
+
+def run(args, knobs):
+    config, catalog_path, catalog, state = _inputs(args)
 
     # Imported here so that --help, --about and config errors stay instant.
     from tap_intacct import catalog as catalog_module
@@ -95,10 +114,13 @@ def run(args, knobs):
     from tap_intacct.messages import RecordSinks, SingerWriter
 
     selected = None
-    if syncing:
+    if catalog_path and not args.discover:
         selected = catalog_module.selected_streams(catalog, source=f"catalog {catalog_path}")
         if not selected:
             LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
+    if args.test:
+        _setup_check(config, knobs, selected)
+        return
 
     bucket = store.connect(config, knobs)
     prefix = config.company_prefix
