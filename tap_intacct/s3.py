@@ -19,9 +19,8 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 import urllib3.exceptions
-from singer import metrics
 
-from tap_intacct import resumable
+from tap_intacct import request_metrics, resumable
 from tap_intacct.credentials_cache import CredentialCache
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.files import StoredFile
@@ -105,7 +104,7 @@ def retried(func, knobs):
 def timed(endpoint, request):
     """The request, logging singer's http_request_timer METRIC for each attempt."""
     def timed_request(**kwargs):
-        with metrics.http_request_timer(endpoint):
+        with request_metrics.http_request_timer(endpoint):
             return request(**kwargs)
     return timed_request
 
