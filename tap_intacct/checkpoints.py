@@ -33,10 +33,10 @@ class Checkpoints:
         self._paced = paced  # lookback_seconds is set: the state may hold many keys
         self._changed: Set[str] = set()
         self._files = 0  # files read since the last STATE
-        others = [value for stream, value in state.get("bookmarks", {}).items()
-                  if stream not in bookmarks]
-        self._other_keys = sum(len(value.get("synced_keys") or ())
-                               for value in others if isinstance(value, dict))
+        # other streams' bookmarks are carried as they are (never checked): count what is there
+        others = [value.get("synced_keys") for stream, value in state["bookmarks"].items()
+                  if stream not in bookmarks and isinstance(value, dict)]
+        self._other_keys = sum(len(keys) for keys in others if isinstance(keys, dict))
 
     def changed(self, stream: str, file_read: bool = True) -> None:
         """The stream's bookmark changed (after a file read, or before any was)."""

@@ -70,3 +70,16 @@ def test_write_flushes_only_when_something_changed():
     checkpoints.write()
     assert len(writer.sizes) == 1
     assert list(writer.last["bookmarks"]) == ["OTHER", "A"]
+
+
+def test_other_streams_bookmarks_are_carried_whatever_they_hold():
+    writer = Collect()
+    state = {"bookmarks": {"ODD": {"synced_keys": 5}, "LIST": ["x"], "KEYS": {
+        "synced_keys": {f"k{n}": T0.isoformat() for n in range(100)}}}}
+    bookmark = Bookmark(START, 3600)
+    checkpoints = Checkpoints(writer, state, {"A": bookmark}, paced=True)
+    bookmark.advance(StoredFile("a", 1, T0))
+    checkpoints.changed("A")  # 101 keys held: a STATE only every 4th file
+    assert writer.sizes == []
+    checkpoints.write()
+    assert writer.last["bookmarks"]["ODD"] == {"synced_keys": 5}
