@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -121,14 +122,24 @@ def noop_case(s3, workdir):
         tap.catalog.write_text(catalog)
         state = tap.workdir / "state.json"
         state.write_text(json.dumps(newest_state(100, per_table)))
+        server_before, tap_before = cpu_seconds()
         seconds, rss, total, states, stderr = run(
             [TAP, "--config", str(tap.config), "--catalog", str(tap.catalog), "--state",
              str(state)], tap.env)
+        server_after, tap_after = cpu_seconds()
         records = stderr.count("record(s), ")
         print(f"{objects:,} objects: {seconds:.1f}s, peak RSS {rss:.0f} MB, {records} file(s) "
-              f"read, stdout {total / 1e3:.0f} KB, S3 {s3_requests(stderr)}")
+              f"read, stdout {total / 1e3:.0f} KB, S3 {s3_requests(stderr)}; CPU: S3 server "
+              f"{server_after - server_before:.1f}s, tap {tap_after - tap_before:.1f}s")
         backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
         backend.buckets.pop(bucket)  # free the server's memory for the next case
+
+
+def cpu_seconds():
+    """(CPU seconds of this process: the embedded S3 server, of the finished children: the tap)"""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def discover_case(s3, workdir):
@@ -145,16 +156,19 @@ def discover_case(s3, workdir):
     tap = tap_for(s3, bucket, workdir)
     command = [TAP, "--config", str(tap.config), "--discover"]
     started = time.perf_counter()
+    server_before, tap_before = cpu_seconds()
     result = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=tap.env,
                             capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
+    server_after, tap_after = cpu_seconds()
     catalog = json.loads(result.stdout)
     found = [s["stream"] for s in catalog["streams"]
              if ODD_COLUMN in s["schema"]["properties"]]
     rss = int(re.findall(r"peak-rss-kb (\d+)", result.stderr)[-1]) / 1024
     print(f"\n## discovery over {DISCOVER_OBJECTS:,} objects in 100 tables: {seconds:.1f}s, "
           f"peak RSS {rss:.0f} MB, S3 {s3_requests(result.stderr)}; the column of one file "
-          f"found in {found} (expected ['T{odd[0]:03d}'])")
+          f"found in {found} (expected ['T{odd[0]:03d}']); CPU: S3 server (moto, this "
+          f"process) {server_after - server_before:.1f}s, tap {tap_after - tap_before:.1f}s")
 
 
 def main():
