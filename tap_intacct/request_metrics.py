@@ -1,5 +1,5 @@
-"""singer's http_request_timer METRIC line for each storage request (README, "Install and run":
-logs).
+"""singer's http_request_timer METRIC line for each storage request (docs/COMPATIBILITY.md,
+"logs").
 
 singer-python's own timer calls its get_logger(), which re-reads its logging configuration file
 on every request: about half a millisecond each, a third of the tap's work per header read in
