@@ -10,7 +10,8 @@ subprocess. Cases (BENCH_STATE_CASES, default all of them):
 - noop: a no-op sync (the state at the newest files) over 1,000 and BENCH_STATE_OBJECTS (default
   200,000) objects in 100 tables: time and peak RSS;
 - discover: discovery over BENCH_STATE_DISCOVER (default 100,000) objects in 100 tables, one of
-  which alone has an extra column: time, requests, and whether the column was found.
+  which alone has an extra column: time, requests, and whether the column was found;
+- latency: discovery over 2,000 objects through a proxy adding 20 ms to every GET.
 """
 
 import datetime
@@ -27,9 +28,10 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from devtools.bench import LAUNCHER, T0, TAP, Tap, s3_requests
+from devtools.faultproxy import FaultProxy
 from devtools.s3server import EmbeddedS3
 
-CASES = set(os.environ.get("BENCH_STATE_CASES", "state,noop,discover").split(","))
+CASES = set(os.environ.get("BENCH_STATE_CASES", "state,noop,discover,latency").split(","))
 NOOP_OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "200000"))
 DISCOVER_OBJECTS = int(os.environ.get("BENCH_STATE_DISCOVER", "100000"))
 ODD_COLUMN = "ONLY_IN_ONE_FILE"
@@ -171,12 +173,33 @@ def discover_case(s3, workdir):
           f"process) {server_after - server_before:.1f}s, tap {tap_after - tap_before:.1f}s")
 
 
+def latency_case(s3, workdir, files=2000, latency=0.02):
+    """Discovery where each GET waits `latency` seconds (a proxy on 127.0.0.1), as over a
+    network: the header reads kept in flight decide the time."""
+    bucket = "bench-discover-latency"
+    load(s3, bucket, 20, files // 20)
+    with FaultProxy(s3.port) as proxy:
+        proxy.add(r"^GET ", "delay", seconds=latency, times=float("inf"))
+        tap = tap_for(s3, bucket, workdir)
+        settings = json.loads(tap.config.read_text())
+        settings["endpoint_url"] = proxy.url
+        tap.config.write_text(json.dumps(settings))
+        command = [TAP, "--config", str(tap.config), "--discover"]
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", LAUNCHER, *command], env=tap.env,
+                                capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - started
+    print(f"\n## discovery over {files:,} objects with {latency * 1000:.0f} ms added to every "
+          f"GET: {seconds:.1f}s ({files * latency:.0f}s if paid one after another), "
+          f"S3 {s3_requests(result.stderr)}")
+
+
 def main():
     print(f"tap-intacct state/listing benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
         for name, case in (("state", state_case), ("noop", noop_case),
-                           ("discover", discover_case)):
+                           ("discover", discover_case), ("latency", latency_case)):
             if name in CASES:
                 case(s3, workdir)
 

@@ -168,6 +168,9 @@ class Container:
     sync."""
 
     kind = "Azure"
+    # with discovery's 2 sample readers, within the SDK's default pool of 10 connections, so that
+    # no connection is opened and dropped per read
+    small_reads_in_flight = 8
 
     def __init__(self, config, knobs):
         self.config = config

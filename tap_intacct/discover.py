@@ -23,12 +23,8 @@ SAMPLE_ROWS = 1000
 HEADER_BYTES = 16 * 1024
 SAMPLE_BYTES = 4 * 1024 * 1024
 MAX_HEADER_BYTES = 8 * 1024 * 1024
-# Header reads are tiny; with the sample readers they stay within the smaller of the store
-# clients' connection pools (azure-storage-blob's default: 10; s3.py: 16), so that no
-# connection is opened and dropped per read.
-READERS = 8
+# Header reads are tiny: each store says how many to keep in flight (small_reads_in_flight).
 SAMPLE_READERS = 2
-IN_FLIGHT = 8 * (READERS + SAMPLE_READERS)  # reads submitted ahead of the one awaited
 
 
 def discover(bucket, tables, config):
@@ -73,17 +69,19 @@ def _jobs(tables, config):
 
 def _read_all(bucket, jobs):
     """((table, position), ColumnTypes of a sample or header tuple) of every job, in job order,
-    with at most IN_FLIGHT reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
+    with a bounded number of reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
     own few threads: memory stays bounded, also the memory the allocator keeps per thread after
     a large read."""
-    with (concurrent.futures.ThreadPoolExecutor(READERS) as header_pool,
+    readers = bucket.small_reads_in_flight
+    ahead = 4 * (readers + SAMPLE_READERS)  # reads submitted ahead of the one awaited
+    with (concurrent.futures.ThreadPoolExecutor(readers) as header_pool,
           concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
         pending = collections.deque()
         for table, position, stored, is_sample in jobs:
             pool = sample_pool if is_sample else header_pool
             pending.append(((table, position), pool.submit(_file_types, bucket, stored,
                                                            is_sample)))
-            if len(pending) > IN_FLIGHT:
+            if len(pending) > ahead:
                 where, future = pending.popleft()
                 yield where, future.result()
         while pending:

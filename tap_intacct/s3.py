@@ -122,9 +122,14 @@ class RequestCounter:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
 
 
+# Discovery's header reads are tiny: their time is S3's latency, so many are kept in flight
+# (README, "Running at scale"); the pool holds them and the 2 sample readers.
+SMALL_READS_IN_FLIGHT = 32
+
+
 def _client_config():
     return botocore.config.Config(
-        connect_timeout=10, read_timeout=60, max_pool_connections=16,
+        connect_timeout=10, read_timeout=60, max_pool_connections=SMALL_READS_IN_FLIGHT + 8,
         retries={"total_max_attempts": 1},  # retries are ours (see retried)
     )
 
@@ -192,6 +197,7 @@ class Bucket:
         self.knobs = knobs or Knobs()
         self.name = config.bucket
         self.kind = "S3"
+        self.small_reads_in_flight = SMALL_READS_IN_FLIGHT
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
