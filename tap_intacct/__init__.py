@@ -107,10 +107,9 @@ def run(args, knobs):
     config, catalog_path, catalog, state = _inputs(args)
 
     # Imported here so that --help, --about and config errors stay instant.
+    from tap_intacct import candidates, discover, s3, store, sync
     from tap_intacct import catalog as catalog_module
-    from tap_intacct import discover, s3, store, sync
     from tap_intacct.batches import BatchSinks
-    from tap_intacct.files import group_by_table
     from tap_intacct.messages import RecordSinks, SingerWriter
 
     selected = None
@@ -129,9 +128,11 @@ def run(args, knobs):
     def log_skip(stored, reason):
         LOGGER.warning("Skipping %s: %s", stored.key, reason)
 
-    tables = group_by_table(bucket.list(prefix), log_skip)
+    # Streamed: only the files this run reads are kept (tap_intacct/candidates.py).
+    listing = candidates.data_files(bucket.list(prefix), log_skip)
     try:
         if args.discover:
+            tables = candidates.for_discovery(listing, config.start_date)
             if not tables:
                 raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
                                f"{bucket.location(prefix)}; check "
@@ -145,7 +146,7 @@ def run(args, knobs):
             if config.batch:
                 sinks = BatchSinks(config.batch, writer, upload=s3.BatchUploader(knobs))
             try:
-                sync.sync(bucket, tables, selected, state=state, config=config, writer=writer,
+                sync.sync(bucket, listing, selected, state=state, config=config, writer=writer,
                           sinks=sinks, knobs=knobs)
             finally:
                 sinks.close()

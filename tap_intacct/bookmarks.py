@@ -5,10 +5,12 @@ State format (compatible with singer-io's tap-intacct, which wrote only modified
                                "synced_keys": {"<key>": "<its LastModified>", ...},
                                "synced_keys_since": "2024-01-01T03:04:05+00:00"}}}
 modified_since is the newest LastModified read. synced_keys lists every file read whose
-LastModified is at or after synced_keys_since; older files are taken as read. The keys of the
-last KEY_HISTORY (or lookback_seconds, if longer) are kept, so that two files in the same second
-are never skipped, a late file inside the lookback window is read once, and raising
-lookback_seconds re-reads nothing already synced.
+LastModified is at or after synced_keys_since; older files are taken as read. Only what exactness
+needs is kept (README, "Sync, state and bookmarks"): by default the keys at exactly
+modified_since (so that two files in the same second are never skipped), with lookback_seconds
+the keys inside that window (so that a late file is read once); raising lookback_seconds
+re-reads nothing already synced (cover_window). The state therefore stays the same size however
+many files were read.
 """
 
 import datetime
@@ -16,7 +18,6 @@ import datetime
 from tap_intacct.config import EARLIEST, LATEST, OutOfRange, parse_datetime
 from tap_intacct.errors import ConfigError
 
-KEY_HISTORY = datetime.timedelta(days=1)
 _JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastModified
 
 
@@ -99,10 +100,17 @@ class Bookmark:
         if window_start >= self.keys_since:
             return False
         for stored in files:
-            if window_start <= stored.last_modified < self.keys_since:
+            if self.would_cover(stored):
                 self.synced_keys[stored.key] = stored.last_modified
         self.keys_since = window_start
         return True
+
+    def would_cover(self, stored):
+        """True if cover_window records this file as read (it lies in the part of the window
+        that the keys do not record yet)."""
+        return (self.modified_since is not None
+                and _before(self.modified_since, self.lookback) <= stored.last_modified
+                < self.keys_since)
 
     def advance(self, stored):
         """Record that the file has been read completely."""
@@ -112,16 +120,30 @@ class Bookmark:
         elif stored.last_modified > self.modified_since:
             self.modified_since = stored.last_modified
         self.synced_keys[stored.key] = stored.last_modified
-        horizon = _before(self.modified_since, max(self.lookback, KEY_HISTORY))
-        if self.keys_since < horizon:
-            self.keys_since = horizon
-            self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
-                                if moment >= horizon}
+        self.prune()
 
-    def later_than_every(self, files):
-        """True if the bookmark is past the newest of these files (a hand-edited state?)."""
-        return self.modified_since is not None and bool(files) and all(
-            stored.last_modified < self.modified_since for stored in files)
+    def prune(self):
+        """Forget the keys older than the lookback window (by default: older than the bookmark
+        itself); files before the window are taken as read anyway. Returns True if the bookmark
+        changed (a state of an earlier version, which kept a day of keys, shrinks here)."""
+        if self.modified_since is None:
+            return False
+        horizon = _before(self.modified_since, self.lookback)
+        if self.keys_since >= horizon:
+            return False
+        self.keys_since = horizon
+        self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
+                            if moment >= horizon}
+        return True
+
+    @property
+    def key_count(self):
+        """How many keys the state of this bookmark holds."""
+        return len(self.synced_keys)
+
+    def later_than(self, newest):
+        """True if the bookmark is past the stream's newest file (a hand-edited state?)."""
+        return self.modified_since is not None and newest.last_modified < self.modified_since
 
     def to_state(self):
         value = {"modified_since": self.modified_since.isoformat()}

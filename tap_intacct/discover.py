@@ -1,5 +1,6 @@
 """Discovery: one catalog stream per exported table, schema inferred from the files themselves."""
 
+import collections
 import concurrent.futures
 import io
 import logging
@@ -17,57 +18,91 @@ LOGGER = logging.getLogger("tap_intacct")
 SAMPLE_FILES = 5
 SAMPLE_EVERY = 5
 SAMPLE_ROWS = 1000
-HEADER_BYTES = 64 * 1024
+# A header read is small: a DDS header line (even of a few hundred columns) fits in the first
+# HEADER_BYTES; a longer one is read again, 4 times longer each time (_header_and_rows).
+HEADER_BYTES = 16 * 1024
 SAMPLE_BYTES = 4 * 1024 * 1024
 MAX_HEADER_BYTES = 8 * 1024 * 1024
-READERS = 8
+# Header reads are tiny: each store says how many to keep in flight (small_reads_in_flight).
 SAMPLE_READERS = 2
 
 
 def discover(bucket, tables, config):
     """The catalog (a dict) for tables: {table name: its files, oldest first}."""
-    jobs = []  # (table, stored file, is a sample)
-    for table, files in tables.items():
-        in_range = [f for f in files if f.last_modified > config.start_date] or files[-1:]
-        samples = set(in_range[-SAMPLE_FILES:])
-        jobs += [(table, f, f in samples) for f in in_range]
-
-    # Sample reads (SAMPLE_BYTES each) get their own few threads: memory stays bounded, also
-    # the memory the allocator keeps per thread after a large read.
-    by_table = {}
-    with (concurrent.futures.ThreadPoolExecutor(READERS) as header_pool,
-          concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
-        pending = [(table, (sample_pool if is_sample else header_pool).submit(
-            _file_types, bucket, stored, is_sample, config.dialect))
-            for table, stored, is_sample in jobs]
-        for table, future in pending:
-            by_table.setdefault(table, []).append(future.result())
+    # per table: the samples' ColumnTypes and each distinct header, by the position (oldest
+    # first) of the newest file that has it; only these are kept, never one result per file
+    samples = {table: [] for table in tables}
+    headers = {table: {} for table in tables}
+    for (table, position), result in _read_all(bucket, _jobs(tables, config), config.dialect):
+        if isinstance(result, ColumnTypes):
+            samples[table].append((position, result))
+        else:
+            found = headers[table]
+            found[result] = max(position, found.get(result, position))
 
     streams = []
     for table in tables:
+        by_position = samples[table] + [(position, header)
+                                        for header, position in headers[table].items()]
         types = ColumnTypes()
-        for file_types in reversed(by_table.get(table, [])):  # newest file's column order first
-            types.merge(file_types)
+        for _position, found in sorted(by_position, key=lambda item: item[0], reverse=True):
+            # newest file's column order first
+            if isinstance(found, ColumnTypes):
+                types.merge(found)
+            else:
+                for name in found:
+                    types.add_column(name)
         schema = {name: types.schema_for(name, config.string_fallback) for name in types.seen}
         streams.append(stream_entry(table, schema))
     return {"streams": streams}
 
 
+def _jobs(tables, config):
+    """(table, position, file, is a sample) for each file whose header makes the schema: those
+    a first sync would read (or the newest), the newest SAMPLE_FILES of them sampled."""
+    for table, files in tables.items():
+        in_range = [f for f in files if f.last_modified > config.start_date] or files[-1:]
+        first_sample = len(in_range) - SAMPLE_FILES
+        for position, stored in enumerate(in_range):
+            yield table, position, stored, position >= first_sample
+
+
+def _read_all(bucket, jobs, dialect):
+    """((table, position), ColumnTypes of a sample or header tuple) of every job, in job order,
+    with a bounded number of reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
+    own few threads: memory stays bounded, also the memory the allocator keeps per thread after
+    a large read."""
+    readers = bucket.small_reads_in_flight
+    ahead = 4 * (readers + SAMPLE_READERS)  # reads submitted ahead of the one awaited
+    with (concurrent.futures.ThreadPoolExecutor(readers) as header_pool,
+          concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
+        pending = collections.deque()
+        for table, position, stored, is_sample in jobs:
+            pool = sample_pool if is_sample else header_pool
+            pending.append(((table, position), pool.submit(_file_types, bucket, stored,
+                                                           is_sample, dialect)))
+            if len(pending) > ahead:
+                where, future = pending.popleft()
+                yield where, future.result()
+        while pending:
+            where, future = pending.popleft()
+            yield where, future.result()
+
+
 def _file_types(bucket, stored, is_sample, dialect):
-    """The ColumnTypes of one file's header and sampled rows, from a bounded ranged read of its
-    first bytes; a file that vanished or cannot be read adds nothing (sync reports a bad file
-    loudly). Only these few sets per column are kept, never the sampled rows."""
+    """A sample's ColumnTypes (header and sampled rows), or else the file's header as a tuple of
+    names, from a bounded ranged read of its first bytes; a file that vanished or cannot be read
+    adds nothing (sync reports a bad file loudly). Only these few sets per column are kept,
+    never the sampled rows."""
     types = ColumnTypes()
     try:
-        if is_sample:
-            header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES, dialect)
-            _add_samples(types, header, rows)
-        else:
-            header, _rows = _header_and_rows(bucket, stored, HEADER_BYTES, dialect)
-            for name in header:
-                types.add_column(name)
+        if not is_sample:
+            return tuple(_header_and_rows(bucket, stored, HEADER_BYTES, dialect)[0])
+        header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES, dialect)
+        _add_samples(types, header, rows)
     except (FileGone, DataError) as exc:
         LOGGER.warning("Discovery skipped %s: %s", stored.key, exc)
+        return types if is_sample else ()
     return types
 
 

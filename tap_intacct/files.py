@@ -50,23 +50,3 @@ def skip_reason(stored: StoredFile) -> Optional[str]:
             return "its access tier is Archive (rehydrate it to Hot or Cool to read it)"
         return f"its storage class is {stored.storage_class} (restore it to read it)"
     return None
-
-
-def group_by_table(stored_files, log_skip):
-    """Map table name -> its readable data files, sorted oldest first.
-
-    Objects that are not data files are ignored; data files that cannot be read are passed to
-    log_skip(stored_file, reason) and left out.
-    """
-    tables = {}
-    for stored in stored_files:
-        if not looks_like_data_file(stored.name):
-            continue
-        reason = skip_reason(stored)
-        if reason:
-            log_skip(stored, reason)
-            continue
-        tables.setdefault(table_name(stored.name), []).append(stored)
-    for files in tables.values():
-        files.sort(key=lambda f: f.sort_key)
-    return dict(sorted(tables.items()))

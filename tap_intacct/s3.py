@@ -19,9 +19,8 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 import urllib3.exceptions
-from singer import metrics
 
-from tap_intacct import resumable
+from tap_intacct import request_metrics, resumable
 from tap_intacct.credentials_cache import CredentialCache
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.files import StoredFile
@@ -105,7 +104,7 @@ def retried(func, knobs):
 def timed(endpoint, request):
     """The request, logging singer's http_request_timer METRIC for each attempt."""
     def timed_request(**kwargs):
-        with metrics.http_request_timer(endpoint):
+        with request_metrics.http_request_timer(endpoint):
             return request(**kwargs)
     return timed_request
 
@@ -123,9 +122,14 @@ class RequestCounter:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
 
 
+# Discovery's header reads are tiny: their time is S3's latency, so many are kept in flight
+# (README, "Running at scale"); the pool holds them and the 2 sample readers.
+SMALL_READS_IN_FLIGHT = 32
+
+
 def _client_config():
     return botocore.config.Config(
-        connect_timeout=10, read_timeout=60, max_pool_connections=16,
+        connect_timeout=10, read_timeout=60, max_pool_connections=SMALL_READS_IN_FLIGHT + 8,
         retries={"total_max_attempts": 1},  # retries are ours (see retried)
     )
 
@@ -193,6 +197,7 @@ class Bucket:
         self.knobs = knobs or Knobs()
         self.name = config.bucket
         self.kind = "S3"
+        self.small_reads_in_flight = SMALL_READS_IN_FLIGHT
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,

@@ -12,10 +12,11 @@ import json
 import sys
 from typing import Optional
 
+from tap_intacct.candidates import data_files
 from tap_intacct.csvfile import CsvRows, CutShort
 from tap_intacct.dialect import DELIMITER_NAMES
 from tap_intacct.errors import DataError, FileGone, StorageError
-from tap_intacct.files import StoredFile, group_by_table
+from tap_intacct.files import StoredFile
 from tap_intacct.records import StreamRecords
 
 FIRST_BYTES = 64 * 1024
@@ -30,8 +31,9 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
         bucket = connect()
         where = bucket.location(config.company_prefix)
         report(f"config is valid; reading {where}")
-        tables = group_by_table(bucket.list(config.company_prefix),
-                                lambda stored, reason: skipped.append((stored, reason)))
+        tables = newest_files(data_files(
+            bucket.list(config.company_prefix),
+            lambda stored, reason: skipped.append((stored, reason))))
     except StorageError as exc:
         report(f"FAILED: {exc.problems[0]}")
         for line in access_advice(config):
@@ -46,9 +48,8 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
     wanted = {stream.name: stream for stream in selected or []}
     now = datetime.datetime.now(datetime.timezone.utc)
     failed = 0
-    for table, files in tables.items():
-        newest = files[-1]
-        line = (f"{table}: {len(files)} file(s), newest {newest.last_modified.isoformat()} "
+    for table, (count, newest) in tables.items():
+        line = (f"{table}: {count} file(s), newest {newest.last_modified.isoformat()} "
                 f"({_age(now - newest.last_modified)} ago)")
         try:
             rows = _first_rows(bucket, newest, config)
@@ -68,6 +69,16 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
         return False
     report(f"all checks passed ({len(tables)} object(s))")
     return True
+
+
+def newest_files(listed) -> dict:
+    """{table: (how many files, the newest)}, tables sorted by name; nothing else is kept."""
+    found = {}
+    for table, stored in listed:
+        count, newest = found.get(table, (0, None))
+        found[table] = (count + 1, stored if newest is None or stored.sort_key > newest.sort_key
+                        else newest)
+    return dict(sorted(found.items()))
 
 
 def _first_rows(bucket, newest: StoredFile, config) -> CsvRows:

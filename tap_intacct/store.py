@@ -16,6 +16,7 @@ class Store(Protocol):
     name: str          # bucket or container: the value of _sdc_source_bucket
     kind: str          # "S3" or "Azure", for log lines
     requests: Requests
+    small_reads_in_flight: int  # discovery's header reads (read_range) kept in flight
 
     def location(self, prefix: str = "") -> str:
         """prefix as messages show it: s3://bucket/prefix or https://account/container/prefix."""

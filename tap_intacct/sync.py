@@ -6,7 +6,9 @@ import time
 
 from singer import metrics
 
+from tap_intacct import candidates
 from tap_intacct.bookmarks import Bookmark
+from tap_intacct.checkpoints import Checkpoints
 from tap_intacct.conversion import ValueMismatch
 from tap_intacct.csvfile import CsvRows
 from tap_intacct.dialect import DEFAULT_DIALECT
@@ -18,11 +20,13 @@ LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
 
 
-def sync(bucket, tables, selected, *, state, config, writer, sinks, knobs=None):
+def sync(bucket, listing, selected, *, state, config, writer, sinks, knobs=None):
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
-    A file that cannot be read stops its own stream at that file (its bookmark stays before it);
-    the other streams still sync, and the run then fails naming every such file.
+    `listing`: (table, file) of every readable data file, as candidates.data_files yields them;
+    only the files the bookmarks want are kept (candidates.for_sync). A file that cannot be read
+    stops its own stream at that file (its bookmark stays before it); the other streams still
+    sync, and the run then fails naming every such file.
     """
     # every bookmark is checked before anything is emitted
     bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.start_date,
@@ -30,19 +34,24 @@ def sync(bucket, tables, selected, *, state, config, writer, sinks, knobs=None):
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
+    tables = candidates.for_sync(listing, bookmarks)
+    checkpoints = Checkpoints(writer, state, bookmarks, paced=config.lookback_seconds > 0)
     knobs = knobs or Knobs()
     progress_seconds = knobs.progress_seconds
     engine = fast_engine(knobs.engine)
     failures = []
     for stream in selected:
         try:
-            _sync_stream(bucket, tables, stream, bookmark=bookmarks[stream.name], state=state,
+            _sync_stream(bucket, tables.get(stream.name), stream,
+                         bookmark=bookmarks[stream.name], checkpoints=checkpoints,
                          config=config, writer=writer, sinks=sinks,
                          progress_seconds=progress_seconds, engine=engine)
         except DataError as exc:
             LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
                            "on): %s", stream.name, exc)
             failures += exc.problems
+        finally:
+            checkpoints.write()  # the bookmark after the last file read, if not written yet
     if failures:
         raise DataError(*failures)
 
@@ -55,24 +64,24 @@ def fast_engine(choice):
     return columnar
 
 
-def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sinks,
+def _sync_stream(bucket, files, stream, *, bookmark, checkpoints, config, writer, sinks,
                  progress_seconds, engine):
     writer.schema(stream.name, stream.schema, stream.key_properties)
-    if stream.name not in tables:
+    if files is None:
         LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
                        "sync, state unchanged", stream.name,
                        bucket.location(config.company_prefix))
         return
-    files = tables[stream.name]
-    if bookmark.later_than_every(files):
+    if bookmark.later_than(files.newest):
         LOGGER.warning("%s: the bookmark %s is later than every file of this stream (newest: "
                        "%s), so nothing is read until newer files arrive; if the state was "
                        "edited or copied from elsewhere, fix it", stream.name,
-                       bookmark.modified_since.isoformat(), files[-1].last_modified.isoformat())
-    if bookmark.cover_window(files):  # lookback_seconds was raised
-        state["bookmarks"][stream.name] = bookmark.to_state()
-        writer.state(state)
-    pending = [f for f in files if bookmark.wants(f)]
+                       bookmark.modified_since.isoformat(),
+                       files.newest.last_modified.isoformat())
+    # lookback_seconds was raised (cover_window), or a state of an earlier version shrinks
+    if bookmark.cover_window(files.covered) | bookmark.prune():
+        checkpoints.changed(stream.name, file_read=False)
+    pending = files.wanted
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
     records = StreamRecords(stream)
@@ -86,8 +95,7 @@ def _sync_stream(bucket, tables, stream, *, bookmark, state, config, writer, sin
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
         bookmark.advance(stored)
-        state["bookmarks"][stream.name] = bookmark.to_state()
-        writer.state(state)
+        checkpoints.changed(stream.name)
     LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 

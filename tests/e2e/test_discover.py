@@ -95,3 +95,23 @@ def test_no_data_files_is_a_clear_error(company):
 def test_missing_bucket_names_bucket_and_prefix(company):
     run = company.tap("--discover", config=company.config(bucket="no-such-bucket-here"))
     assert_clean_failure(run, "s3://no-such-bucket-here/", "NoSuchBucket", "check 'bucket'")
+
+
+@pytest.mark.stores("s3")  # the same code reads both stores; 2,000 uploads are quicker here
+def test_a_column_of_one_file_among_thousands_is_found(company):
+    for n in range(2000):
+        extra = (",ONLY_HERE", ",x") if n == 1234 else ("", "")
+        company.put(f"GLENTRY.change.{n:04d}.csv", f"RECORDNO,NAME{extra[0]}\n{n},a{extra[1]}\n",
+                    modified=n)
+    gl = properties(company.discover(), "GLENTRY")
+    assert "ONLY_HERE" in gl  # neither the newest file nor a sampled one
+    assert list(gl)[:2] == ["RECORDNO", "NAME"]  # the newest file's column order first
+
+
+def test_a_header_longer_than_the_first_read_is_read_whole(company):
+    wide = [f"COLUMN_{n:05d}" for n in range(3000)]  # about 36 KB of header
+    company.put("GLENTRY.0.csv", ",".join(wide) + "\n" + ",".join("1" * 3000) + "\n", modified=0)
+    for n in range(1, 7):  # newer files: the wide one is not sampled, its header alone is read
+        company.put(f"GLENTRY.{n}.csv", "RECORDNO\n1\n", modified=n)
+    gl = properties(company.discover(), "GLENTRY")
+    assert "COLUMN_02999" in gl and "COLUMN_02999__2" not in gl

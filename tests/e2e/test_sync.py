@@ -1,6 +1,7 @@
 """Sync against real S3 and Azure Blob APIs: records and their types, selection, bookmarks and
 state."""
 
+import datetime
 import json
 
 import pytest
@@ -154,3 +155,26 @@ def test_without_string_fallback_types_are_plain_and_misfits_stop_the_stream(com
     assert "Traceback" not in run.stderr
     assert [r["AMOUNT"] for r in run.records()][0] == 1.5
     assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"].endswith("12:00:01+00:00")
+
+
+@pytest.mark.stores("s3")
+def test_state_stays_small_and_lookback_state_is_written_less_often(company):
+    keys = [company.put(f"GLENTRY.change.{n:03d}.csv", f"RECORDNO\n{n}\n", modified=60 * n)
+            for n in range(120)]
+    catalog = company.selected_catalog()
+    run = company.sync(catalog)
+    states = [json.dumps(m["value"]) for m in run.of_type("STATE")]
+    assert len(states) == 120  # one after every file
+    assert len(states[-1]) == len(states[10])  # the keys at the bookmark only
+    assert json.loads(states[-1])["bookmarks"]["GLENTRY"]["synced_keys"] == {
+        keys[-1]: (T0 + datetime.timedelta(seconds=60 * 119)).isoformat()}
+
+    paced = company.sync(catalog, config=company.config(lookback_seconds=86400))
+    assert [r["RECORDNO"] for r in paced.records()] == list(range(120))
+    assert 32 <= len(paced.of_type("STATE")) < 120  # every file up to 32 keys, then fewer
+    assert len(paced.last_state["bookmarks"]["GLENTRY"]["synced_keys"]) == 120
+    # resuming from a STATE written mid-run repeats nothing before it and loses nothing after
+    middle = paced.of_type("STATE")[40]["value"]
+    rerun = company.sync(catalog, state=middle, config=company.config(lookback_seconds=86400))
+    done = len(middle["bookmarks"]["GLENTRY"]["synced_keys"])
+    assert [r["RECORDNO"] for r in rerun.records()] == list(range(done, 120))

@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import pytest
 
@@ -44,13 +45,61 @@ def test_original_tap_state_is_accepted():
                                    "synced_keys_since": T0.isoformat()}
 
 
-def test_keys_of_the_last_day_are_kept():
+def test_by_default_only_the_keys_at_the_bookmark_are_kept():
     bookmark = Bookmark(START)
-    for key, seconds in (("a", 0), ("b", 5), ("c", 5), ("d", 86405)):
+    for key, seconds in (("a", 0), ("b", 5), ("c", 5)):
         bookmark.advance(stored(key, seconds))
     state = bookmark.to_state()
-    assert sorted(state["synced_keys"]) == ["b", "c", "d"]
+    assert sorted(state["synced_keys"]) == ["b", "c"]  # same second: both needed
     assert state["synced_keys_since"] == (T0 + datetime.timedelta(seconds=5)).isoformat()
+    bookmark.advance(stored("d", 86405))
+    assert sorted(bookmark.to_state()["synced_keys"]) == ["d"]
+
+
+def test_lookback_keeps_the_keys_inside_the_window_and_nothing_older():
+    bookmark = Bookmark(START, lookback_seconds=60)
+    for key, seconds in (("a", 0), ("b", 50), ("c", 100)):
+        bookmark.advance(stored(key, seconds))
+    state = bookmark.to_state()
+    assert sorted(state["synced_keys"]) == ["b", "c"]
+    assert state["synced_keys_since"] == (T0 + datetime.timedelta(seconds=40)).isoformat()
+
+
+@pytest.mark.parametrize("lookback", [0, 3600])
+def test_the_state_does_not_grow_with_the_files_read(lookback):
+    bookmark = Bookmark(START, lookback_seconds=lookback)
+    sizes = []
+    for n in range(2000):
+        bookmark.advance(stored(f"dds/ACME/GLENTRY.change.{n:05d}.csv", 60 * n))
+        sizes.append(len(json.dumps(bookmark.to_state())))
+    assert sizes[-1] == sizes[999]  # a window of 61 keys (lookback) or 1 key, filled long ago
+    assert len(bookmark.synced_keys) == (61 if lookback else 1)
+
+
+def test_state_of_an_earlier_version_shrinks_and_reads_the_same_files():
+    files = [stored(f"k{n}", 600 * n) for n in range(100)] + [stored("same", 600 * 99)]
+    day = {"modified_since": files[-1].last_modified.isoformat(),
+           "synced_keys": {f.key: f.last_modified.isoformat() for f in files[:-1]},
+           "synced_keys_since": files[0].last_modified.isoformat()}
+    bookmark = Bookmark.from_state({"bookmarks": {"A": day}}, "A", START)
+    wanted = [f.key for f in files if bookmark.wants(f)]
+    assert wanted == ["same"]  # at the bookmark's second, not read yet
+    assert bookmark.prune() and not bookmark.prune()
+    assert bookmark.to_state()["synced_keys"] == {"k99": files[-1].last_modified.isoformat()}
+    assert [f.key for f in files if bookmark.wants(f)] == wanted
+
+
+def test_cover_window_records_exactly_the_files_it_would_cover():
+    bookmark = Bookmark(START)
+    bookmark.advance(stored("now", 0))
+    bookmark.lookback = datetime.timedelta(seconds=100)
+    listed = [stored(name, seconds) for name, seconds in
+              (("too-old", -101), ("edge", -100), ("inside", -50), ("now", 0), ("new", 1))]
+    covered = [f for f in listed if bookmark.would_cover(f)]
+    assert [f.key for f in covered] == ["edge", "inside"]
+    assert bookmark.cover_window(covered)
+    assert sorted(bookmark.synced_keys) == ["edge", "inside", "now"]
+    assert [f.key for f in listed if bookmark.wants(f)] == ["new"]
 
 
 def test_raising_lookback_rereads_nothing_and_then_catches_late_files():
@@ -81,8 +130,8 @@ def test_state_of_earlier_versions_trusts_its_keys_from_the_oldest():
 def test_a_bookmark_later_than_every_file_is_noticed():
     bookmark = Bookmark.from_state(
         {"bookmarks": {"A": {"modified_since": "2999-01-01T00:00:00+00:00"}}}, "A", START)
-    assert bookmark.later_than_every([stored("a", 0)])
-    assert not Bookmark(START).later_than_every([stored("a", 0)])
+    assert bookmark.later_than(stored("a", 0))
+    assert not Bookmark(START).later_than(stored("a", 0))
 
 
 def test_lookback_reads_late_files_once():

@@ -1,7 +1,8 @@
 import datetime
 
+from tap_intacct import candidates
 from tap_intacct.columns import unique_header
-from tap_intacct.files import StoredFile, group_by_table, looks_like_data_file, table_name
+from tap_intacct.files import StoredFile, looks_like_data_file, table_name
 
 T = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -19,7 +20,7 @@ def test_data_files():
         assert not looks_like_data_file(name), name
 
 
-def test_group_by_table_skips_and_sorts():
+def test_listed_files_are_grouped_by_table_skipped_and_sorted():
     skipped = []
     files = [
         StoredFile("p/B.2.csv", 5, T + datetime.timedelta(seconds=2)),
@@ -29,7 +30,8 @@ def test_group_by_table_skips_and_sorts():
         StoredFile("p/C.csv", 5, T, storage_class="GLACIER"),
         StoredFile("p/notes.txt", 5, T),
     ]
-    tables = group_by_table(files, lambda f, why: skipped.append((f.key, why)))
+    listing = candidates.data_files(iter(files), lambda f, why: skipped.append((f.key, why)))
+    tables = candidates.for_discovery(listing, T - datetime.timedelta(seconds=1))
     assert list(tables) == ["B"]
     assert [f.key for f in tables["B"]] == ["p/B.0.csv", "p/B.1.csv", "p/B.2.csv"]
     assert [key for key, _ in skipped] == ["p/A.csv", "p/C.csv"]

@@ -1,0 +1,61 @@
+"""When sync writes STATE (README, "Sync, state and bookmarks").
+
+By default a STATE follows every file: the state holds per stream the bookmark and the keys at
+exactly its timestamp, so a STATE costs the same after the first file as after the millionth.
+With lookback_seconds the state also holds the keys inside the window, which grow with the files
+read in it; a STATE after every file would then make the output grow with the square of the
+files read. So, once the whole state holds more than KEYS_PER_FILE keys, a STATE follows a file
+only when the files read since the last STATE are at least (keys held / KEYS_PER_FILE): on
+average a file then pays for at most KEYS_PER_FILE keys of STATE, and a stop repeats at most
+the files read since the last STATE. A stream's end and a stream that stops always write one.
+"""
+
+from typing import Dict, Protocol, Set
+
+from tap_intacct.bookmarks import Bookmark
+
+KEYS_PER_FILE = 32
+
+
+class StateWriter(Protocol):
+    def state(self, value: dict) -> None:
+        """Write one STATE message carrying `value`."""
+
+
+class Checkpoints:
+    """The run's state (updated in place) and the bookmarks of its selected streams."""
+
+    def __init__(self, writer: StateWriter, state: dict, bookmarks: Dict[str, Bookmark],
+                 paced: bool):
+        self._writer = writer
+        self._state = state
+        self._bookmarks = bookmarks
+        self._paced = paced  # lookback_seconds is set: the state may hold many keys
+        self._changed: Set[str] = set()
+        self._files = 0  # files read since the last STATE
+        # other streams' bookmarks are carried as they are (never checked): count what is there
+        others = [value.get("synced_keys") for stream, value in state["bookmarks"].items()
+                  if stream not in bookmarks and isinstance(value, dict)]
+        self._other_keys = sum(len(keys) for keys in others if isinstance(keys, dict))
+
+    def changed(self, stream: str, file_read: bool = True) -> None:
+        """The stream's bookmark changed (after a file read, or before any was)."""
+        self._changed.add(stream)
+        self._files += file_read
+        if not self._paced:
+            self.write()
+            return
+        held = self._other_keys + sum(b.key_count for b in self._bookmarks.values())
+        if held <= KEYS_PER_FILE or self._files * KEYS_PER_FILE >= held:
+            self.write()
+
+    def write(self) -> None:
+        """A STATE now, if a bookmark changed since the last one."""
+        if not self._changed:
+            return
+        bookmarks = self._state.setdefault("bookmarks", {})
+        for stream in sorted(self._changed):
+            bookmarks[stream] = self._bookmarks[stream].to_state()
+        self._changed.clear()
+        self._files = 0
+        self._writer.state(self._state)
