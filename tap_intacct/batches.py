@@ -155,7 +155,11 @@ class BatchSinks:
         else:
             self.folder = tempfile.mkdtemp(prefix="tap-intacct-batches-")
 
-    def open(self, stream):
+    def open(self, stream, version=None):
+        """`version`: never set (config.validate refuses batch_config with full_exports
+        replace: batch files cannot carry a table version)."""
+        if version is not None:
+            raise ValueError("batch files cannot carry a table version")
         return BatchSink(self, stream)
 
     def close(self):

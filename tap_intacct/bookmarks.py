@@ -45,6 +45,10 @@ class Bookmark:
         self.modified_since = modified_since
         self.synced_keys = dict(synced_keys or {})
         self.keys_since = keys_since
+        # full_exports: replace (tap_intacct/versions.py): the version the stream's table holds,
+        # and the full-export job being read, as {"job": number, "version": its version}
+        self.table_version = None
+        self.full_export_job = None
 
     @classmethod
     def from_state(cls, state, stream, start_date, lookback_seconds=0, source="state"):
@@ -71,13 +75,18 @@ class Bookmark:
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys holds a value that is "
                               "not an ISO 8601 date-time") from None
         keys_since = _moment(value, "synced_keys_since", stream, source)
+        table_version, job = _versions(value, stream, source)
         if modified_since is None:
-            return cls(start_date, lookback_seconds)
+            bookmark = cls(start_date, lookback_seconds)
+            bookmark.table_version = table_version
+            return bookmark
         if keys_since is None:
             # Older states: singer-io's (no keys) read everything up to modified_since; this
             # tap's earlier versions kept every key from the oldest one they list.
             keys_since = min([*synced.values(), _after(modified_since, _JUST_AFTER)])
-        return cls(start_date, lookback_seconds, modified_since, synced, keys_since)
+        bookmark = cls(start_date, lookback_seconds, modified_since, synced, keys_since)
+        bookmark.table_version, bookmark.full_export_job = table_version, job
+        return bookmark
 
     def wants(self, stored):
         """True if the file has not been read yet and is in the replication range."""
@@ -151,7 +160,27 @@ class Bookmark:
             value["synced_keys"] = {key: moment.isoformat()
                                     for key, moment in sorted(self.synced_keys.items())}
         value["synced_keys_since"] = self.keys_since.isoformat()
+        if self.table_version is not None:
+            value["table_version"] = self.table_version
+        if self.full_export_job is not None:
+            value["full_export_job"] = dict(self.full_export_job)
         return value
+
+
+def _versions(value, stream, source):
+    """(table_version, full_export_job) of a stream's bookmark, checked."""
+    version = value.get("table_version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or version < 0):
+        raise ConfigError(f"{source}: bookmarks.{stream}.table_version must be a whole number, "
+                          f"got {version!r}")
+    job = value.get("full_export_job")
+    if job is not None and not (isinstance(job, dict) and isinstance(job.get("job"), str)
+                                and isinstance(job.get("version"), int)
+                                and not isinstance(job.get("version"), bool)):
+        raise ConfigError(f"{source}: bookmarks.{stream}.full_export_job must be "
+                          f'{{"job": "<job number>", "version": <whole number>}}, got {job!r}')
+    return version, job
 
 
 def _moment(value, name, stream, source):

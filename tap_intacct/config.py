@@ -11,6 +11,7 @@ from typing import Optional
 from tap_intacct.batches import BatchConfig, parse_batch_config
 from tap_intacct.dialect import DELIMITERS, QUOTECHARS, Dialect
 from tap_intacct.errors import ConfigError
+from tap_intacct.versions import DEFAULT_QUIET_SECONDS
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,15 @@ SETTINGS = (
             "decimal point."),
     Setting("quotechar", "The enclosure (text qualifier) chosen in the DDS file settings: \" "
             "(default) or '."),
+    Setting("full_exports", "What a DDS full (all) export means for its stream: append (default: "
+            "its records are upserted like any others, as singer-io's tap-intacct did) or "
+            "replace (each complete full export becomes a new table version: its records carry "
+            "the version and ACTIVATE_VERSION follows its last part, so a target that supports "
+            "it drops or soft-deletes the rows the export no longer has). Not with batch_config."),
+    Setting("full_export_quiet_seconds", "full_exports replace: a full export job counts as "
+            "complete once its newest part is this many seconds old (DDS writes no completion "
+            "marker); until then it and every later file of its stream wait. Default 3600, from "
+            "60 to 604800 (7 days).", kind="integer"),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
             "alternative, as singer-io's tap-intacct did (default true). false declares plain "
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
@@ -116,6 +126,8 @@ class Config:
     sts_endpoint_url: Optional[str] = None
     lookback_seconds: int = 0
     delimiter: Optional[str] = None
+    full_exports: str = "append"
+    full_export_quiet_seconds: int = DEFAULT_QUIET_SECONDS
     quotechar: str = '"'
     string_fallback: bool = True
     batch: Optional[BatchConfig] = None
@@ -198,6 +210,8 @@ def validate(raw, source="config"):
     values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
     values["delimiter"], values["quotechar"] = _dialect(raw, problems, source)
     values["batch"] = parse_batch_config(raw.get("batch_config"), problems, source)
+    values["full_exports"], values["full_export_quiet_seconds"] = _full_exports(
+        raw, values["batch"], problems, source)
     if problems:
         raise ConfigError(*problems)
     return Config(**values)
@@ -206,7 +220,8 @@ def validate(raw, source="config"):
 def _strings(raw, problems, source, mistyped):
     values = {}
     for setting in SETTINGS:
-        if setting.kind not in ("string", "date_iso8601") or setting.name in DIALECT_KEYS:
+        if (setting.kind not in ("string", "date_iso8601") or setting.name in DIALECT_KEYS
+                or setting.name in FULL_EXPORT_KEYS):
             continue
         value = raw.get(setting.name)
         if isinstance(value, str):
@@ -373,6 +388,43 @@ def _boolean(raw, name, default, problems, source):
         return value.strip().lower() == "true"
     problems.append(f"{source}: '{name}' must be true or false, got {value!r}")
     return default
+
+
+FULL_EXPORTS = ("append", "replace")
+FULL_EXPORT_KEYS = ("full_exports",)  # checked by _full_exports
+MIN_QUIET_SECONDS, MAX_QUIET_SECONDS = 60, 7 * 86400
+
+
+def _full_exports(raw, batch, problems, source):
+    """(full_exports, full_export_quiet_seconds), checked."""
+    mode = raw.get("full_exports")
+    mode = mode.strip().lower() if isinstance(mode, str) and mode.strip() else (
+        "append" if mode in (None, "") else mode)
+    if mode not in FULL_EXPORTS:
+        problems.append(f"{source}: 'full_exports' must be append or replace, got {mode!r}")
+        mode = "append"
+    elif mode == "replace" and batch is not None:
+        problems.append(f"{source}: 'full_exports' replace cannot be combined with "
+                        "'batch_config': batch files cannot carry the table version a target "
+                        "needs to keep or drop rows; use RECORD messages (no batch_config) or "
+                        "full_exports append")
+    quiet = _whole_number(raw.get("full_export_quiet_seconds"), "full_export_quiet_seconds",
+                          (MIN_QUIET_SECONDS, MAX_QUIET_SECONDS), DEFAULT_QUIET_SECONDS,
+                          problems=problems, source=source)
+    return mode, quiet
+
+
+def _whole_number(value, name, bounds, default, *, problems, source):
+    if value in (None, ""):
+        return default
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value)
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"{source}: '{name}' must be a whole number from {low} to {high}, "
+                        f"got {value!r}")
+        return default
+    return value
 
 
 DIALECT_KEYS = ("delimiter", "quotechar")  # checked by _dialect, never stripped

@@ -16,9 +16,11 @@ class SingerWriter:
         self._write({"type": "SCHEMA", "stream": stream, "schema": schema,
                      "key_properties": list(key_properties)})
 
-    def record_writer(self, stream):
-        """A function writing a RECORD of `stream` from its record object's JSON text."""
-        prefix = '{"type":"RECORD","stream":' + self._encode(stream) + ',"record":'
+    def record_writer(self, stream, version=None):
+        """A function writing a RECORD of `stream` (carrying `version`, a table version, when
+        it is not None) from its record object's JSON text."""
+        prefix = ('{"type":"RECORD","stream":' + self._encode(stream)
+                  + ("" if version is None else f',"version":{int(version)}') + ',"record":')
         write = self._out.write
 
         def write_record(record_json):
@@ -27,6 +29,9 @@ class SingerWriter:
         write_record.line_format = (prefix, "}\n")  # a RECORD line around the record's JSON
         write_record.write_lines = write
         return write_record
+
+    def activate_version(self, stream, version):
+        self._write({"type": "ACTIVATE_VERSION", "stream": stream, "version": version})
 
     def batch(self, stream, encoding, manifest):
         self._write({"type": "BATCH", "stream": stream, "encoding": encoding,
@@ -47,8 +52,8 @@ class RecordSinks:
     def __init__(self, writer):
         self.writer = writer
 
-    def open(self, stream):
-        return RecordSink(self.writer.record_writer(stream))
+    def open(self, stream, version=None):
+        return RecordSink(self.writer.record_writer(stream, version))
 
     def close(self):
         """Nothing to release (batches.BatchSinks has the same method)."""

@@ -1,12 +1,13 @@
 """Sync: for each selected stream, read every file past its bookmark and emit records and state."""
 
 import collections
+import datetime
 import logging
 import time
 
 from singer import metrics
 
-from tap_intacct import candidates
+from tap_intacct import candidates, versions
 from tap_intacct.bookmarks import Bookmark
 from tap_intacct.checkpoints import Checkpoints
 from tap_intacct.conversion import ValueMismatch
@@ -82,21 +83,49 @@ def _sync_stream(bucket, files, stream, *, bookmark, checkpoints, config, writer
     if bookmark.cover_window(files.covered) | bookmark.prune():
         checkpoints.changed(stream.name, file_read=False)
     pending = files.wanted
+    table_versions = None
+    if config.full_exports == "replace":
+        pending = _ready(stream.name, pending, config.full_export_quiet_seconds)
+        table_versions = versions.TableVersions(bookmark, pending)
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
     records = StreamRecords(stream)
     total = 0
     for stored, binary in opened_ahead(bucket, pending):
+        version = table_versions.version_for(stored) if table_versions else None
         try:
             total += sync_file(bucket, stored, binary, records, sinks,
                                progress_seconds=progress_seconds, engine=engine,
-                               dialect=config.dialect)
+                               dialect=config.dialect, version=version)
         except FileGone as gone:
+            if table_versions and versions.job_of(stored) is not None:
+                raise DataError(f"{gone.key}: a part of full export job "
+                                f"{versions.job_of(stored)} {gone.why}; the job is not "
+                                "activated without it (re-run once the export is complete)"
+                                ) from None
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
         bookmark.advance(stored)
+        activated = table_versions.completes(stored) if table_versions else None
+        if activated is not None:
+            writer.activate_version(stream.name, activated)
         checkpoints.changed(stream.name)
+        if activated is not None:
+            checkpoints.write()  # the STATE with the activated version follows at once
     LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
+
+
+def _ready(stream, pending, quiet_seconds):
+    """The pending files that may be read now: none from a full export job still arriving."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ready, waiting = versions.ready(pending, datetime.timedelta(seconds=quiet_seconds), now)
+    if waiting:
+        LOGGER.info("%s: full export job %s (%d part(s) so far, the newest modified %s) may "
+                    "still be arriving: it and the %d file(s) after it wait until %s "
+                    "(full_export_quiet_seconds)", stream, waiting.job, waiting.parts,
+                    waiting.newest.isoformat(), len(pending) - len(ready) - waiting.parts,
+                    waiting.until.isoformat())
+    return ready
 
 
 def opened_ahead(bucket, files):
@@ -115,13 +144,14 @@ def opened_ahead(bucket, files):
 
 
 def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engine=None,
-              dialect=DEFAULT_DIALECT):
+              dialect=DEFAULT_DIALECT, version=None):
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
     `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
     module (tap_intacct.columnar), or None for the row path alone; `dialect`: the configured
-    one (the delimiter may be found in the file's header line)."""
+    one (the delimiter may be found in the file's header line); `version`: the table version
+    the records carry (full_exports replace), or None."""
     started = time.monotonic()
-    with binary, sinks.open(records.name) as sink:
+    with binary, sinks.open(records.name, version) as sink:
         reading = FileReading(bucket, stored, records, sink, progress_seconds, dialect=dialect)
         if engine is None:
             reading.rows(CsvRows(binary, stored.key, dialect=dialect))

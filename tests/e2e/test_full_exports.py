@@ -1,0 +1,164 @@
+"""full_exports: replace: each complete DDS full export becomes a table version (records carry it,
+ACTIVATE_VERSION follows its last part), change files in between carry the current version, a
+job still arriving waits, a stopped job resumes with its version; off, the output is unchanged.
+Both stores."""
+
+import datetime
+
+import pytest
+
+from tests.e2e.conftest import T0, assert_clean_failure
+
+pytestmark = pytest.mark.stores("s3", "azure")
+HEADER = "RECORDNO,NAME,ddsReadTime\n"
+CHANGE_HEADER = "RECORDNO,NAME,ddsChangeType,ddsReadTime\n"
+
+
+def vendors(*numbers, name="v"):
+    return HEADER + "".join(f"{n},{name}{n},2024-03-01 10:00:00\n" for n in numbers)
+
+
+def held_by_a_versioned_target(run_messages, table=None):
+    """What a target honouring ACTIVATE_VERSION holds after these messages (hard delete of
+    rows of older versions, and of rows carrying _sdc_deleted_at): {RECORDNO: NAME}."""
+    table = dict(table or {})  # RECORDNO -> (version, name)
+    for message in run_messages:
+        if message["type"] == "RECORD":
+            record = message["record"]
+            if record.get("_sdc_deleted_at"):
+                table.pop(record["RECORDNO"], None)
+            else:
+                table[record["RECORDNO"]] = (message.get("version"), record["NAME"])
+        elif message["type"] == "ACTIVATE_VERSION":
+            table = {key: row for key, row in table.items()
+                     if row[0] is not None and row[0] >= message["version"]}
+    return table
+
+
+def test_two_full_exports_with_changes_between(company):
+    company.put("VENDOR.all.11.2024-03-01T12:00:00.csv", vendors(1, 2, 3, 4), modified=0)
+    company.put("VENDOR.all.11.2024-03-01T12:01:00.csv", vendors(5, 6), modified=60)
+    catalog = company.selected_catalog()
+    config = company.config(full_exports="replace")
+    first = company.sync(catalog, config=config)
+    assert first.returncode == 0, first.stderr
+    v1 = int((T0 + datetime.timedelta(minutes=1)).timestamp() * 1000)
+    kinds = [(m["type"], m.get("version")) for m in first.messages if m["type"] != "SCHEMA"]
+    assert kinds == [("RECORD", v1)] * 4 + [("STATE", None)] + [("RECORD", v1)] * 2 + [
+        ("ACTIVATE_VERSION", v1), ("STATE", None)]
+    assert first.last_state["bookmarks"]["VENDOR"]["table_version"] == v1
+    assert "full_export_job" not in first.last_state["bookmarks"]["VENDOR"]
+    table = held_by_a_versioned_target(first.messages)
+    assert sorted(table) == [1, 2, 3, 4, 5, 6]
+
+    # daily changes: an update of 2 and a delete of 3
+    company.put("VENDOR.change.12.2024-03-02.csv", CHANGE_HEADER
+                + "2,renamed,update,2024-03-02 10:00:00\n3,v3,delete,2024-03-02 10:00:00\n",
+                modified=3600)
+    catalog = company.selected_catalog()  # discovery adds _sdc_deleted_at (ddsChangeType)
+    config = company.config(full_exports="replace")  # (discovery rewrote the config file)
+    second = company.sync(catalog, state=first.last_state, config=config)
+    assert second.returncode == 0, second.stderr
+    assert {m.get("version") for m in second.of_type("RECORD")} == {v1}
+    assert second.of_type("ACTIVATE_VERSION") == []
+    table = held_by_a_versioned_target(second.messages, table)
+    assert {k: name for k, (_v, name) in table.items()} == {
+        1: "v1", 2: "renamed", 4: "v4", 5: "v5", 6: "v6"}
+
+    # next full export: 4 and 6 are gone from Intacct
+    company.put("VENDOR.all.13.2024-03-08T12:00:00.csv", vendors(1, 2, 5, name="w"), modified=7200)
+    third = company.sync(catalog, state=second.last_state, config=config)
+    assert third.returncode == 0, third.stderr
+    v2 = int((T0 + datetime.timedelta(hours=2)).timestamp() * 1000)
+    assert [m["version"] for m in third.of_type("ACTIVATE_VERSION")] == [v2]
+    table = held_by_a_versioned_target(third.messages, table)
+    assert {k: name for k, (_v, name) in table.items()} == {1: "w1", 2: "w2", 5: "w5"}
+
+
+def test_a_job_still_arriving_waits_with_everything_after_it(company):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    company.put("VENDOR.change.1.a.csv", CHANGE_HEADER + "9,early,update,2024-03-01 10:00:00\n",
+                modified=now - datetime.timedelta(hours=3))
+    parts = [f"VENDOR.all.20.2024-03-04T08:0{n}:00.csv" for n in range(3)]
+    company.put(parts[0], vendors(1, 2), modified=now - datetime.timedelta(seconds=20))
+    company.put(parts[1], vendors(3), modified=now - datetime.timedelta(seconds=10))
+    company.put("VENDOR.change.2.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
+                modified=now - datetime.timedelta(seconds=5))
+    catalog = company.selected_catalog()
+    config = company.config(full_exports="replace", full_export_quiet_seconds=600)
+    first = company.sync(catalog, config=config)
+    assert first.returncode == 0, first.stderr
+    assert [r["NAME"] for r in first.records()] == ["early"]  # nothing of the job, nor after it
+    assert "full export job 20 (2 part(s) so far" in first.stderr
+    assert "it and the 1 file(s) after it wait until" in first.stderr
+
+    # the third part arrives; the job is quiet an hour later (the parts' times moved back)
+    company.put(parts[2], vendors(4), modified=now - datetime.timedelta(seconds=1))
+    second = company.sync(catalog, state=first.last_state, config=config)
+    assert second.returncode == 0, second.stderr
+    assert second.records() == [] and second.of_type("ACTIVATE_VERSION") == []
+    earlier = (now - datetime.timedelta(hours=2)).replace(microsecond=0)  # stores keep seconds
+    for offset, name in enumerate(parts):
+        company.put(name, [vendors(1, 2), vendors(3), vendors(4)][offset],
+                    modified=earlier + datetime.timedelta(seconds=offset))
+    company.put("VENDOR.change.2.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
+                modified=earlier + datetime.timedelta(seconds=10))
+    third = company.sync(catalog, state=first.last_state, config=config)
+    assert third.returncode == 0, third.stderr
+    version = int((earlier + datetime.timedelta(seconds=2)).timestamp() * 1000)
+    assert [(m["record"]["RECORDNO"], m.get("version")) for m in third.of_type("RECORD")] == [
+        (1, version), (2, version), (3, version), (4, version), (1, version)]
+    assert [m["version"] for m in third.of_type("ACTIVATE_VERSION")] == [version]
+
+
+def test_a_stop_in_the_middle_of_a_job_resumes_it_with_its_version(company):
+    for n in range(3):
+        company.put(f"VENDOR.all.30.part{n}.csv", vendors(2 * n + 1, 2 * n + 2), modified=n)
+    catalog = company.selected_catalog()
+    config = company.config(full_exports="replace")
+    whole = company.sync(catalog, config=config)
+    assert whole.returncode == 0, whole.stderr
+    version = int((T0 + datetime.timedelta(seconds=2)).timestamp() * 1000)
+    after_first_part = whole.of_type("STATE")[0]["value"]  # a kill right after this STATE
+    assert after_first_part["bookmarks"]["VENDOR"]["full_export_job"] == {"job": "30",
+                                                                          "version": version}
+    resumed = company.sync(catalog, state=after_first_part, config=config)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [(r["RECORDNO"], m["version"]) for m in resumed.of_type("RECORD")
+            for r in [m["record"]]] == [(3, version), (4, version), (5, version), (6, version)]
+    assert [m["version"] for m in resumed.of_type("ACTIVATE_VERSION")] == [version]
+    assert resumed.last_state == whole.last_state
+
+
+def test_a_part_that_cannot_be_read_stops_the_job_before_activation(company):
+    company.put("VENDOR.all.40.a.csv", vendors(1, 2), modified=0)
+    company.put("VENDOR.all.40.b.csv", b"RECORDNO,NAME\n1,\xff\n", modified=1)
+    catalog = company.selected_catalog()
+    run = company.sync(catalog, config=company.config(full_exports="replace"))
+    assert_clean_failure(run, "VENDOR.all.40.b.csv: line 2 is not valid UTF-8", code=1)
+    assert run.of_type("ACTIVATE_VERSION") == []
+    assert run.last_state["bookmarks"]["VENDOR"]["full_export_job"]["job"] == "40"
+
+
+def test_off_the_output_is_unchanged(company):
+    company.put("VENDOR.all.11.a.csv", vendors(1, 2), modified=0)
+    company.put("VENDOR.change.12.a.csv", CHANGE_HEADER + "2,x,delete,2024-03-02 10:00:00\n",
+                modified=60)
+    catalog = company.selected_catalog()
+    default = company.sync(catalog)
+    assert default.returncode == 0, default.stderr
+    assert company.sync(catalog, config=company.config(full_exports="append")).stdout == (
+        default.stdout)
+    assert '"version"' not in default.stdout and "ACTIVATE_VERSION" not in default.stdout
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"full_exports": "overwrite"}, "'full_exports' must be append or replace"),
+    ({"full_export_quiet_seconds": 5}, "'full_export_quiet_seconds' must be a whole number"),
+    ({"full_exports": "replace", "batch_config": {"encoding": {"format": "jsonl"},
+                                                  "storage": {"root": "file:///tmp/b"}}},
+     "'full_exports' replace cannot be combined with 'batch_config'"),
+])
+def test_bad_full_export_settings_are_config_errors(company, setting, message):
+    run = company.tap("--discover", config=company.config(**setting))
+    assert_clean_failure(run, message, code=2)

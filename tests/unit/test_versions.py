@@ -1,0 +1,66 @@
+"""Full exports as table versions: which files are parts of a job, when a job may be read, and
+the versions its records carry."""
+
+import datetime
+
+from tap_intacct.bookmarks import Bookmark
+from tap_intacct.files import StoredFile
+from tap_intacct.versions import TableVersions, job_of, ready, version_of
+
+UTC = datetime.timezone.utc
+T0 = datetime.datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+QUIET = datetime.timedelta(hours=1)
+
+
+def part(name, minutes):
+    return StoredFile(f"dds/ACME/{name}", 10, T0 + datetime.timedelta(minutes=minutes))
+
+
+def test_only_all_files_with_a_job_number_are_parts():
+    assert job_of(part("VENDOR.all.123.2024-03-04T08:00:00.csv", 0)) == "123"
+    assert job_of(part("VENDOR.ALL.7.x.csv.gz", 0)) == "7"
+    assert job_of(part("VENDOR.change.123.2024.csv", 0)) is None
+    assert job_of(part("VENDOR.csv", 0)) is None
+    assert job_of(part("VENDOR.all.csv", 0)) is None
+
+
+def test_a_job_still_arriving_holds_back_itself_and_everything_after_it():
+    files = [part("V.change.1.a.csv", 0), part("V.all.2.a.csv", 10), part("V.all.2.b.csv", 20),
+             part("V.change.3.a.csv", 30), part("V.all.2.c.csv", 40)]
+    readable, waiting = ready(files, QUIET, T0 + datetime.timedelta(minutes=90))
+    assert readable == files[:1]
+    assert (waiting.job, waiting.parts) == ("2", 3)
+    assert waiting.until == T0 + datetime.timedelta(minutes=100)
+    readable, waiting = ready(files, QUIET, T0 + datetime.timedelta(minutes=101))
+    assert readable == files and waiting is None
+
+
+def test_versions_grow_with_jobs_and_survive_a_resume():
+    first = [part("V.all.1.a.csv", 0), part("V.all.1.b.csv", 5)]
+    bookmark = Bookmark(T0 - datetime.timedelta(days=1))
+    versions = TableVersions(bookmark, first)
+    version = version_of(first)
+    assert versions.version_for(first[0]) == version
+    assert versions.completes(first[0]) is None
+    assert bookmark.full_export_job == {"job": "1", "version": version}
+    # a run stopped here resumes the job with the same version, from the state
+    bookmark.advance(first[0])
+    resumed = Bookmark.from_state({"bookmarks": {"V": bookmark.to_state()}}, "V",
+                                  T0 - datetime.timedelta(days=1))
+    versions = TableVersions(resumed, first[1:])
+    assert versions.version_for(first[1]) == version
+    assert versions.completes(first[1]) == version
+    assert resumed.table_version == version and resumed.full_export_job is None
+    # change files carry the table's version; the next job gets a larger one
+    change = part("V.change.2.a.csv", 30)
+    later = [change, part("V.all.3.a.csv", 60)]
+    versions = TableVersions(resumed, later)
+    assert versions.version_for(change) == version
+    assert versions.version_for(later[1]) == version_of(later[1:]) > version
+
+
+def test_a_version_never_goes_back():
+    bookmark = Bookmark(T0)
+    bookmark.table_version = 10 ** 15
+    versions = TableVersions(bookmark, [part("V.all.4.a.csv", 0)])
+    assert versions.version_for(part("V.all.4.a.csv", 0)) == 10 ** 15 + 1
