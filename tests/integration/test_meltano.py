@@ -73,13 +73,15 @@ def test_meltano_run_then_resume(company, tmp_path):
 
 # ---- BATCH messages into PostgreSQL, and streams split across parallel runs -----------------
 
-def postgres_project(folder, postgres_url, schema, batch_root, extractors=()):
-    """A Meltano project with tap-intacct (BATCH messages, gzip JSONL under batch_root) and
-    MeltanoLabs target-postgres; `extractors`: (name, select) plugins inheriting from it."""
+def postgres_project(folder, postgres_url, schema, batch_root, extractors=(), *, config=None,
+                     hard_delete=False):
+    """A Meltano project with tap-intacct (BATCH messages, gzip JSONL under batch_root, unless
+    `config` gives the extractor's config) and MeltanoLabs target-postgres; `extractors`:
+    (name, select) plugins inheriting from it."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     [extractor] = project["plugins"]["extractors"]
     extractor["pip_url"] = str(ROOT)
-    extractor["config"] = {"batch_config": {
+    extractor["config"] = config or {"batch_config": {
         "encoding": {"format": "jsonl", "compression": "gzip"},
         "storage": {"root": batch_root.as_uri(), "prefix": "meltano-"}, "batch_size": 2}}
     for name, select in extractors:
@@ -90,7 +92,8 @@ def postgres_project(folder, postgres_url, schema, batch_root, extractors=()):
     project["plugins"]["loaders"] = [{
         "name": "target-postgres", "namespace": "target_postgres", "executable": target,
         "config": {"host": host, "port": int(port), "user": "postgres", "password": "unused",
-                   "database": "postgres", "default_target_schema": schema, "use_copy": True}}]
+                   "database": "postgres", "default_target_schema": schema, "use_copy": True,
+                   "hard_delete": hard_delete}}]
     (folder / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
 
 
