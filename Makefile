@@ -23,6 +23,7 @@ $(STAMP): setup.py
 install: $(STAMP)  ## create .venv with the tap and its test tools
 
 STORAGE ?= s3
+E2E_WORKERS ?= 4  # the end-to-end tests mostly wait on the servers: run several at once
 
 demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap end to end on built-in sample exports, no cloud account (STORAGE=azure: through Azurite)
 	STORAGE=$(STORAGE) $(BIN)/python -m devtools.demo
@@ -30,8 +31,9 @@ demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap
 settings-docs: $(STAMP)  ## rewrite README's settings table and meltano.yml's settings from the code
 	$(BIN)/python -m devtools.settings_docs
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff, and mypy on the package (type hints at module boundaries)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 
 # Azurite, Microsoft's Azure Storage emulator (npm), for the Azure end-to-end tests and demo.
@@ -58,7 +60,7 @@ unit: $(STAMP)  ## fast tests of the pure modules
 	$(BIN)/python -m pytest -q tests/unit
 
 e2e: $(STAMP) $(AZURITE_STAMP)  ## the installed command against moto's S3/STS server and Azurite on 127.0.0.1
-	$(BIN)/python -m pytest -q tests/e2e
+	$(BIN)/python -m pytest -q -n $(E2E_WORKERS) tests/e2e
 
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
 	$(BIN)/python -m devtools.bench

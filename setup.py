@@ -28,6 +28,8 @@ setup(
             "pytest>=7,<10",
             "hypothesis>=6.80,<7",
             "ruff>=0.5",
+            "mypy>=1.8",
+            "pytest-xdist>=3.5",  # e2e tests mostly wait on servers: several workers
             "pyyaml>=6",
         ],
     },

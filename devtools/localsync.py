@@ -10,16 +10,16 @@ import hashlib
 import io
 import sys
 
-from tap_intacct import columns
-from tap_intacct.catalog import selected_streams, stream_entry
-from tap_intacct.conversion import ColumnTypes
-from tap_intacct.csvfile import CsvRows
-from tap_intacct.dialect import DEFAULT_DIALECT
+from tap_intacct.dds import columns
+from tap_intacct.dds.catalog import selected_streams, stream_entry
+from tap_intacct.dds.files import StoredFile
+from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import TapError
-from tap_intacct.files import StoredFile
-from tap_intacct.messages import RecordSinks, SingerWriter
-from tap_intacct.records import StreamRecords
+from tap_intacct.output.messages import RecordSinks, SingerWriter
+from tap_intacct.reading.csvfile import CsvRows
+from tap_intacct.reading.dialect import DEFAULT_DIALECT
 from tap_intacct.sync import fast_engine, sync_file
+from tap_intacct.values.conversion import ColumnTypes
 
 MODIFIED = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
 

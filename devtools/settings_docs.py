@@ -6,7 +6,7 @@ import pathlib
 import re
 
 from tap_intacct import about
-from tap_intacct.config import SETTINGS
+from tap_intacct.settings.config import SETTINGS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -7,15 +7,15 @@ import time
 
 from singer import metrics
 
-from tap_intacct import candidates, versions
-from tap_intacct.bookmarks import Bookmark
-from tap_intacct.checkpoints import Checkpoints
-from tap_intacct.conversion import ValueMismatch
-from tap_intacct.csvfile import CsvRows
-from tap_intacct.dialect import DEFAULT_DIALECT
+from tap_intacct.dds import candidates, versions
+from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.checkpoints import Checkpoints
+from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone
-from tap_intacct.knobs import Knobs, fast_engine_installed
-from tap_intacct.records import StreamRecords
+from tap_intacct.reading.csvfile import CsvRows
+from tap_intacct.reading.dialect import DEFAULT_DIALECT
+from tap_intacct.settings.knobs import Knobs, fast_engine_installed
+from tap_intacct.values.conversion import ValueMismatch
 
 LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
@@ -41,18 +41,22 @@ def sync(bucket, listing, selected, *, state, config, writer, sinks, knobs=None)
     progress_seconds = knobs.progress_seconds
     engine = fast_engine(knobs.engine)
     failures = []
-    for stream in selected:
-        try:
-            _sync_stream(bucket, tables.get(stream.name), stream,
-                         bookmark=bookmarks[stream.name], checkpoints=checkpoints,
-                         config=config, writer=writer, sinks=sinks,
-                         progress_seconds=progress_seconds, engine=engine)
-        except DataError as exc:
-            LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
-                           "on): %s", stream.name, exc)
-            failures += exc.problems
-        finally:
-            checkpoints.write()  # the bookmark after the last file read, if not written yet
+    try:
+        for stream in selected:
+            try:
+                _sync_stream(bucket, tables.get(stream.name), stream,
+                             bookmark=bookmarks[stream.name], checkpoints=checkpoints,
+                             config=config, writer=writer, sinks=sinks,
+                             progress_seconds=progress_seconds, engine=engine)
+            except DataError as exc:
+                LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
+                               "on): %s", stream.name, exc)
+                failures += exc.problems
+            finally:
+                checkpoints.write()  # the bookmark after the last file read, if not written yet
+    finally:
+        if engine is not None:
+            engine.shutdown()
     if failures:
         raise DataError(*failures)
 
@@ -61,7 +65,7 @@ def fast_engine(choice):
     """The fast engine's module for TAP_INTACCT_ENGINE=`choice`, or None (the row path)."""
     if choice == "rows" or (choice == "auto" and not fast_engine_installed()):
         return None
-    from tap_intacct import columnar
+    from tap_intacct.engines import columnar
     return columnar
 
 
@@ -147,7 +151,7 @@ def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engin
               dialect=DEFAULT_DIALECT, version=None):
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
     `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
-    module (tap_intacct.columnar), or None for the row path alone; `dialect`: the configured
+    module (tap_intacct.engines.columnar), or None for the row path alone; `dialect`: the configured
     one (the delimiter may be found in the file's header line); `version`: the table version
     the records carry (full_exports replace), or None."""
     started = time.monotonic()

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tap_intacct import knobs
+from tap_intacct.settings import knobs
 from tests.e2e.conftest import T0, assert_clean_failure
 
 pytestmark = pytest.mark.stores("s3", "azure")

@@ -11,7 +11,7 @@ import pytest
 
 from devtools.faultproxy import FaultProxy
 from devtools.s3server import zipped
-from tap_intacct import knobs
+from tap_intacct.settings import knobs
 from tests.e2e.conftest import T0, assert_clean_failure
 
 pytestmark = pytest.mark.stores("s3", "azure")

@@ -18,7 +18,7 @@ import zipfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tap_intacct.config import SETTINGS
+from tap_intacct.settings.config import SETTINGS
 from tests.e2e.conftest import Company
 
 EXAMPLES = int(os.environ.get("TAP_INTACCT_FUZZ_EXAMPLES", "12"))

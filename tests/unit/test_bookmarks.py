@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from tap_intacct.bookmarks import Bookmark
+from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import ConfigError
-from tap_intacct.files import StoredFile
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)

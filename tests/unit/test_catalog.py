@@ -1,6 +1,6 @@
 import pytest
 
-from tap_intacct.catalog import selected_streams, stream_entry
+from tap_intacct.dds.catalog import selected_streams, stream_entry
 from tap_intacct.errors import ConfigError
 
 

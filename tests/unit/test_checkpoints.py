@@ -1,9 +1,9 @@
 import datetime
 import json
 
-from tap_intacct.bookmarks import Bookmark
-from tap_intacct.checkpoints import KEYS_PER_FILE, Checkpoints
-from tap_intacct.files import StoredFile
+from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.checkpoints import KEYS_PER_FILE, Checkpoints
+from tap_intacct.dds.files import StoredFile
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from devtools.localsync import catalog_for, sync_bytes
 from devtools.s3server import zipped
-from tap_intacct import chunks, columnar
-from tap_intacct.catalog import stream_entry
-from tap_intacct.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS
-from tap_intacct.dialect import DEFAULT_DIALECT, Dialect
+from tap_intacct.dds.catalog import stream_entry
+from tap_intacct.engines import chunks, columnar
+from tap_intacct.reading.dialect import DEFAULT_DIALECT, Dialect
+from tap_intacct.values.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS
+from tests.support import CORPUS, TYPED
 
 pytest.importorskip("pyarrow")
 
@@ -60,50 +61,6 @@ def annotated(catalog):
     return catalog
 
 
-TYPED = ("RECORDNO,AMOUNT,WHEN,NOTE\n" + "".join(
-    f"{n},{n}.5,2024-01-{1 + n % 28:02d} 10:00:{n % 60:02d},note {n}\n" for n in range(1, 60)))
-
-CORPUS = {
-    "plain": TYPED.encode(),
-    "bom crlf quoted newlines": ('\ufeffRECORDNO,NOTE\r\n1,"a\r\nb"\r\n2,"x\n\ny"\r\n'
-                                 '3,"cr\ronly"\r\n4,"say ""hi"""\r\n').encode(),
-    "cr only": b"RECORDNO,NOTE\r1,a\r2,\"b\nc\"\r3,d\r",
-    "quote all": b'"RECORDNO","NOTE"\n"1","a"\n"2",""\n"3","x,y"\n' * 1,
-    "quoted newlines": b'RECORDNO,NOTE\n' + b''.join(
-        b'%d,"line one\nline two\n"\n' % n for n in range(1, 40)),
-    "nul": b'RECORDNO,NOTE\n1,ok\n2,"a\x00b"\n3,ok\n' + b"4,x\n" * 30,
-    "huge field": b'RECORDNO,NOTE\n1,"' + b"x" * (3 * 1024 * 1024) + b'"\n2,ok\n',
-    "ragged": b"RECORDNO,A,B\n1,x,y,extra1,extra2\n2,x\n3,x,y\n" + b"4,p,q\n" * 20,
-    "unterminated quote": b'RECORDNO,NOTE\n1,a\n' + b"2,b\n" * 30 + b'3,"open\n4,x\n',
-    "invalid utf-8 late": b"RECORDNO,NOTE\n" + b"1,abc\n" * 40 + b"2,\xff\n3,x\n",
-    "invalid utf-8 header": b"RECORDNO,N\xffOTE\n1,a\n",
-    "duplicate headers": b"RECORDNO,A,A,,A\n1,x,y,z,w\n2,p,q,r,s\n",
-    "deletes": (b"RECORDNO,ddsChangeType,ddsReadTime\n1,create,2024-01-02 03:04:05\n"
-                b"2,delete,2024-01-02 03:04:05\n3, DELETE ,not a time\n4,Delete,\n"
-                + b"5,update,2024-01-02 03:04:05\n" * 20),
-    "stray quotes": b'RECORDNO,NOTE\n1,ab"c\n2,"ab"\n' + b"3,x\n" * 20,
-    "text after closing quote": b'RECORDNO,NOTE\n' + b"1,x\n" * 20 + b'2,"ab"x\n3,y\n',
-    "blank lines": b"RECORDNO,NOTE\n1,a\n\n2,b\n\r\n3,c\n\n\n",
-    "no final newline": b"RECORDNO,NOTE\n1,a\n2,b",
-    "utf-8 cut at the end": b"RECORDNO,N\n1,a\n2,\xe2\x82",
-    "stray quote in header": b'RECORDNO,SIZE"IN,AMOUNT\n' + b"".join(
-        b"%d,%d,%d.50\n" % (n, n % 7, n) for n in range(1, 200)),
-    "empty": b"",
-    "header only": b"RECORDNO,NOTE\n",
-    "header without newline": b"RECORDNO,NOTE",
-    "dates": ("RECORDNO,WHEN\n" + "".join(f"{n},2024-01-02T03:04:05Z\n" for n in range(30))
-              + "31,2024-02-30 00:00:00\n32,0000-01-01 00:00:00\n33,2024-01-01 24:00:00\n"
-              "34,2024-02-29 12:00:00\n35,1900-02-29 12:00:00\n36,2024-01-01 23:59:60\n"
-              "37,2024-01-01\n38,2024-01-01T10:00:00+02:00\n39,\n").encode(),
-    "numbers": ("RECORDNO,AMOUNT\n" + "".join(f"{n},{n}.25\n" for n in range(1, 30))
-                + "30,-0\n31,0100\n32,1e5\n33,99999999999999999999\n34,-7\n35,\n").encode(),
-    "strings": ('RECORDNO,NOTE\n1,caf\u00e9\n2,\x7f\n3,"\\\\"\n4,\U0001f600\n5,\u2028\n'
-                '6,tab\there\n7,"q""q"\n8, lead\n').encode(),
-    "bare cr in lf file": b"RECORDNO,NOTE\n1,a\rb\n2,c\n",
-    "gzip": gzip.compress(TYPED.encode()),
-    "truncated gzip": gzip.compress(TYPED.encode() * 20)[:-200],
-    "zip": zipped(TYPED, member="GLENTRY.csv"),
-}
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
@@ -160,8 +117,8 @@ def generated_files(draw):
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
     catalog = catalog_for(b"RECORDNO\n")
-    from tap_intacct import columns
-    from tap_intacct.catalog import stream_entry
+    from tap_intacct.dds import columns
+    from tap_intacct.dds.catalog import stream_entry
     properties = {name: draw(st.sampled_from(SCHEMAS)) for name in columns.unique_header(header)}
     entry = stream_entry("GLENTRY", properties)
     entry["metadata"][0]["metadata"]["selected"] = True

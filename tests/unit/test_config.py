@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from tap_intacct.config import validate
 from tap_intacct.errors import ConfigError
+from tap_intacct.settings.config import validate
 
 BASE = {"start_date": "2024-01-01T00:00:00Z", "bucket": "dds-bucket", "company_id": "ACME"}
 
@@ -145,7 +145,7 @@ def test_token_credentials_need_https():
 
 
 def test_storage_azure_without_the_extra_says_what_to_install(monkeypatch):
-    from tap_intacct import config as config_module
+    from tap_intacct.settings import config as config_module
     monkeypatch.setattr(config_module, "_importable", lambda module: False)
     [problem] = problems(AZURE)
     assert "pip install 'tap-intacct[azure]'" in problem
@@ -165,7 +165,7 @@ def test_a_setting_of_the_wrong_type_is_reported_once():
                                                tzinfo=datetime.timezone.utc)),
 ])
 def test_date_times_at_the_ends_of_the_calendar(text, expected):
-    from tap_intacct.config import parse_datetime
+    from tap_intacct.settings.config import parse_datetime
     assert parse_datetime(text) == expected
 
 

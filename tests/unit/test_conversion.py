@@ -2,7 +2,6 @@
 reference for every text that fits its column."""
 
 import copy
-import datetime
 import decimal
 import re
 
@@ -11,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from singer.transform import Transformer
 
-from tap_intacct.conversion import (
+from tap_intacct.values.conversion import (
     DATE_TIME_SCHEMA,
     STRICT_SCHEMAS,
     ColumnTypes,
@@ -19,9 +18,8 @@ from tap_intacct.conversion import (
     converter_for,
     infer_value,
 )
+from tests.support import INTEGER_SCHEMA, NUMBER_SCHEMA, as_utc, date_like, number_like
 
-INTEGER_SCHEMA = {"type": ["null", "integer", "string"]}
-NUMBER_SCHEMA = {"type": ["null", "number", "string"]}
 STRING_SCHEMA = {"type": ["null", "string"]}
 # The README's date-time shapes, written out independently of the tap's own patterns.
 ISO_DATE_OR_DATE_TIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}"
@@ -103,45 +101,6 @@ def test_merged_column_types_union_the_kinds_seen():
 
 
 # ---- the contract: every value renders back to its text, or stays the text -------------------
-
-number_like = st.one_of(
-    st.integers().map(str),
-    st.integers(min_value=2 ** 63 - 3, max_value=2 ** 64).map(str),
-    st.decimals(allow_nan=True, allow_infinity=True).map(str),
-    st.floats().map(repr),
-    st.from_regex(r"[ +-]?[0-9,_]{0,12}(\.[0-9]{0,8})?([eE][+-]?[0-9]{1,3})? ?", fullmatch=True),
-    st.sampled_from(["NaN", "nan", "inf", "-Infinity", "1e400", "0x10", "１２", "1,234.50",
-                     "0100", "+5", "1,000", "1_000", " 7", "00", "1,5", "1.234,5", "0100.50",
-                     "-0", "-0.00", "18446744073709551616", "12345678901234567.89"]),
-    st.text(max_size=12),
-)
-iso_moments = st.datetimes(min_value=datetime.datetime(1, 1, 2),
-                           max_value=datetime.datetime(9999, 12, 30),
-                           timezones=st.one_of(st.none(), st.timezones()))
-date_like = st.one_of(
-    iso_moments.map(lambda m: m.isoformat()),
-    iso_moments.map(lambda m: m.isoformat(sep=" ", timespec="seconds")),
-    iso_moments.map(lambda m: m.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%SZ")),
-    iso_moments.map(lambda m: m.date().isoformat()),
-    st.from_regex(r"[0-9]{4}-[01]?[0-9]-[0-3]?[0-9]([T ][0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?"
-                  r"(Z|[+-][0-2][0-9]:?[0-5][0-9])?", fullmatch=True),
-    st.sampled_from(["01/02/2024", "2024-02-30", "2024-13-01", "Jan 5 2024", "24:00", "12",
-                     "1.5", "March", "Monday", "2024-01-02T24:00:00",
-                     "0001-01-01T00:00:00+01:00", "not a date"]),
-    st.text(max_size=20),
-)
-
-
-def as_utc(text):
-    """Independent reading of an ISO text as a naive UTC moment (None if it is not one)."""
-    try:
-        moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return moment
-
 
 def assert_lossless(kind, text, value):
     """The contract, checked without the tap's own helpers."""

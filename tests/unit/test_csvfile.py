@@ -5,8 +5,8 @@ import zipfile
 import pytest
 
 from devtools.s3server import zipped
-from tap_intacct.csvfile import CsvRows, CutShort, line_end_of
 from tap_intacct.errors import DataError
+from tap_intacct.reading.csvfile import CsvRows, CutShort, line_end_of
 
 
 def rows_of(data, sample=False):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from devtools.localsync import catalog_for, sync_bytes
 from devtools.s3server import zipped
-from tap_intacct import knobs
+from tap_intacct.settings import knobs
 
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
 HANG_GUARD_SECONDS = 60  # not a speed check: a read that never ends fails instead of hanging

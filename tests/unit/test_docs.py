@@ -14,7 +14,7 @@ def test_readme_settings_table_matches_about():
 def test_sample_config_lists_every_setting():
     import json
 
-    from tap_intacct.config import SETTINGS
+    from tap_intacct.settings.config import SETTINGS
     sample = json.loads((ROOT / "sample_config.json").read_text())
     assert set(sample) == {s.name for s in SETTINGS}
 
@@ -23,7 +23,7 @@ def test_meltano_settings_match_the_tap():
     import yaml
 
     from tap_intacct import CAPABILITIES
-    from tap_intacct.config import SETTINGS
+    from tap_intacct.settings.config import SETTINGS
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     [extractor] = project["plugins"]["extractors"]
     assert extractor["executable"] == "tap-intacct"
@@ -41,7 +41,7 @@ def test_meltano_setting_groups_allow_each_storage():
     Azure no bucket."""
     import yaml
 
-    from tap_intacct.config import SETTINGS
+    from tap_intacct.settings.config import SETTINGS
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     [extractor] = project["plugins"]["extractors"]
     groups = [set(group) for group in extractor["settings_group_validation"]]

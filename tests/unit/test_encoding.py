@@ -6,9 +6,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_intacct.conversion import DATE_TIME_SCHEMA, converter_for
-from tap_intacct.encoding import encode_value, fragment_for
-from tests.unit.test_conversion import INTEGER_SCHEMA, NUMBER_SCHEMA, date_like, number_like
+from tap_intacct.values.conversion import DATE_TIME_SCHEMA, converter_for
+from tap_intacct.values.encoding import encode_value, fragment_for
+from tests.support import INTEGER_SCHEMA, NUMBER_SCHEMA, date_like, number_like
 
 
 def check(schema, text):

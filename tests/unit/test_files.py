@@ -1,8 +1,8 @@
 import datetime
 
-from tap_intacct import candidates
-from tap_intacct.columns import unique_header
-from tap_intacct.files import StoredFile, looks_like_data_file, table_name
+from tap_intacct.dds import candidates
+from tap_intacct.dds.columns import unique_header
+from tap_intacct.dds.files import StoredFile, looks_like_data_file, table_name
 
 T = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 

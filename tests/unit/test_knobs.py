@@ -3,7 +3,7 @@ import logging
 import pytest
 
 from tap_intacct.errors import ConfigError
-from tap_intacct.knobs import Knobs, from_environment
+from tap_intacct.settings.knobs import Knobs, from_environment
 
 
 def test_defaults_when_unset_or_empty():
@@ -48,13 +48,13 @@ def test_every_bad_variable_is_reported_at_once():
 def test_the_readme_lists_every_knob():
     import pathlib
 
-    from tap_intacct.knobs import VARIABLES
+    from tap_intacct.settings.knobs import VARIABLES
     readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert all(f"| `{variable}` |" in readme for variable, _, _ in VARIABLES)
 
 
 def test_engine_choices(monkeypatch):
-    from tap_intacct import knobs as knobs_module
+    from tap_intacct.settings import knobs as knobs_module
     assert from_environment({}).engine == "auto"
     assert from_environment({"TAP_INTACCT_ENGINE": "ROWS"}).engine == "rows"
     monkeypatch.setattr(knobs_module, "fast_engine_installed", lambda: True)
@@ -64,7 +64,7 @@ def test_engine_choices(monkeypatch):
 
 
 def test_the_fast_engine_without_its_extra_is_one_clear_error(monkeypatch):
-    from tap_intacct import knobs as knobs_module
+    from tap_intacct.settings import knobs as knobs_module
     from tap_intacct.sync import fast_engine
     monkeypatch.setattr(knobs_module, "fast_engine_installed", lambda: False)
     with pytest.raises(ConfigError) as caught:

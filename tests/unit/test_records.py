@@ -9,11 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_intacct import columns
-from tap_intacct.catalog import selected_streams, stream_entry
-from tap_intacct.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS, Misfit
-from tap_intacct.files import StoredFile
-from tap_intacct.records import (
+from tap_intacct.dds import columns
+from tap_intacct.dds.catalog import selected_streams, stream_entry
+from tap_intacct.dds.files import StoredFile
+from tap_intacct.engines.records import (
     COLUMN,
     CONSTANT,
     EXTRA,
@@ -22,7 +21,8 @@ from tap_intacct.records import (
     StreamRecords,
     reference_json,
 )
-from tests.unit.test_conversion import as_utc, date_like, number_like
+from tap_intacct.values.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS, Misfit
+from tests.support import as_utc, date_like, number_like
 
 STORED = StoredFile("dds/ACME/GLENTRY.change.1.csv", 10,
                     datetime.datetime(2024, 3, 1, 12, tzinfo=datetime.timezone.utc))
@@ -155,6 +155,6 @@ def test_a_layout_out_of_order_is_refused():
     stream = StreamRecords(selected_streams({"streams": [entry]})[0])
     layout = RecordLayout((Member(columns.SOURCE_FILE, CONSTANT, value="k"),
                            Member("A", COLUMN, position=0)), ("A",))
-    from tap_intacct.records import FileRecords
+    from tap_intacct.engines.records import FileRecords
     with pytest.raises(ValueError, match="order"):
         FileRecords(stream, layout, STORED)

@@ -3,9 +3,9 @@ the versions its records carry."""
 
 import datetime
 
-from tap_intacct.bookmarks import Bookmark
-from tap_intacct.files import StoredFile
-from tap_intacct.versions import TableVersions, job_of, ready, version_of
+from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.files import StoredFile
+from tap_intacct.dds.versions import TableVersions, job_of, ready, version_of
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 4, 8, 0, tzinfo=UTC)

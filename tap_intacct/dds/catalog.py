@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from tap_intacct import columns
+from tap_intacct.dds import columns
 from tap_intacct.errors import ConfigError
 
 

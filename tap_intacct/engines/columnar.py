@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as arrow_csv
 
-from tap_intacct.chunks import (
+from tap_intacct.engines.chunks import (
     CHUNK_BYTES,
     MAX_CHUNK_BYTES,
     Chained,
@@ -29,10 +29,10 @@ from tap_intacct.chunks import (
     read_block,
     record_lines,
 )
-from tap_intacct.csvfile import CsvRows, line_end_of
-from tap_intacct.encoding import encode_string
-from tap_intacct.fragments import column_fragments, deleted_at_fragments
-from tap_intacct.records import COLUMN, CONSTANT, DELETED_AT, LINENO
+from tap_intacct.engines.fragments import column_fragments, deleted_at_fragments
+from tap_intacct.engines.records import COLUMN, CONSTANT, DELETED_AT, LINENO
+from tap_intacct.reading.csvfile import CsvRows, line_end_of
+from tap_intacct.values.encoding import encode_string
 
 LOGGER = logging.getLogger("tap_intacct")
 try:  # Arrow's jemalloc pool hands memory back to the system sooner than its default
@@ -139,7 +139,13 @@ def _write_in_order(chunks, plan, reading):
     return []
 
 
-_workers = []
+_workers: list = []
+
+
+def shutdown():
+    """Stop the run's workers (after the last file; a later file starts them again)."""
+    while _workers:
+        _workers.pop().shutdown(wait=True)
 
 
 def _pool():

@@ -8,10 +8,10 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Optional
 
-from tap_intacct.batches import BatchConfig, parse_batch_config
-from tap_intacct.dialect import DELIMITERS, QUOTECHARS, Dialect
+from tap_intacct.dds.versions import DEFAULT_QUIET_SECONDS
 from tap_intacct.errors import ConfigError
-from tap_intacct.versions import DEFAULT_QUIET_SECONDS
+from tap_intacct.output.batches import BatchConfig, parse_batch_config
+from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
 
 
 @dataclass(frozen=True)

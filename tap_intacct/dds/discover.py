@@ -5,11 +5,11 @@ import concurrent.futures
 import io
 import logging
 
-from tap_intacct.catalog import stream_entry
-from tap_intacct.columns import unique_header
-from tap_intacct.conversion import ColumnTypes
-from tap_intacct.csvfile import CsvRows, CutShort
+from tap_intacct.dds.catalog import stream_entry
+from tap_intacct.dds.columns import unique_header
 from tap_intacct.errors import DataError, FileGone
+from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.values.conversion import ColumnTypes
 
 LOGGER = logging.getLogger("tap_intacct")
 

@@ -12,12 +12,12 @@ import json
 import sys
 from typing import Optional
 
-from tap_intacct.candidates import data_files
-from tap_intacct.csvfile import CsvRows, CutShort
-from tap_intacct.dialect import DELIMITER_NAMES
+from tap_intacct.dds.candidates import data_files
+from tap_intacct.dds.files import StoredFile
+from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
-from tap_intacct.files import StoredFile
-from tap_intacct.records import StreamRecords
+from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.reading.dialect import DELIMITER_NAMES
 
 FIRST_BYTES = 64 * 1024
 
@@ -73,7 +73,7 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
 
 def newest_files(listed) -> dict:
     """{table: (how many files, the newest)}, tables sorted by name; nothing else is kept."""
-    found = {}
+    found: dict = {}
     for table, stored in listed:
         count, newest = found.get(table, (0, None))
         found[table] = (count + 1, stored if newest is None or stored.sort_key > newest.sort_key

@@ -4,7 +4,7 @@ Each cloud SDK lives in exactly one module (s3.py, azure.py), imported only here
 
 from typing import BinaryIO, Iterator, Protocol
 
-from tap_intacct.files import StoredFile
+from tap_intacct.dds.files import StoredFile
 
 
 class Requests(Protocol):
@@ -34,7 +34,8 @@ class Store(Protocol):
 def connect(config, knobs) -> Store:
     """The store the config names, with its client built once for the run."""
     if config.storage == "azure":
-        from tap_intacct import azure  # the extra may be missing: config.validate checked it
+        # the extra may be missing: config.validate checked it
+        from tap_intacct.storage import azure
         return azure.Container(config, knobs)
-    from tap_intacct import s3
+    from tap_intacct.storage import s3
     return s3.Bucket(config, knobs)

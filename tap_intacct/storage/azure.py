@@ -27,11 +27,11 @@ from azure.identity import ClientSecretCredential, DefaultAzureCredential
 from azure.storage.blob import BlobPrefix, BlobServiceClient
 from azure.storage.blob._generated.models import ModifiedAccessConditions
 
-from tap_intacct import request_metrics, resumable
+from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
-from tap_intacct.files import StoredFile
-from tap_intacct.readahead import ReadAhead
-from tap_intacct.resumable import ResumableBody, read_prefix
+from tap_intacct.storage import request_metrics, resumable
+from tap_intacct.storage.readahead import ReadAhead
+from tap_intacct.storage.resumable import ResumableBody, read_prefix
 
 LOGGER = logging.getLogger("tap_intacct")
 

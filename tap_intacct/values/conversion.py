@@ -1,6 +1,6 @@
 """Type inference for CSV columns and the conversion contract for cell text. Pure: no I/O.
 
-The contract (README "Conversion contract", DESIGN §6): a cell's text becomes a typed JSON value
+The contract (README "Conversion contract"): a cell's text becomes a typed JSON value
 only when that value renders back to exactly the same text. The one normalisation is for
 date-times: an ISO 8601 date or date-time becomes UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Any other
 text "does not fit" (Misfit): with the string fallback it is emitted as the original string,

@@ -10,8 +10,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from tap_intacct.bookmarks import Bookmark
-from tap_intacct.files import StoredFile, looks_like_data_file, skip_reason, table_name
+from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.files import StoredFile, looks_like_data_file, skip_reason, table_name
 
 LogSkip = Callable[[StoredFile, str], None]
 Listed = Iterator[Tuple[str, StoredFile]]  # (table, file)

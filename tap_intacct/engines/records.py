@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from operator import call, itemgetter
 from typing import Optional
 
-from tap_intacct import columns
-from tap_intacct.conversion import Misfit, converter_for, strict_date_time
-from tap_intacct.encoding import encode_string, encode_value, fragment_for
+from tap_intacct.dds import columns
+from tap_intacct.values.conversion import Misfit, converter_for, strict_date_time
+from tap_intacct.values.encoding import encode_string, encode_value, fragment_for
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 

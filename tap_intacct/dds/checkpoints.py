@@ -12,7 +12,7 @@ the files read since the last STATE. A stream's end and a stream that stops alwa
 
 from typing import Dict, Protocol, Set
 
-from tap_intacct.bookmarks import Bookmark
+from tap_intacct.dds.bookmarks import Bookmark
 
 KEYS_PER_FILE = 32
 

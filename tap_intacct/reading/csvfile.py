@@ -8,21 +8,20 @@ import csv
 import io
 import zlib
 
-from tap_intacct import ziparchive
-from tap_intacct.dialect import (
+from tap_intacct.errors import DataError
+from tap_intacct.reading import ziparchive
+from tap_intacct.reading.dialect import (
     DEFAULT_DIALECT,
     ShapeError,
     encryption_problem,
     header_problem,
     resolve,
 )
-from tap_intacct.errors import DataError
 
 # A single field may be several MB (memo fields, attachments); the csv default is 128 KB.
 csv.field_size_limit(256 * 1024 * 1024)
 
 GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = ziparchive.LOCAL_HEADER
 
 
 def decompressed(binary, name):

@@ -10,7 +10,7 @@ conversion contract is every text that fits (tests/unit/test_encoding.py checks 
 import decimal
 import json
 
-from tap_intacct.conversion import (
+from tap_intacct.values.conversion import (
     DECIMAL,
     SHORT_INTEGER,
     converter_for,

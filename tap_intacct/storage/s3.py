@@ -20,13 +20,13 @@ import botocore.exceptions
 import botocore.session
 import urllib3.exceptions
 
-from tap_intacct import request_metrics, resumable
-from tap_intacct.credentials_cache import CredentialCache
+from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
-from tap_intacct.files import StoredFile
-from tap_intacct.knobs import Knobs
-from tap_intacct.readahead import ReadAhead
-from tap_intacct.resumable import ResumableBody, read_prefix
+from tap_intacct.settings.knobs import Knobs
+from tap_intacct.storage import request_metrics, resumable
+from tap_intacct.storage.credentials_cache import CredentialCache
+from tap_intacct.storage.readahead import ReadAhead
+from tap_intacct.storage.resumable import ResumableBody, read_prefix
 
 LOGGER = logging.getLogger("tap_intacct")
 

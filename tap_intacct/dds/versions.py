@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional
 
-from tap_intacct.files import StoredFile
+from tap_intacct.dds.files import StoredFile
 
 FULL_EXPORT_PART = re.compile(r"[^.]+\.all\.([0-9]+)\.", re.IGNORECASE)
 DEFAULT_QUIET_SECONDS = 3600
@@ -46,7 +46,7 @@ def ready(pending: List[StoredFile], quiet: datetime.timedelta,
     """(the files of `pending` (oldest first) that may be read now, the Waiting job or None):
     `pending` up to the first part of the first job whose newest part is not older than
     `quiet`."""
-    newest = {}
+    newest: dict = {}
     for stored in pending:
         job = job_of(stored)
         if job is not None and (job not in newest or stored.last_modified > newest[job]):
@@ -77,7 +77,7 @@ class TableVersions:
 
     def __init__(self, bookmark, pending: List[StoredFile]):
         self._bookmark = bookmark
-        self._parts = {}
+        self._parts: dict = {}
         for stored in pending:
             job = job_of(stored)
             if job is not None:

@@ -15,8 +15,8 @@ many files were read.
 
 import datetime
 
-from tap_intacct.config import EARLIEST, LATEST, OutOfRange, parse_datetime
 from tap_intacct.errors import ConfigError
+from tap_intacct.settings.config import EARLIEST, LATEST, OutOfRange, parse_datetime
 
 _JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastModified
 
@@ -45,7 +45,7 @@ class Bookmark:
         self.modified_since = modified_since
         self.synced_keys = dict(synced_keys or {})
         self.keys_since = keys_since
-        # full_exports: replace (tap_intacct/versions.py): the version the stream's table holds,
+        # full_exports: replace (tap_intacct/dds/versions.py): the version the stream's table holds,
         # and the full-export job being read, as {"job": number, "version": its version}
         self.table_version = None
         self.full_export_job = None

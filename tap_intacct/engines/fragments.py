@@ -3,16 +3,16 @@ of each cell, exactly as the row path's encoder for that column writes it.
 
 A vectorised check accepts the cells whose fragment is a simple rearrangement of their text,
 with the row path's own pattern constants (conversion.py). Every other cell goes through the row
-path's converter for its column, once per distinct text, so the lossless contract of DESIGN §6
-holds by construction (a Misfit in a column without string fallback propagates, and the engine
-hands the chunk to the row path, which reports it).
+path's converter for its column, once per distinct text, so the lossless contract (README
+"Conversion contract") holds by construction (a Misfit in a column without string fallback
+propagates, and the engine hands the chunk to the row path, which reports it).
 """
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tap_intacct.conversion import (
+from tap_intacct.values.conversion import (
     DECIMAL,
     SHORT_INTEGER,
     strict_date_time,
@@ -22,7 +22,7 @@ from tap_intacct.conversion import (
     to_integer,
     to_number,
 )
-from tap_intacct.encoding import encode_string, encode_value
+from tap_intacct.values.encoding import encode_string, encode_value
 
 
 def _whole(pattern):

@@ -1,0 +1,202 @@
+"""The command line: parse arguments, load config/catalog/state, and dispatch --about, --test,
+--discover or a sync (docs/ARCHITECTURE.md)."""
+
+import argparse
+import io
+import json
+import logging
+import os
+import sys
+
+import singer
+
+from tap_intacct import NAME, __version__
+from tap_intacct.errors import ConfigError, TapError
+from tap_intacct.settings import config as config_module
+from tap_intacct.settings import knobs as knobs_module
+
+CAPABILITIES = ["catalog", "discover", "state", "properties", "about", "batch"]
+LOGGER = logging.getLogger("tap_intacct")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=NAME, description="Singer tap for Sage Intacct DDS exports in S3 or Azure.")
+    parser.add_argument("-c", "--config", help="config file (JSON)")
+    parser.add_argument("-d", "--discover", action="store_true", help="print the catalog")
+    parser.add_argument("--catalog", help="catalog file (JSON) selecting what to sync")
+    parser.add_argument("-p", "--properties", help="older name of --catalog")
+    parser.add_argument("-s", "--state", help="state file (JSON) to resume from")
+    parser.add_argument("--about", action="store_true", help="describe the tap and its settings")
+    parser.add_argument("--test", nargs="?", const="record", choices=("record", "all", "schema"),
+                        help="check the setup: access, the company folder, the newest file of "
+                             "each object (with --catalog: one record per selected stream)")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="output format of --about")
+    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
+    return parser
+
+
+def about(output_format):
+    settings = [{"name": s.name, "required": s.required, "sensitive": s.sensitive,
+                 "kind": s.kind, "description": s.description} for s in config_module.SETTINGS]
+    if output_format == "json":
+        return json.dumps({"name": NAME, "version": __version__, "capabilities": CAPABILITIES,
+                           "settings": settings}, indent=2)
+    if output_format == "markdown":
+        lines = ["| key | required | description |", "|---|---|---|"]
+        lines += [f"| `{s['name']}` | {'yes' if s['required'] else 'no'} | {s['description']}"
+                  f"{' (secret)' if s['sensitive'] else ''} |" for s in settings]
+        return "\n".join(lines)
+    lines = [f"{NAME} {__version__}", f"capabilities: {', '.join(CAPABILITIES)}", "settings:"]
+    for s in settings:
+        flags = ", ".join(f for f in ("required" if s["required"] else "",
+                                       "secret" if s["sensitive"] else "") if f)
+        lines.append(f"  {s['name']}{f' ({flags})' if flags else ''}: {s['description']}")
+    return "\n".join(lines)
+
+
+def load_json(path, what):
+    try:
+        with open(path, encoding="utf-8-sig") as handle:  # tolerate a BOM from Windows editors
+            return json.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} {path}: invalid JSON at line {exc.lineno}, column "
+                          f"{exc.colno}: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path}: not UTF-8 text") from None
+
+
+def _inputs(args):
+    """(config, catalog path, catalog or None, state) from the command line's files."""
+    if not args.config:
+        raise ConfigError("--config is required (a JSON file; see sample_config.json)")
+    if args.catalog and args.properties:
+        raise ConfigError("give either --catalog or --properties, not both")
+    catalog_path = args.catalog or args.properties
+    if not (args.discover or args.test) and not catalog_path:
+        raise ConfigError("nothing to do: give --discover, --test, or --catalog CATALOG to sync")
+
+    config = config_module.validate(load_json(args.config, "config"),
+                                    source=f"config {args.config}")
+    syncing = not args.discover
+    catalog = load_json(catalog_path, "catalog") if syncing and catalog_path else None
+    state = load_json(args.state, "state") if args.state and not args.discover else {}
+    if not isinstance(state, dict):
+        raise ConfigError(f"state {args.state}: must be a JSON object")
+    return config, catalog_path, catalog, state
+
+
+def _setup_check(config, knobs, selected):
+    from tap_intacct.dds import setup_check
+    from tap_intacct.output.messages import SingerWriter
+    from tap_intacct.storage import store
+    writer = SingerWriter(sys.stdout)
+    passed = setup_check.check(lambda: store.connect(config, knobs), config, selected, writer)
+    writer.flush()
+    if not passed:
+        raise TapError("the setup check failed (see the lines above)")
+
+
+def run(args, knobs):
+    config, catalog_path, catalog, state = _inputs(args)
+
+    # Imported here so that --help, --about and config errors stay instant.
+    from tap_intacct import sync
+    from tap_intacct.dds import candidates, discover
+    from tap_intacct.dds import catalog as catalog_module
+    from tap_intacct.output.batches import BatchSinks
+    from tap_intacct.output.messages import RecordSinks, SingerWriter
+    from tap_intacct.storage import s3, store
+
+    selected = None
+    if catalog_path and not args.discover:
+        selected = catalog_module.selected_streams(catalog, source=f"catalog {catalog_path}")
+        if not selected:
+            LOGGER.warning("No stream is selected in %s: nothing to sync", catalog_path)
+    if args.test:
+        _setup_check(config, knobs, selected)
+        return
+
+    bucket = store.connect(config, knobs)
+    prefix = config.company_prefix
+    LOGGER.info("Listing %s", bucket.location(prefix))
+
+    def log_skip(stored, reason):
+        LOGGER.warning("Skipping %s: %s", stored.key, reason)
+
+    # Streamed: only the files this run reads are kept (tap_intacct/dds/candidates.py).
+    listing = candidates.data_files(bucket.list(prefix), log_skip)
+    try:
+        if args.discover:
+            tables = candidates.for_discovery(listing, config.start_date)
+            if not tables:
+                raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
+                               f"{bucket.location(prefix)}; check "
+                               f"'{'container' if config.storage == 'azure' else 'bucket'}', "
+                               "'path' and 'company_id'")
+            result = discover.discover(bucket, tables, config)
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        else:
+            writer = SingerWriter(sys.stdout)
+            sinks = RecordSinks(writer)
+            if config.batch:
+                sinks = BatchSinks(config.batch, writer, upload=s3.BatchUploader(knobs))
+            try:
+                sync.sync(bucket, listing, selected, state=state, config=config, writer=writer,
+                          sinks=sinks, knobs=knobs)
+            finally:
+                sinks.close()
+            writer.flush()
+    finally:
+        LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())
+
+
+def main(argv=None):
+    # singer-python configures the root logger ("LEVEL message" on stderr) when imported;
+    # do it first so the level chosen here is the one that stays.
+    singer.get_logger()
+    try:
+        knobs = knobs_module.from_environment(os.environ)
+    except ConfigError as exc:
+        _print_problems(exc)
+        return exc.exit_code
+    logging.getLogger().setLevel(knobs.log_level)
+    # Their DEBUG output holds request headers (session tokens): never below WARNING.
+    for library in ("botocore", "boto3", "urllib3", "s3transfer", "azure", "msal"):
+        logging.getLogger(library).setLevel(logging.WARNING)
+    args = _parser().parse_args(argv)
+    if args.about:
+        try:
+            print(about(args.format), flush=True)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    # Large buffer: records are written in bulk, STATE messages flush.
+    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
+                                  write_through=False, line_buffering=False)
+    try:
+        run(args, knobs)
+    except TapError as exc:
+        _print_problems(exc)
+        return exc.exit_code
+    except BrokenPipeError:
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{NAME}: error: stdout was closed (did the target exit?)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{NAME}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _print_problems(exc):
+    for problem in exc.problems:
+        print(f"{NAME}: error: {problem}", file=sys.stderr)
+
+
+def cli():
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""Singer messages on stdout and BATCH files. See docs/ARCHITECTURE.md.
+"""

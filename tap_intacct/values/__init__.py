@@ -1,0 +1,3 @@
+"""Cell text to JSON values: inference and the lossless conversion contract. See
+docs/ARCHITECTURE.md.
+"""
