@@ -34,7 +34,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
 CASES = set(os.environ.get("BENCH_CASES",
-                           "single,large,multi,listing,azure,odd-header,semicolon").split(","))
+                           "single,large,multi,small,listing,azure,odd-header,semicolon").split(","))
 CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
 TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
@@ -294,6 +294,34 @@ def azure_single_file_case(workdir, rows, runs=RUNS):
           f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, Azure {s3_requests(stderr)}")
 
 
+def small_files_case(s3, workdir, tables=4, per_table=100, rows_per_file=1_000):
+    """Many small files (DDS change exports are mostly small): 400 files of 1,000 rows over 4
+    tables, both engines through the S3 API."""
+    bucket = "bench-small"
+    s3.create_bucket(bucket)
+    for table_number, table in enumerate(("GLENTRY", "APBILL", "CUSTOMER", "VENDOR")[:tables]):
+        for n in range(per_table):
+            first = 1 + rows_per_file * n
+            text = (ddsdata.glentry_csv(rows_per_file, first, seed=n) if table == "GLENTRY"
+                    else ddsdata.customer_csv(rows_per_file, first, seed=n))
+            s3.put(bucket, f"BENCH/{table}.change.{n:04d}.csv", text,
+                   last_modified=T0 + datetime.timedelta(minutes=n, seconds=table_number))
+    tap = Tap(s3, bucket, workdir)
+    tap.discover()
+    rows = tables * per_table * rows_per_file
+    print(f"\n## many small files: {tables * per_table} files of {rows_per_file:,} rows in "
+          f"{tables} tables")
+    seconds = {}
+    for engine in ENGINES:
+        tap.env["TAP_INTACCT_ENGINE"] = engine
+        seconds[engine], rss, stderr = median_runs(tap.sync)
+        print(f"sync, {engine + ' engine:':13} {seconds[engine]:.2f}s = "
+              f"{rows / seconds[engine]:,.0f} records/s, peak RSS {rss:.0f} MB, "
+              f"S3 {s3_requests(stderr)}")
+    tap.env.pop("TAP_INTACCT_ENGINE")
+    print(f"small files, fast/rows: {seconds['rows'] / seconds['fast']:.2f}x")
+
+
 def multi_file_case(s3, workdir):
     bucket = "bench-multi"
     s3.create_bucket(bucket)
@@ -310,11 +338,14 @@ def multi_file_case(s3, workdir):
             files, rows, size = files + 1, rows + 10_000, size + len(text.encode())
     tap = Tap(s3, bucket, workdir)
     discover = tap.discover()
-    seconds, rss, stderr = median_runs(tap.sync)
     print(f"\n## {files} files in 4 tables, {rows:,} rows ({size / 1e6:.0f} MB)")
     print(f"discover: {discover[0]:.2f}s, S3 {discover[2]}")
-    print(f"sync:     {seconds:.2f}s = {rows / seconds:,.0f} records/s, peak RSS {rss:.0f} MB, "
-          f"S3 {s3_requests(stderr)}")
+    for engine in ENGINES:
+        tap.env["TAP_INTACCT_ENGINE"] = engine
+        seconds, rss, stderr = median_runs(tap.sync)
+        print(f"sync, {engine + ' engine:':13} {seconds:.2f}s = {rows / seconds:,.0f} records/s, "
+              f"peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+    tap.env.pop("TAP_INTACCT_ENGINE")
 
     with FaultProxy(s3.port) as proxy:
         proxied = Tap(s3, bucket, pathlib.Path(workdir) / "slow", endpoint=proxy.url)
@@ -365,6 +396,9 @@ def main():
             single_file_case(s3, os.path.join(workdir, "large"), LARGE_ROWS, runs=1)
         if "multi" in CASES:
             multi_file_case(s3, os.path.join(workdir, "multi"))
+        if "small" in CASES:
+            os.makedirs(os.path.join(workdir, "small"), exist_ok=True)
+            small_files_case(s3, os.path.join(workdir, "small"))
         if "listing" in CASES:
             listing_case(s3, os.path.join(workdir, "listing"))
         if "semicolon" in CASES:

@@ -2,13 +2,11 @@
 under `meltano run`, with soft and hard deletes: after each run the table holds exactly the rows
 of Intacct's last full export plus the changes after it."""
 
-import subprocess
 import uuid
 
 import pytest
 
-from tests.integration.conftest import tool
-from tests.integration.test_meltano import meltano_env, postgres_project, psql
+from tests.integration.test_meltano import meltano_env, meltano_runner, postgres_project, psql
 from tests.integration.test_postgres import load, sql
 
 CHANGE = "RECORDNO,NAME,ddsChangeType,ddsReadTime\n"
@@ -71,19 +69,11 @@ def test_tap_into_target_postgres(company, postgres_url, schema_name, hard_delet
 @pytest.mark.parametrize("hard_delete", [False, True])
 def test_meltano_run_into_target_postgres(company, tmp_path, postgres_url, schema_name,
                                           hard_delete):
-    meltano = tool("meltano", "meltano")
     project = tmp_path / "project"
     project.mkdir()
     postgres_project(project, postgres_url, schema_name, tmp_path / "batches",
                      config={"full_exports": "replace"}, hard_delete=hard_delete)
-    env = meltano_env(company)
-
-    def meltano_cli(*args):
-        result = subprocess.run([meltano, *args], cwd=project, env=env, capture_output=True,
-                                text=True, timeout=600, check=False)
-        assert result.returncode == 0, result.stderr[-4000:]
-        return result
-
+    meltano_cli = meltano_runner(project, meltano_env(company))
     meltano_cli("install", "extractor", "tap-intacct")
     table = f'"{schema_name}"."VENDOR"'
     for number, (files, expected) in enumerate(DELIVERIES):

@@ -118,20 +118,24 @@ def pg_schema(postgres_url):
     psql(postgres_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-def test_meltano_run_with_batch_messages_into_postgres(company, tmp_path, postgres_url,
-                                                       pg_schema):
+def meltano_runner(project, env):
+    """A function running `meltano ARGS` in the project, checking that it succeeded."""
     meltano = tool("meltano", "meltano")
-    project = tmp_path / "project"
-    project.mkdir()
-    postgres_project(project, postgres_url, pg_schema, tmp_path / "batches")
-    env = meltano_env(company)
 
     def meltano_cli(*args):
         result = subprocess.run([meltano, *args], cwd=project, env=env, capture_output=True,
                                 text=True, timeout=600, check=False)
         assert result.returncode == 0, result.stderr[-4000:]
         return result
+    return meltano_cli
 
+
+def test_meltano_run_with_batch_messages_into_postgres(company, tmp_path, postgres_url,
+                                                       pg_schema):
+    project = tmp_path / "project"
+    project.mkdir()
+    postgres_project(project, postgres_url, pg_schema, tmp_path / "batches")
+    meltano_cli = meltano_runner(project, meltano_env(company))
     meltano_cli("install", "extractor", "tap-intacct")
     company.put("GLENTRY.all.1.csv", "RECORDNO,ACCOUNTNO,AMOUNT\n1,0100,1234.50\n2,1000,-5.00\n"
                 "3,2000,0.10\n", modified=1)
