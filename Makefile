@@ -9,7 +9,7 @@ AZURITE_VERSION := 3.35.0
 AZURITE_STAMP := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit e2e integration integration-tools azurite lint bench bench-compare bench-discover bench-state bench-pipeline settings-docs clean
+.PHONY: help install demo test unit e2e integration integration-tools azurite lint bench bench-compare profile-fast bench-discover bench-state bench-pipeline settings-docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -73,6 +73,9 @@ bench-compare: $(STAMP)  ## sync throughput of this tree vs REF (default HEAD~1)
 
 bench-state: $(STAMP)  ## STATE output, no-op sync memory over 200,000 objects, discovery over 100,000 (prints figures)
 	$(BIN)/python -m devtools.bench_state
+
+profile-fast: $(STAMP)  ## where the fast engine's time goes, step by step, one thread (prints a table)
+	$(BIN)/python -m devtools.profile_fast
 
 bench-discover: $(STAMP)  ## discovery's time and peak RSS on 20 files x 50,000 rows (prints figures)
 	$(BIN)/python -m devtools.bench_discover

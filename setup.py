@@ -20,7 +20,8 @@ setup(
     extras_require={
         "azure": AZURE,
         # the optional columnar engine (TAP_INTACCT_ENGINE); same output, more records/s
-        "fast": ["pyarrow>=14", "numpy>=1.24"],
+        # isal: ISA-L's gzip, 4x zlib's speed for BATCH files (docs/BENCHMARKS.md)
+        "fast": ["pyarrow>=14", "numpy>=1.24", "isal>=1.6"],
         "test": [
             *AZURE,
             # moto 5's server extra needs jsonschema 4; singer-python pins jsonschema 2.

@@ -256,6 +256,17 @@ class BatchSink:
         return False
 
 
+def _gzip_writer(raw):
+    """gzip at level 1 into `raw`: ISA-L's (the `fast` extra's isal: the same format, about 4x
+    zlib's speed on record JSON, so BATCH mode keeps up with the fast engine) when installed,
+    else the standard library's."""
+    try:
+        from isal import igzip
+    except ImportError:
+        return gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1)
+    return igzip.IGzipFile(fileobj=raw, mode="wb", compresslevel=1)
+
+
 class _BatchFile:
     """One batch file being written; compression and disk writes happen in a worker thread
     (zlib releases the GIL, so the reading thread keeps parsing meanwhile)."""
@@ -267,7 +278,7 @@ class _BatchFile:
             raw = open(path, "xb")  # noqa: SIM115 (closed by the worker thread)
         except OSError as exc:
             raise StorageError(f"cannot create the batch file {path}: {exc.strerror}") from None
-        self._out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) if compress else raw
+        self._out = _gzip_writer(raw) if compress else raw
         self._raw = raw
         self._chunks = queue.Queue(maxsize=4)
         self._error = None
