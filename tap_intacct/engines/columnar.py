@@ -12,6 +12,7 @@ produces its own records, line numbers, `_sdc_extra`, padding and errors.
 
 import collections
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
@@ -39,8 +40,13 @@ try:  # Arrow's jemalloc pool hands memory back to the system sooner than its de
     pa.set_memory_pool(pa.jemalloc_memory_pool())
 except NotImplementedError:  # a pyarrow build without jemalloc
     pass
-WORKERS = 2
-AHEAD = 2  # chunks read ahead of the one being written (memory: AHEAD x a few CHUNK_BYTES)
+# as many workers as the CPUs this process may run on (its affinity; 2 on the project's machine
+# class); memory stays bounded by the chunks in flight (AHEAD), not by the workers
+WORKERS = max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
+              (os.cpu_count() or 2), 1)
+# chunks read ahead of the one being written (memory: AHEAD x a few CHUNK_BYTES), enough to keep
+# every worker busy
+AHEAD = max(2, WORKERS)
 BOM = b"\xef\xbb\xbf"
 
 
