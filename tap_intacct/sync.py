@@ -103,10 +103,10 @@ def _sync_stream(bucket, files, stream, *, bookmark, checkpoints, config, writer
                                dialect=config.dialect, version=version)
         except FileGone as gone:
             if table_versions and versions.job_of(stored) is not None:
-                raise DataError(f"{gone.key}: a part of full export job "
-                                f"{versions.job_of(stored)} {gone.why}; the job is not "
-                                "activated without it (re-run once the export is complete)"
-                                ) from None
+                raise DataError(f"{gone.key}: this part of full export job "
+                                f"{versions.job_of(stored)} cannot be read ({gone.why}); the "
+                                "job is not activated without it (re-run once the export is "
+                                "complete)") from None
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
             continue
         bookmark.advance(stored)

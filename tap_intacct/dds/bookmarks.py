@@ -48,6 +48,7 @@ class Bookmark:
         # full_exports: replace (tap_intacct/dds/versions.py): the version the stream's table holds,
         # and the full-export job being read, as {"job": number, "version": its version}
         self.table_version = None
+        self.activated_job = None  # the job number of table_version
         self.full_export_job = None
 
     @classmethod
@@ -75,17 +76,18 @@ class Bookmark:
             raise ConfigError(f"{source}: bookmarks.{stream}.synced_keys holds a value that is "
                               "not an ISO 8601 date-time") from None
         keys_since = _moment(value, "synced_keys_since", stream, source)
-        table_version, job = _versions(value, stream, source)
+        table_version, activated, job = _versions(value, stream, source)
         if modified_since is None:
             bookmark = cls(start_date, lookback_seconds)
-            bookmark.table_version = table_version
+            bookmark.table_version, bookmark.activated_job = table_version, activated
             return bookmark
         if keys_since is None:
             # Older states: singer-io's (no keys) read everything up to modified_since; this
             # tap's earlier versions kept every key from the oldest one they list.
             keys_since = min([*synced.values(), _after(modified_since, _JUST_AFTER)])
         bookmark = cls(start_date, lookback_seconds, modified_since, synced, keys_since)
-        bookmark.table_version, bookmark.full_export_job = table_version, job
+        bookmark.table_version, bookmark.activated_job = table_version, activated
+        bookmark.full_export_job = job
         return bookmark
 
     def wants(self, stored):
@@ -162,13 +164,15 @@ class Bookmark:
         value["synced_keys_since"] = self.keys_since.isoformat()
         if self.table_version is not None:
             value["table_version"] = self.table_version
+        if self.activated_job is not None:
+            value["table_version_job"] = self.activated_job
         if self.full_export_job is not None:
             value["full_export_job"] = dict(self.full_export_job)
         return value
 
 
 def _versions(value, stream, source):
-    """(table_version, full_export_job) of a stream's bookmark, checked."""
+    """(table_version, table_version_job, full_export_job) of a stream's bookmark, checked."""
     version = value.get("table_version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)
                                 or version < 0):
@@ -180,7 +184,11 @@ def _versions(value, stream, source):
                                 and not isinstance(job.get("version"), bool)):
         raise ConfigError(f"{source}: bookmarks.{stream}.full_export_job must be "
                           f'{{"job": "<job number>", "version": <whole number>}}, got {job!r}')
-    return version, job
+    activated = value.get("table_version_job")
+    if activated is not None and not (isinstance(activated, str) and activated.isdigit()):
+        raise ConfigError(f"{source}: bookmarks.{stream}.table_version_job must be a DDS job "
+                          f"number (text of digits), got {activated!r}")
+    return version, activated, job
 
 
 def _moment(value, name, stream, source):

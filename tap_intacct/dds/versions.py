@@ -59,16 +59,6 @@ def ready(pending: List[StoredFile], quiet: datetime.timedelta,
     return pending, None
 
 
-def last_parts(files: List[StoredFile]) -> dict:
-    """{job: the key of its last part among `files`} for the full-export jobs in `files`."""
-    last = {}
-    for stored in files:
-        job = job_of(stored)
-        if job is not None:
-            last[job] = stored.key
-    return last
-
-
 class TableVersions:
     """Per stream and run: the version each file's records carry, and which file completes a
     job (then its version is activated). Keeps the stream's Bookmark up to date: the version
@@ -84,11 +74,18 @@ class TableVersions:
                 self._parts.setdefault(job, []).append(stored)
         self._last = {job: parts[-1].key for job, parts in self._parts.items()}
 
+    def _activated_already(self, job: str) -> bool:
+        """True for a part of the activated job or an older one (a part that arrived late,
+        e.g. with lookback_seconds): its rows belong to the table as it is; it starts no new
+        version, which would drop every row it does not have. DDS job record numbers grow."""
+        activated = self._bookmark.activated_job
+        return activated is not None and int(job) <= int(activated)
+
     def version_for(self, stored: StoredFile) -> Optional[int]:
         """The version the records of `stored` carry (None: no version, as with append)."""
         bookmark = self._bookmark
         job = job_of(stored)
-        if job is None:  # a change export: its rows belong to the table as it is
+        if job is None or self._activated_already(job):  # its rows belong to the table as it is
             return bookmark.table_version
         current = bookmark.full_export_job
         if current is None or current["job"] != job:
@@ -102,9 +99,10 @@ class TableVersions:
         """After `stored` was read whole: the version to activate if it was its job's last
         part (the bookmark then holds that version), else None."""
         job = job_of(stored)
-        if job is None or self._last.get(job) != stored.key:
+        if job is None or self._last.get(job) != stored.key or self._activated_already(job):
             return None
         version = self._bookmark.full_export_job["version"]
         self._bookmark.table_version = version
+        self._bookmark.activated_job = job
         self._bookmark.full_export_job = None
         return version

@@ -64,3 +64,22 @@ def test_a_version_never_goes_back():
     bookmark.table_version = 10 ** 15
     versions = TableVersions(bookmark, [part("V.all.4.a.csv", 0)])
     assert versions.version_for(part("V.all.4.a.csv", 0)) == 10 ** 15 + 1
+
+
+def test_a_late_part_of_an_activated_job_starts_no_new_version():
+    """With lookback_seconds a part can arrive after its job was activated: its rows join the
+    table's version; a new version from it alone would drop every other row."""
+    bookmark = Bookmark(T0 - datetime.timedelta(days=1))
+    first = [part("V.all.5.a.csv", 0)]
+    versions = TableVersions(bookmark, first)
+    version = versions.version_for(first[0])
+    assert versions.completes(first[0]) == version
+    bookmark.advance(first[0])
+    state = {"bookmarks": {"V": bookmark.to_state()}}
+    resumed = Bookmark.from_state(state, "V", T0 - datetime.timedelta(days=1))
+    assert resumed.activated_job == "5"
+    late = part("V.all.5.b.csv", -5)
+    versions = TableVersions(resumed, [late])
+    assert versions.version_for(late) == version
+    assert versions.completes(late) is None
+    assert resumed.table_version == version and resumed.full_export_job is None
