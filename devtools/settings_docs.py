@@ -1,5 +1,6 @@
-"""`make settings-docs`: rewrite the README settings table and meltano.yml's extractor settings
-from config.SETTINGS (the one source of truth; tests/unit/test_docs.py checks they agree)."""
+"""`make settings-docs`: rewrite the README's settings and environment variable tables and
+meltano.yml's extractor settings from settings.config.SETTINGS and settings.knobs.VARIABLES (the
+sources of truth; tests/unit/test_docs.py and test_knobs.py check they agree)."""
 
 import json
 import pathlib
@@ -7,6 +8,7 @@ import re
 
 from tap_intacct import about
 from tap_intacct.settings.config import SETTINGS
+from tap_intacct.settings.knobs import markdown_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,13 @@ def readme_table():
     text = path.read_text()
     table = re.compile(r"\| key \| required \| description \|\n(?:\|.*\n)+")
     path.write_text(table.sub(lambda _: about("markdown") + "\n", text, count=1))
+
+
+def variables_table():
+    path = ROOT / "README.md"
+    text = path.read_text()
+    table = re.compile(r"\| variable \| default \| meaning \|\n(?:\|.*\n)+")
+    path.write_text(table.sub(lambda _: markdown_table() + "\n", text, count=1))
 
 
 def meltano_settings():
@@ -33,4 +42,5 @@ def meltano_settings():
 
 if __name__ == "__main__":
     readme_table()
+    variables_table()
     meltano_settings()

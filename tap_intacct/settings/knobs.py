@@ -7,6 +7,7 @@ import importlib.util
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from tap_intacct.errors import ConfigError
 
@@ -70,31 +71,61 @@ def _whole(low, high):
                     f"a whole number from {low} to {high}")
 
 
-# (variable, Knobs field, parser); the README lists them with their meaning.
+@dataclass(frozen=True)
+class Variable:
+    """One TAP_INTACCT_* variable: the Knobs field it sets, its parser, its default as the README
+    shows it and its meaning (`make settings-docs` writes the README's table from these)."""
+
+    name: str
+    field: str
+    parse: Callable[[str], Any]
+    default: str
+    description: str
+
+
 VARIABLES = (
-    ("TAP_INTACCT_LOG_LEVEL", "log_level", _log_level),
-    ("TAP_INTACCT_PROGRESS_SECONDS", "progress_seconds", _number(0, low_included=False)),
-    ("TAP_INTACCT_MAX_TRIES", "max_tries", _whole(1, 100)),
-    ("TAP_INTACCT_RETRY_BASE_SECONDS", "retry_base_seconds", _number(0)),
+    Variable("TAP_INTACCT_LOG_LEVEL", "log_level", _log_level, "INFO",
+             "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; AWS and Azure library logs stay "
+             "at WARNING (their debug output holds request headers)"),
+    Variable("TAP_INTACCT_MAX_TRIES", "max_tries", _whole(1, 100), "8",
+             "attempts (1 to 100) for a throttled/failed S3, STS or Azure request, or for "
+             "resuming a cut download without progress"),
+    Variable("TAP_INTACCT_RETRY_BASE_SECONDS", "retry_base_seconds", _number(0), "0.5",
+             "first retry delay (a number >= 0); doubles each time (full jitter), capped at 30 s"),
+    Variable("TAP_INTACCT_PROGRESS_SECONDS", "progress_seconds", _number(0, low_included=False),
+             "10", "seconds (a number > 0) between progress lines (records, MB, records/s) while "
+             "a long file is read"),
     # STS's limits for an assumed role's session (the role's maximum may be lower)
-    ("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200)),
-    # auto: the fast engine when its extra is installed; rows: the row path only
-    ("TAP_INTACCT_ENGINE", "engine", _engine),
+    Variable("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200),
+             "3600", "assumed-role session length, 900 to 43200 (the role's maximum session "
+             "duration must allow it)"),
+    Variable("TAP_INTACCT_ENGINE", "engine", _engine, "auto",
+             "`auto` (the fast engine when `tap-intacct[fast]` is installed), `rows` (the row "
+             "path only) or `fast` (an error if the extra is not installed); output is the same "
+             "either way (see Performance)"),
 )
 
 
-def from_environment(environ):
+def markdown_table() -> str:
+    """The README's table of the variables."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{v.name}` | `{v.default}` | {v.description} |" for v in VARIABLES]
+    return "\n".join(lines)
+
+
+def from_environment(environ) -> Knobs:
     """The Knobs set in environ (unset or empty: the default), or ConfigError naming every bad
     variable."""
     values, problems = {}, []
-    for variable, field, parse in VARIABLES:
-        text = environ.get(variable, "").strip()
+    for variable in VARIABLES:
+        text = environ.get(variable.name, "").strip()
         if not text:
             continue
         try:
-            values[field] = parse(text)
+            values[variable.field] = variable.parse(text)
         except ValueError as exc:
-            problems.append(f"environment variable {variable} must be {exc}, got {text!r}")
+            problems.append(f"environment variable {variable.name} must be {exc}, got "
+                            f"{text!r}")
     if problems:
         raise ConfigError(*problems)
     return Knobs(**values)
