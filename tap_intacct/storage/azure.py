@@ -29,7 +29,7 @@ from azure.storage.blob._generated.models import ModifiedAccessConditions
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
-from tap_intacct.storage import request_metrics, resumable
+from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.readahead import ReadAhead
 from tap_intacct.storage.resumable import ResumableBody, read_prefix
 
@@ -226,8 +226,8 @@ class Container:
     def list(self, prefix):
         """Yield every blob directly under prefix: one paginated pass, sub-folders not entered."""
         pages = self._container.walk_blobs(name_starts_with=prefix, delimiter="/").by_page()
-        next_page = resumable.retried(lambda: next(pages, None), self.knobs, is_transient,
-                                      self._log_retry)
+        next_page = retry.retried(lambda: next(pages, None), self.knobs, is_transient,
+                                  self._log_retry)
         subfolders = 0
         more = True
         while more:
@@ -308,7 +308,7 @@ class Container:
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
     # What ResumableBody needs besides get(), failure() and knobs.
-    retryable = (AzureError, OSError)
+    is_transient = staticmethod(is_transient)
     describe = staticmethod(describe)
 
     @staticmethod

@@ -4,31 +4,12 @@ says which failures are worth another attempt."""
 
 import io
 import logging
-import random
 import threading
 
-import backoff
+from tap_intacct.errors import FileGone, TapError
+from tap_intacct.storage.retry import retry_wait
 
 LOGGER = logging.getLogger("tap_intacct")
-MAX_RETRY_SECONDS = 30
-
-
-def retried(func, knobs, is_transient, on_backoff):
-    """func, retrying failures for which is_transient(exc) holds with exponential backoff and
-    full jitter, bounded: the first wait is up to knobs.retry_base_seconds, doubling each time,
-    capped at MAX_RETRY_SECONDS, knobs.max_tries attempts in all."""
-    return backoff.on_exception(
-        backoff.expo, Exception, giveup=lambda exc: not is_transient(exc),
-        max_tries=knobs.max_tries, factor=knobs.retry_base_seconds,
-        max_value=MAX_RETRY_SECONDS, jitter=backoff.full_jitter, on_backoff=on_backoff,
-        logger=None,
-    )(func)
-
-
-def retry_wait(knobs, failures):
-    """Seconds to wait before the retry that follows the given number of failures in a row."""
-    ceiling = min(MAX_RETRY_SECONDS, knobs.retry_base_seconds * 2 ** (failures - 1))
-    return random.uniform(0, ceiling)
 
 
 class ShortBody(Exception):
@@ -48,9 +29,11 @@ class ResumableBody(io.RawIOBase):
     first byte not yet received, up to knobs.max_tries times in a row without progress. Never
     reports end of file early. stop() works from any thread and stops it at once.
 
-    store: knobs; get(stored, first_byte, last_byte) -> (body with read/close, bytes to skip);
-    retryable (exception classes worth another attempt); failure(exc, what, key) -> the error to
-    raise when attempts run out; describe(exc); interrupt(body) (unblocks a read in progress).
+    store: knobs; get(stored, first_byte, last_byte) -> (body with read/close, bytes to skip),
+    raising a failure worth another attempt as it is and any other as a TapError or FileGone;
+    is_transient(exc) (the store's one classification); failure(exc, what, key) -> the error to
+    raise for a failure that is not transient or when attempts run out; describe(exc);
+    interrupt(body) (unblocks a read in progress). Waits follow storage/retry.py.
     """
 
     def __init__(self, store, stored, length=None):
@@ -72,7 +55,13 @@ class ResumableBody(io.RawIOBase):
         while self._position < self._end:
             try:
                 chunk = self._next_chunk(len(buffer))
-            except (ShortBody, *self._store.retryable) as exc:
+            except (TapError, FileGone, Closed):
+                raise  # already classified (get) or stopped
+            except Exception as exc:  # noqa: BLE001 (classified here: retried or raised)
+                if not (isinstance(exc, ShortBody) or self._store.is_transient(exc)):
+                    key = self._stored.key
+                    raise self._store.failure(exc, f"read '{key}' at byte {self._position}",
+                                              key) from None
                 self._retry_after(exc)
                 continue
             if self._skip:  # the server ignored Range: drop the bytes already received

@@ -23,7 +23,7 @@ import urllib3.exceptions
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.settings.knobs import Knobs
-from tap_intacct.storage import request_metrics, resumable
+from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.credentials_cache import CredentialCache
 from tap_intacct.storage.readahead import ReadAhead
 from tap_intacct.storage.resumable import ResumableBody, read_prefix
@@ -63,8 +63,6 @@ TRANSIENT_EXCEPTIONS = (
     urllib3.exceptions.HTTPError,
     ConnectionError,
 )
-# What ResumableBody retries: Bucket.get raises a ClientError only when it is transient.
-RETRYABLE_EXCEPTIONS = (botocore.exceptions.ClientError, *TRANSIENT_EXCEPTIONS)
 
 
 def error_code(exc):
@@ -98,7 +96,7 @@ def _describe(exc):
 def retried(func, knobs):
     """Retry transient S3/STS failures with exponential backoff and full jitter, bounded: the
     first wait is up to knobs.retry_base_seconds, doubling each time, capped at 30 s."""
-    return resumable.retried(func, knobs, is_transient, _log_retry)
+    return retry.retried(func, knobs, is_transient, _log_retry)
 
 
 def timed(endpoint, request):
@@ -314,7 +312,7 @@ class Bucket:
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
     # What ResumableBody needs besides get() and knobs.
-    retryable = RETRYABLE_EXCEPTIONS
+    is_transient = staticmethod(is_transient)
     describe = staticmethod(_describe)
 
     def failure(self, exc, what, key=None):
