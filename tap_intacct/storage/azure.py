@@ -9,7 +9,6 @@ ObjectError, container-wide ones as StorageError, and no secret in any log line.
 import collections
 import contextlib
 import datetime
-import io
 import logging
 import re
 
@@ -30,8 +29,7 @@ from azure.storage.blob._generated.models import ModifiedAccessConditions
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.storage import request_metrics, retry
-from tap_intacct.storage.readahead import ReadAhead
-from tap_intacct.storage.resumable import ResumableBody, read_prefix
+from tap_intacct.storage.resumable import ResumableReads
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -163,7 +161,7 @@ def _credential_and_url(config):
     return DefaultAzureCredential(), config.azure_account_url, []
 
 
-class Container:
+class Container(ResumableReads):
     """One container, one BlobServiceClient, built once per run and handed to discovery and
     sync."""
 
@@ -297,15 +295,6 @@ class Container:
             pass  # replaced is the likelier reading; either way the file is skipped
         return FileGone(stored.key, "it was replaced after the listing; its new version is read "
                                     "on the next run")
-
-    def read_range(self, stored, length):
-        """The first `length` bytes of the blob (fewer if it is shorter)."""
-        return read_prefix(self, stored, length)
-
-    def open(self, stored):
-        """A binary stream of the whole blob, fetched ahead of the reader in a thread, that
-        resumes where it stopped after a cut. The GET starts now."""
-        return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
     # What ResumableBody needs besides get(), failure() and knobs.
     is_transient = staticmethod(is_transient)

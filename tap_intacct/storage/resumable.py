@@ -7,6 +7,7 @@ import logging
 import threading
 
 from tap_intacct.errors import FileGone, TapError
+from tap_intacct.storage.readahead import ReadAhead
 from tap_intacct.storage.retry import retry_wait
 
 LOGGER = logging.getLogger("tap_intacct")
@@ -133,3 +134,18 @@ def read_prefix(store, stored, length):
         return b"".join(chunks)
     finally:
         body.close()
+
+
+class ResumableReads:
+    """The reading half of a Store (storage/store.py), the same for every backend: a bounded
+    prefix, or the whole object fetched ahead of the reader in a thread, resuming where it
+    stopped after a cut. A backend supplies what ResumableBody needs: knobs, get(),
+    is_transient(), failure(), describe() and interrupt()."""
+
+    def read_range(self, stored, length):
+        """The first `length` bytes of the object (fewer if it is shorter)."""
+        return read_prefix(self, stored, length)
+
+    def open(self, stored):
+        """A binary stream of the whole object; the GET starts now."""
+        return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)

@@ -9,7 +9,6 @@ that concerns a single object is an ObjectError, which stops only that file's st
 import collections
 import contextlib
 import datetime
-import io
 import logging
 import uuid
 
@@ -25,8 +24,7 @@ from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.settings.knobs import Knobs
 from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.credentials_cache import CredentialCache
-from tap_intacct.storage.readahead import ReadAhead
-from tap_intacct.storage.resumable import ResumableBody, read_prefix
+from tap_intacct.storage.resumable import ResumableReads
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -187,7 +185,7 @@ class RoleChain:
                              region_name=source_session.region_name or "us-east-1")
 
 
-class Bucket:
+class Bucket(ResumableReads):
     """One bucket, one boto3 client, built once per run and handed to discovery and sync."""
 
     def __init__(self, config, knobs=None):
@@ -301,15 +299,6 @@ class Bucket:
         raise ObjectError(stored.key, f"cannot read '{stored.key}' in s3://{self.name}/: asked "
                                       f"for bytes from {first_byte}, the server answered HTTP "
                                       f"{status} with Content-Range {content_range!r}")
-
-    def read_range(self, stored, length):
-        """The first `length` bytes of the object (fewer if it is shorter)."""
-        return read_prefix(self, stored, length)
-
-    def open(self, stored):
-        """A binary stream of the whole object, fetched ahead of the reader in a thread, that
-        resumes where it stopped after a cut. The GET starts now."""
-        return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)
 
     # What ResumableBody needs besides get() and knobs.
     is_transient = staticmethod(is_transient)
