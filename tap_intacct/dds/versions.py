@@ -15,7 +15,6 @@ from typing import List, Optional
 from tap_intacct.dds.files import StoredFile
 
 FULL_EXPORT_PART = re.compile(r"[^.]+\.all\.([0-9]+)\.", re.IGNORECASE)
-DEFAULT_QUIET_SECONDS = 3600
 
 
 def job_of(stored: StoredFile) -> Optional[str]:

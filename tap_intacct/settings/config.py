@@ -8,7 +8,6 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Optional
 
-from tap_intacct.dds.versions import DEFAULT_QUIET_SECONDS
 from tap_intacct.errors import ConfigError
 from tap_intacct.output.batches import BatchConfig, parse_batch_config
 from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
@@ -94,6 +93,8 @@ SETTINGS = (
             kind="integer"),
 )
 
+# DDS writes a job's parts within minutes: an hour of quiet leaves room (README "Full exports")
+DEFAULT_QUIET_SECONDS = 3600
 ROLE_KEYS = ("account_id", "role_name", "external_id")
 PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
 URL_KEYS = ("endpoint_url", "sts_endpoint_url", "azure_account_url")
