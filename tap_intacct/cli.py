@@ -107,6 +107,7 @@ def run(args, knobs):
     from tap_intacct import sync
     from tap_intacct.dds import candidates, discover
     from tap_intacct.dds import catalog as catalog_module
+    from tap_intacct.dds.files import no_data_files
     from tap_intacct.output.batches import BatchSinks
     from tap_intacct.output.messages import RecordSinks, SingerWriter
     from tap_intacct.storage import s3, store
@@ -133,10 +134,7 @@ def run(args, knobs):
         if args.discover:
             tables = candidates.for_discovery(listing, config.start_date)
             if not tables:
-                raise TapError(f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under "
-                               f"{bucket.location(prefix)}; check "
-                               f"'{'container' if config.storage == 'azure' else 'bucket'}', "
-                               "'path' and 'company_id'")
+                raise TapError(no_data_files(bucket.location(prefix), config.storage))
             result = discover.discover(bucket, tables, config)
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:

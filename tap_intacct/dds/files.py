@@ -36,6 +36,13 @@ def table_name(file_name):
     return file_name.split(".", 1)[0]
 
 
+def no_data_files(location: str, storage: str) -> str:
+    """What to say when the company folder holds no data file (discovery, --test)."""
+    return (f"no DDS export files (*.csv, *.csv.gz, *.zip) directly under {location}; check "
+            f"'{'container' if storage == 'azure' else 'bucket'}', 'path' and 'company_id', "
+            "and that a DDS job has delivered files")
+
+
 def looks_like_data_file(file_name):
     lowered = file_name.lower()
     return lowered.endswith(DATA_FILE_SUFFIXES) and table_name(file_name) != ""

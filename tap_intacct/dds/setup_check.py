@@ -13,7 +13,7 @@ import sys
 from typing import Optional
 
 from tap_intacct.dds.candidates import data_files
-from tap_intacct.dds.files import StoredFile
+from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, CutShort
@@ -42,8 +42,7 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
     for stored, reason in skipped:
         report(f"skipped {stored.key}: {reason}")
     if not tables:
-        report(f"FAILED: no DDS export files (*.csv, *.csv.gz, *.zip) directly under {where}: "
-               "check 'path' and 'company_id', and that a DDS job has delivered files")
+        report(f"FAILED: {no_data_files(where, config.storage)}")
         return False
     wanted = {stream.name: stream for stream in selected or []}
     now = datetime.datetime.now(datetime.timezone.utc)

@@ -183,6 +183,7 @@ class Plan:
     def __init__(self, records, build, line_format, dialect):
         layout = build.layout
         self._delimiter, self._quote = dialect.delimiter, dialect.quotechar
+        self._delimiter_byte, self._quote_byte = self._delimiter.encode(), self._quote.encode()
         before, after = line_format
         self.width = layout.width
         self._parts = []  # literal text, or (kind, function) for per-row fragments
@@ -218,7 +219,7 @@ class Plan:
     def records(self, chunk):
         """(the chunk's records as lines of text, how many), or an exception (NotFast, Arrow's,
         a Misfit...)."""
-        lines = record_lines(chunk, self._delimiter.encode(), self._quote.encode())
+        lines = record_lines(chunk, self._delimiter_byte, self._quote_byte)
         if not chunk.data.isascii():
             chunk.data.decode("utf-8")  # the row path's own check: invalid UTF-8 falls back
         table = self._parse(chunk.data)

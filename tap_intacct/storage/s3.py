@@ -188,12 +188,13 @@ class RoleChain:
 class Bucket(ResumableReads):
     """One bucket, one boto3 client, built once per run and handed to discovery and sync."""
 
+    small_reads_in_flight = SMALL_READS_IN_FLIGHT
+
     def __init__(self, config, knobs=None):
         self.config = config
         self.knobs = knobs or Knobs()
         self.name = config.bucket
         self.kind = "S3"
-        self.small_reads_in_flight = SMALL_READS_IN_FLIGHT
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
         self._client = session.client("s3", endpoint_url=config.endpoint_url,

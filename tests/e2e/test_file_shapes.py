@@ -195,7 +195,7 @@ def test_setup_check_names_a_headerless_file(company):
 def test_setup_check_of_an_empty_company_folder(company):
     company.put_key("other/GLENTRY.csv", export())
     run = company.tap("--test")
-    assert_clean_failure(run, "FAILED: no DDS export files", "check 'path' and 'company_id'",
+    assert_clean_failure(run, "FAILED: no DDS export files", "'path' and 'company_id'",
                          code=1)
 
 
