@@ -1,7 +1,9 @@
 from setuptools import find_packages, setup
 
 # Only for storage: azure (pip install 'tap-intacct[azure]'); S3 users do not carry them.
-AZURE = ["azure-storage-blob>=12.19,<13", "azure-identity>=1.15,<2"]
+# azure-storage-blob: the releases storage/azure.py VERIFIED_SDK_RELEASES lists (it uses one
+# private operation; docs/ARCHITECTURE.md, "Third-party internals").
+AZURE = ["azure-storage-blob>=12.19,<12.32", "azure-identity>=1.15,<2"]
 
 setup(
     name="tap-intacct",

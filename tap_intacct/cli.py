@@ -110,7 +110,7 @@ def run(args, knobs):
     from tap_intacct.dds.files import no_data_files
     from tap_intacct.output.batches import BatchSinks
     from tap_intacct.output.messages import RecordSinks, SingerWriter
-    from tap_intacct.storage import s3, store
+    from tap_intacct.storage import store
 
     selected = None
     if catalog_path and not args.discover:
@@ -141,7 +141,7 @@ def run(args, knobs):
             writer = SingerWriter(sys.stdout)
             sinks = RecordSinks(writer)
             if config.batch:
-                sinks = BatchSinks(config.batch, writer, upload=s3.BatchUploader(knobs))
+                sinks = BatchSinks(config.batch, writer, upload=store.batch_uploader(knobs))
             try:
                 sync.sync(bucket, listing, selected, state=state, config=config, writer=writer,
                           sinks=sinks, knobs=knobs)

@@ -316,7 +316,6 @@ class CsvRows:
         text = io.TextIOWrapper(self._bytes, encoding=encoding,
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
-        text._CHUNK_SIZE = CHUNK_BYTES
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
         self._reader = csv.reader(text, strict=True, **dialect.csv_options)
         self.header = header if header is not None else self._read_header()

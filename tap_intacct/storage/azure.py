@@ -11,7 +11,9 @@ import contextlib
 import datetime
 import logging
 import re
+from collections.abc import Iterator
 
+import azure.storage.blob
 from azure.core.exceptions import (
     AzureError,
     ClientAuthenticationError,
@@ -23,8 +25,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.identity import ClientSecretCredential, DefaultAzureCredential
-from azure.storage.blob import BlobPrefix, BlobServiceClient
-from azure.storage.blob._generated.models import ModifiedAccessConditions
+from azure.storage.blob import BlobClient, BlobPrefix, BlobServiceClient
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
@@ -254,20 +255,12 @@ class Container(ResumableReads):
         """One Get Blob attempt for bytes first_byte..last_byte (default: to the end), pinned to
         the listed ETag: (body, bytes to skip). Transient failures are raised as they are (the
         caller retries); the others as FileGone, ObjectError or StorageError."""
-        # The SDK's public downloader reads whole chunks into memory and retries a cut body
-        # itself from the chunk's start; the generated operation behind it (same pipeline,
-        # auth and errors) gives the streaming body that ResumableBody resumes byte-exactly.
-        operations = self._container.get_blob_client(stored.key)._client.blob  # noqa: SLF001
         ranged = first_byte > 0 or last_byte is not None
         byte_range = f"bytes={first_byte}-{'' if last_byte is None else last_byte}"
         try:
             with request_metrics.http_request_timer("GetBlob"):
-                status, stream = operations.download(
-                    range=byte_range if ranged else None, decompress=False,
-                    modified_access_conditions=ModifiedAccessConditions(
-                        if_match=stored.etag or None),
-                    cls=lambda response, body, _headers: (response.http_response.status_code,
-                                                          body))
+                status, stream = get_blob_stream(self._container.get_blob_client(stored.key),
+                                                 byte_range if ranged else None, stored.etag)
         except AzureError as exc:
             if is_transient(exc):
                 raise
@@ -303,6 +296,37 @@ class Container(ResumableReads):
     @staticmethod
     def interrupt(body):
         body.interrupt()
+
+
+# azure-storage-blob releases (first, last) whose private download operation, used by
+# get_blob_stream alone, the Azure end-to-end suite has passed on. setup.py pins this range and
+# tests/unit/test_azure_sdk.py fails on any other installed release.
+VERIFIED_SDK_RELEASES = ((12, 19), (12, 31))
+
+
+def get_blob_stream(blob: BlobClient, byte_range: str | None,
+                    etag: str) -> tuple[int, Iterator[bytes]]:
+    """One Get Blob request, with no SDK retry: (HTTP status, the body as a stream of blocks),
+    pinned to `etag` when there is one.
+
+    The one use of the SDK's private API. Its public download_blob reads each chunk whole into
+    memory and retries a cut body itself (three attempts, one-second sleeps that stop() cannot
+    end), outside the tap's retry policy; the generated operation under it has the same
+    pipeline, authentication and errors, and gives the body as the stream that ResumableBody
+    resumes byte-exactly (docs/ARCHITECTURE.md, "Third-party internals").
+    """
+    try:
+        from azure.storage.blob._generated.models import ModifiedAccessConditions
+        operations = blob._client.blob  # noqa: SLF001
+    except (ImportError, AttributeError):
+        raise StorageError(
+            f"azure-storage-blob {azure.storage.blob.__version__} is not supported: install "
+            f"tap-intacct[azure] (azure-storage-blob {'.'.join(map(str, VERIFIED_SDK_RELEASES[0]))}"
+            f" to {'.'.join(map(str, VERIFIED_SDK_RELEASES[1]))})") from None
+    return operations.download(
+        range=byte_range, decompress=False,
+        modified_access_conditions=ModifiedAccessConditions(if_match=etag or None),
+        cls=lambda response, body, _headers: (response.http_response.status_code, body))
 
 
 class _Body:

@@ -178,11 +178,25 @@ class RoleChain:
             return metadata
 
         credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
-            metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+            metadata=fetch(), refresh_using=fetch, method=_AssumedRole.METHOD)
         core = botocore.session.get_session()
-        core._credentials = credentials  # botocore has no public setter for these
+        core.register_component("credential_provider",
+                                botocore.credentials.CredentialResolver([_AssumedRole(credentials)]))
         return boto3.Session(botocore_session=core,
                              region_name=source_session.region_name or "us-east-1")
+
+
+class _AssumedRole(botocore.credentials.CredentialProvider):
+    """The only link in a session's credential chain: the role's refreshable credentials."""
+
+    METHOD = "sts-assume-role"
+
+    def __init__(self, credentials: botocore.credentials.RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.RefreshableCredentials:
+        return self._credentials
 
 
 class Bucket(ResumableReads):
@@ -200,6 +214,7 @@ class Bucket(ResumableReads):
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
                                       config=_client_config())
         self._client.meta.events.register("before-call.s3", self.requests)
+        self._client.meta.events.register("after-call.s3.GetObject", _keep_connection)
 
     def _failure(self, exc, what, key=None):
         """The error for a refused or failed request, naming the bucket, the prefix or key, and
@@ -282,9 +297,10 @@ class Bucket(ResumableReads):
             if is_transient(exc):
                 raise
             raise self._failure(exc, f"read '{stored.key}'", stored.key) from None
+        body = _Body(response["Body"], response.pop(CONNECTION, None))
         if not ranged:
-            return response["Body"], 0
-        return response["Body"], self._range_skip(stored, first_byte, response)
+            return body, 0
+        return body, self._range_skip(stored, first_byte, response)
 
     def _range_skip(self, stored, first_byte, response):
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -309,12 +325,31 @@ class Bucket(ResumableReads):
         return self._failure(exc, what, key)
 
     @staticmethod
-    def interrupt(body):
-        raw = getattr(body, "_raw_stream", None)  # botocore has no public way to reach it
-        if hasattr(raw, "shutdown"):  # urllib3 2.3+; with older ones the read timeout ends it
+    def interrupt(body: "_Body") -> None:
+        if hasattr(body.connection, "shutdown"):  # urllib3 2.3+; else the read timeout ends it
             # refused when the body was closed or fully read meanwhile: nothing to wake then
             with contextlib.suppress(ValueError, RuntimeError, OSError):
-                raw.shutdown()
+                body.connection.shutdown()
+
+
+# The GetObject response key under which _keep_connection leaves the HTTP response the body is
+# read from (botocore's StreamingBody does not expose it).
+CONNECTION = "TapIntacctConnection"
+
+
+def _keep_connection(http_response: object, parsed: dict, **_kwargs: object) -> None:
+    """botocore's after-call event handler for GetObject: keeps the HTTP response under the
+    body, whose shutdown() is the only way to end a read blocked on the network."""
+    parsed[CONNECTION] = getattr(http_response, "raw", None)
+
+
+class _Body:
+    """An object's body (read, close) and the connection it is read from (for interrupt)."""
+
+    def __init__(self, streaming: object, connection: object) -> None:
+        self.read = streaming.read  # type: ignore[attr-defined]
+        self.close = streaming.close  # type: ignore[attr-defined]
+        self.connection = connection
 
 
 class BatchUploader:

@@ -2,9 +2,14 @@
 
 Each cloud SDK lives in exactly one module (s3.py, azure.py), imported only here."""
 
-from typing import BinaryIO, Iterator, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from tap_intacct.dds.files import StoredFile
+
+if TYPE_CHECKING:
+    from tap_intacct.settings.config import Config
+    from tap_intacct.settings.knobs import Knobs
 
 
 class Requests(Protocol):
@@ -31,7 +36,7 @@ class Store(Protocol):
         """The whole object of the listed version as a stream that resumes after a cut."""
 
 
-def connect(config, knobs) -> Store:
+def connect(config: "Config", knobs: "Knobs") -> Store:
     """The store the config names, with its client built once for the run."""
     if config.storage == "azure":
         # the extra may be missing: config.validate checked it
@@ -39,3 +44,18 @@ def connect(config, knobs) -> Store:
         return azure.Container(config, knobs)
     from tap_intacct.storage import s3
     return s3.Bucket(config, knobs)
+
+
+def batch_uploader(knobs: "Knobs") -> Callable[[str, str], None]:
+    """Uploads a finished batch file (local path, s3:// URL) with the environment's AWS
+    credentials; boto3 is imported at the first upload, so that runs which upload nothing
+    (an Azure store, a file:// batch root) never load it."""
+    uploader = None
+
+    def upload(path: str, url: str) -> None:
+        nonlocal uploader
+        if uploader is None:
+            from tap_intacct.storage import s3
+            uploader = s3.BatchUploader(knobs)
+        uploader(path, url)
+    return upload

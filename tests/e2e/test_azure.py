@@ -117,3 +117,21 @@ def test_defaults_to_s3_and_says_how_to_choose_azure(company):
     assert run.returncode == 2
     assert "'bucket' is required for storage s3 (or set storage: azure" in run.stderr
     assert os.path.exists(company.config())
+
+
+def test_an_azure_run_never_loads_boto3(company, tmp_path):
+    """boto3 is only for S3 stores and s3:// batch roots (storage/store.py): an Azure run, in
+    RECORD and in BATCH mode with a file:// root, does not import it."""
+    company.put("GLENTRY.csv", "RECORDNO\n1\n2\n")
+    batch = {"encoding": {"format": "jsonl", "compression": "gzip"},
+             "storage": {"root": f"file://{tmp_path}", "prefix": "b-"}}
+    for settings in ({}, {"batch_config": batch}):
+        env = company.server.tap_environment()
+        env["PYTHONPROFILEIMPORTTIME"] = "1"  # every module imported, on stderr
+        catalog = company.selected_catalog()
+        run = company.tap("--catalog", catalog, config=company.config(**settings), env=env)
+        assert run.returncode == 0, run.stderr
+        imported = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+                    if line.startswith("import time:")]
+        assert "azure.storage.blob" in imported  # the check sees the imports
+        assert not [name for name in imported if name.split(".")[0] in ("boto3", "botocore")]
