@@ -301,7 +301,7 @@ class Container(ResumableReads):
 # azure-storage-blob releases (first, last) whose private download operation, used by
 # get_blob_stream alone, the Azure end-to-end suite has passed on. setup.py pins this range and
 # tests/unit/test_azure_sdk.py fails on any other installed release.
-VERIFIED_SDK_RELEASES = ((12, 19), (12, 31))
+VERIFIED_SDK_RELEASES = ((12, 23), (12, 31))
 
 
 def get_blob_stream(blob: BlobClient, byte_range: str | None,

@@ -46,5 +46,5 @@ def test_a_client_without_the_operation_is_one_clear_error():
         pass
 
     with pytest.raises(StorageError, match=r"azure-storage-blob \S+ is not supported: install "
-                                           r"tap-intacct\[azure\] \(azure-storage-blob 12\.19"):
+                                           r"tap-intacct\[azure\] \(azure-storage-blob 12\.23"):
         get_blob_stream(ClientOfAnotherRelease(), None, "")  # type: ignore[arg-type]
