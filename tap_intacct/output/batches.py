@@ -44,11 +44,11 @@ class BatchConfig:
         return urllib.parse.urlsplit(self.root).scheme
 
 
-def parse_batch_config(value, problems, source):
-    """The BatchConfig of the `batch_config` setting (None when absent); problems are appended."""
+def parse_batch_config(value, problems, name):
+    """The BatchConfig of the `batch_config` setting (None when absent); problems are appended,
+    each starting with `name` (such as "config: 'batch_config'")."""
     if value in (None, ""):
         return None
-    name = f"{source}: 'batch_config'"
     if isinstance(value, str):  # an orchestrator may pass an object setting as JSON text
         try:
             value = json.loads(value)

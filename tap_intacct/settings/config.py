@@ -1,55 +1,246 @@
-"""The config contract: every setting, its meaning, and validation that reports all problems."""
+"""The config contract: every setting in one table (SETTINGS: its parser, default, meaning,
+whether it is secret), the rules between settings, and validation that reports all problems.
+
+`--about`, meltano.yml and the README's table are written from SETTINGS (`make settings-docs`;
+tests/unit/test_docs.py checks they agree)."""
 
 import datetime
 import importlib.util
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from tap_intacct.errors import ConfigError
 from tap_intacct.output.batches import BatchConfig, parse_batch_config
 from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
 
 
+class Invalid(ValueError):
+    """A setting's value is unusable: `problems` are the lines to report."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(*problems)
+        self.problems = list(problems)
+
+
+# A setting's parser: (value as given, never None or "", label such as "config: 'bucket'") ->
+# the value to use (None: as if unset), or Invalid.
+Parse = Callable[[Any, str], Any]
+
+
+def _text(value: Any, label: str) -> Optional[str]:
+    if not isinstance(value, str):
+        raise Invalid(f"{label} must be a string, got {type(value).__name__}")
+    return value.strip() or None
+
+
+def _text_then(check: Callable[[str, str], Any]) -> Parse:
+    """A parser for text that `check(text, label)` then converts or refuses."""
+    def parse(value: Any, label: str) -> Any:
+        text = _text(value, label)
+        return None if text is None else check(text, label)
+    return parse
+
+
+def _date_time(text: str, label: str) -> datetime.datetime:
+    try:
+        return parse_datetime(text)
+    except OutOfRange as exc:
+        raise Invalid(f"{label} {exc}") from None
+    except ValueError:
+        raise Invalid(f"{label} is not an ISO 8601 date or date-time: {text!r} (example: "
+                      "2024-01-01T00:00:00Z)") from None
+
+
+def _storage(text: str, label: str) -> str:
+    if text.lower() not in STORAGES:
+        raise Invalid(f"{label} must be s3 or azure, got {text.lower()!r}")
+    return text.lower()
+
+
+def _bucket(bucket: str, label: str) -> str:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
+        raise Invalid(f"{label} must be the bucket name only, not an address: {bucket!r}; put "
+                      "any folder in 'path'")
+    if "/" in bucket:
+        raise Invalid(f"{label} must be the bucket name only, without slashes: {bucket!r}; put "
+                      "any folder in 'path'")
+    if re.search(r"\s", bucket):
+        raise Invalid(f"{label} must not contain spaces: {bucket!r}")
+    return bucket
+
+
+def _company_id(text: str, label: str) -> str:
+    if "/" in text:
+        raise Invalid(f"{label} must not contain '/': {text!r}")
+    return text
+
+
+def _path(text: str, _label: str) -> str:
+    return text.strip("/")
+
+
+def _account_id(text: str, label: str) -> str:
+    digits = text.replace("-", "")
+    if not re.fullmatch(r"[0-9]{12}", digits):
+        raise Invalid(f"{label} must be a 12-digit AWS account ID (dashes allowed), got {text!r}")
+    return digits
+
+
+def _external_id(text: str, label: str) -> str:
+    if len(text) < 2:
+        raise Invalid(f"{label} must be at least 2 characters (AWS STS rule)")
+    return text
+
+
+# a DNS name: dot-separated labels of letters, digits and inner hyphens (what botocore accepts)
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def _url(url: str, label: str) -> str:
+    problem = Invalid(f"{label} must be an http:// or https:// URL with a host name, such as "
+                      f"https://s3.eu-west-1.amazonaws.com, got {url!r}")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise problem from None
+    if parts.scheme.lower() not in ("http", "https") or not _valid_host(parts.hostname):
+        raise problem
+    return url
+
+
+def _valid_host(host: Optional[str]) -> bool:
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    labels = host.removesuffix(".").split(".")
+    return len(host) <= 255 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def _whole_number(low: int, high: int, what: str = "a whole number", note: str = "") -> Parse:
+    """A parser for a whole number from low to high, given as a JSON number or as digits."""
+    def parse(value: Any, label: str) -> int:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise Invalid(f"{label} must be {what} from {low} to {high}{note}, got {value!r}")
+        return value
+    return parse
+
+
+def _boolean(value: Any, label: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise Invalid(f"{label} must be true or false, got {value!r}")
+
+
+TAB_NAMES = ("\t", "\\t", "tab")  # a tab, as JSON, YAML or an environment variable may give it
+
+
+def _delimiter(value: Any, label: str) -> str:
+    """Not stripped: a tab is a delimiter."""
+    if isinstance(value, str) and value.lower() in TAB_NAMES:
+        return "\t"
+    if value == ".":
+        raise Invalid(f"{label} '.' cannot be read losslessly: DDS does not enclose numbers, so "
+                      "12.50 would be split in two; choose ',' or ';' in DDS's file settings")
+    if value not in DELIMITERS:
+        raise Invalid(f"{label} must be one character of , ; | or a tab (\\t), got {value!r}")
+    return value
+
+
+def _quotechar(value: Any, label: str) -> str:
+    if value not in QUOTECHARS:
+        raise Invalid(f"{label} must be \" or ', got {value!r}")
+    return value
+
+
+FULL_EXPORTS = ("append", "replace")
+
+
+def _full_exports(value: Any, label: str) -> str:
+    mode = value.strip().lower() if isinstance(value, str) and value.strip() else value
+    if mode not in FULL_EXPORTS:
+        raise Invalid(f"{label} must be append or replace, got {mode!r}")
+    return mode
+
+
+def _batch_config(value: Any, label: str) -> Optional[BatchConfig]:
+    problems: list[str] = []
+    batch = parse_batch_config(value, problems, label)
+    if problems:
+        raise Invalid(*problems)
+    return batch
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One config key: `parse` checks and converts a value that is given (not null or ""); an
+    unset key (or one parsed to None) takes `default`, or is reported when `required`."""
+
     name: str
     description: str
+    parse: Parse = _text
+    default: Any = None
     required: bool = False
-    sensitive: bool = False
-    kind: str = "string"
+    sensitive: bool = False  # never logged; meltano.yml marks it sensitive
+    kind: str = "string"     # meltano.yml's kind
 
+
+# DDS writes a job's parts within minutes: an hour of quiet leaves room (README "Full exports")
+DEFAULT_QUIET_SECONDS = 3600
+MIN_QUIET_SECONDS, MAX_QUIET_SECONDS = 60, 7 * 86400
+MAX_LOOKBACK_SECONDS = 31 * 86400  # a month of exports; the state lists every key in the window
+STORAGES = ("s3", "azure")
 
 SETTINGS = (
     Setting("start_date", "ISO 8601 date or date-time; files modified after it are replicated "
-            "when a stream has no bookmark yet.", required=True, kind="date_iso8601"),
+            "when a stream has no bookmark yet.", _text_then(_date_time), required=True,
+            kind="date_iso8601"),
     Setting("storage", "Where Intacct's Data Delivery Service writes: s3 (default) or azure "
-            "(Azure Blob Storage; needs pip install 'tap-intacct[azure]')."),
+            "(Azure Blob Storage; needs pip install 'tap-intacct[azure]').", _text_then(_storage),
+            default="s3"),
     Setting("bucket", "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
-            "only, not an s3:// or https:// address). Required for storage s3."),
+            "only, not an s3:// or https:// address). Required for storage s3.",
+            _text_then(_bucket)),
     Setting("company_id", "Intacct company ID; exports are read from the folder path/company_id/.",
-            required=True),
-    Setting("path", "Prefix configured in Intacct's cloud storage target, if any."),
+            _text_then(_company_id), required=True),
+    Setting("path", "Prefix configured in Intacct's cloud storage target, if any.",
+            _text_then(_path), default=""),
     Setting("account_id", "AWS account ID that owns the bucket and the role to assume "
-            "(dashes allowed). Set together with role_name and external_id."),
+            "(dashes allowed). Set together with role_name and external_id.",
+            _text_then(_account_id)),
     Setting("role_name", "IAM role to assume in account_id."),
-    Setting("external_id", "External ID required by the role's trust policy.", sensitive=True),
+    Setting("external_id", "External ID required by the role's trust policy.",
+            _text_then(_external_id), sensitive=True),
     Setting("proxy_account_id", "Optional middle AWS account: its role is assumed first, then "
-            "the customer role from it. Set together with proxy_role_name."),
+            "the customer role from it. Set together with proxy_role_name.",
+            _text_then(_account_id)),
     Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
     Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
             "runs (files are written with mode 0600)."),
     Setting("endpoint_url", "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
-            "defaults to AWS. STS requests do not go there: see sts_endpoint_url."),
+            "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
+            _text_then(_url)),
     Setting("sts_endpoint_url", "Endpoint for the STS AssumeRole requests of the role settings "
             "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
-            "AWS_ENDPOINT_URL_STS when set."),
+            "AWS_ENDPOINT_URL_STS when set.", _text_then(_url)),
     Setting("container", "Azure Blob Storage container DDS writes to (storage azure)."),
     Setting("azure_account_url", "Blob service URL of the storage account, "
             "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL). "
-            "Required for storage azure unless azure_connection_string gives it."),
+            "Required for storage azure unless azure_connection_string gives it.",
+            _text_then(_url)),
     Setting("azure_connection_string", "Storage account connection string (one way to "
             "authenticate to Azure).", sensitive=True),
     Setting("azure_sas_token", "SAS token with Read and List permissions on the container, with "
@@ -64,42 +255,43 @@ SETTINGS = (
     Setting("delimiter", "The delimiter chosen in the DDS file settings: , (comma) ; | or a tab "
             "(\\t or tab). Unset: found in each file's header line (a line with none of them or "
             "more than one stops its stream). DDS's . delimiter is refused: it is also the "
-            "decimal point."),
+            "decimal point.", _delimiter),
     Setting("quotechar", "The enclosure (text qualifier) chosen in the DDS file settings: \" "
-            "(default) or '."),
+            "(default) or '.", _quotechar, default='"'),
     Setting("full_exports", "What a DDS full (all) export means for its stream: append (default: "
             "its records are upserted like any others, as singer-io's tap-intacct did) or "
             "replace (each complete full export becomes a new table version: its records carry "
             "the version and ACTIVATE_VERSION follows its last part, so a target that supports "
-            "it drops or soft-deletes the rows the export no longer has). Not with batch_config."),
+            "it drops or soft-deletes the rows the export no longer has). Not with batch_config.",
+            _full_exports, default="append"),
     Setting("full_export_quiet_seconds", "full_exports replace: a full export job counts as "
             "complete once its newest part is this many seconds old (DDS writes no completion "
             "marker); until then it and every later file of its stream wait. Default 3600, from "
-            "60 to 604800 (7 days).", kind="integer"),
+            "60 to 604800 (7 days).", _whole_number(MIN_QUIET_SECONDS, MAX_QUIET_SECONDS),
+            default=DEFAULT_QUIET_SECONDS, kind="integer"),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
             "alternative, as singer-io's tap-intacct did (default true). false declares plain "
             "integer/number/date-time columns, so warehouses create numeric and timestamp "
             "columns; a value that does not fit then stops its stream with an error naming "
-            "file, line and column. Takes effect at discovery.", kind="boolean"),
+            "file, line and column. Takes effect at discovery.", _boolean, default=True,
+            kind="boolean"),
     Setting("batch_config", "Write records as Singer SDK BATCH messages (JSONL files, gzip) "
             "instead of RECORD messages, for loaders that bulk-load files: {\"encoding\": "
             "{\"format\": \"jsonl\", \"compression\": \"gzip\"}, \"storage\": {\"root\": "
             "\"file:///var/tmp/tap-intacct-batches\" or \"s3://bucket/prefix\", \"prefix\": "
             "\"intacct-\"}, \"batch_size\": 100000}. The tap never deletes batch files.",
-            kind="object"),
+            _batch_config, kind="object"),
     Setting("lookback_seconds", "Also read files modified up to this many seconds before the "
             "bookmark that were not synced yet (late multipart uploads). Default 0, at most "
             "2678400 (31 days).",
+            _whole_number(0, MAX_LOOKBACK_SECONDS, "a whole number of seconds", " (31 days)"),
+            default=0,
             kind="integer"),
 )
 
-# DDS writes a job's parts within minutes: an hour of quiet leaves room (README "Full exports")
-DEFAULT_QUIET_SECONDS = 3600
 ROLE_KEYS = ("account_id", "role_name", "external_id")
 PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
-URL_KEYS = ("endpoint_url", "sts_endpoint_url", "azure_account_url")
 SERVICE_PRINCIPAL_KEYS = ("azure_tenant_id", "azure_client_id", "azure_client_secret")
-STORAGES = ("s3", "azure")
 AZURE_EXTRA = ("azure.storage.blob", "azure.identity")
 
 
@@ -185,97 +377,67 @@ def parse_datetime(text):
                          "date-time the tap can hold") from None
 
 
-def validate(raw, source="config"):
-    """Return a Config for the raw dict, or raise ConfigError listing every problem found."""
+def validate(raw: Any, source: str = "config") -> Config:
+    """Return a Config for the raw dict, or raise ConfigError listing every problem found: each
+    key's own (its Setting's parser), then the rules between keys."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: must be a JSON object of settings")
-    problems = []
-    mistyped = set()  # reported once, as the wrong type, never also as missing
-    values = _strings(raw, problems, source, mistyped)
-    values["start_date"] = _start_date(values["start_date"], problems, source)
-    values["storage"] = (values["storage"] or "s3").lower()
-    if values["storage"] not in STORAGES:
-        problems.append(f"{source}: 'storage' must be s3 or azure, got {values['storage']!r}")
-    elif values["storage"] == "azure":
-        problems += _azure_problems(values, source, mistyped)
-    elif values["bucket"] is None:
-        hint = " (or set storage: azure to read 'container')" if values["container"] else ""
-        problems.append(f"{source}: 'bucket' is required for storage s3{hint}")
-    problems += _bucket_problems(values["bucket"], source)
-    if values["company_id"] is not None and "/" in values["company_id"]:
-        problems.append(f"{source}: 'company_id' must not contain '/': {values['company_id']!r}")
-    values["path"] = (values["path"] or "").strip("/")
-    problems += _role_problems(values, source, mistyped)
-    problems += [problem for key in URL_KEYS for problem in _url_problems(key, values[key], source)]
-    values["lookback_seconds"] = _lookback(raw.get("lookback_seconds"), problems, source)
-    values["string_fallback"] = _boolean(raw, "string_fallback", True, problems, source)
-    values["delimiter"], values["quotechar"] = _dialect(raw, problems, source)
-    values["batch"] = parse_batch_config(raw.get("batch_config"), problems, source)
-    values["full_exports"], values["full_export_quiet_seconds"] = _full_exports(
-        raw, values["batch"], problems, source)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    invalid: set[str] = set()  # reported once, as what is wrong, never also as missing
+    for setting in SETTINGS:
+        label = f"{source}: '{setting.name}'"
+        value = raw.get(setting.name)
+        if value is not None and value != "":
+            try:
+                value = setting.parse(value, label)
+            except Invalid as exc:
+                problems += exc.problems
+                invalid.add(setting.name)
+                value = None
+        else:
+            value = None
+        if value is None:
+            if setting.required and setting.name not in invalid:
+                problems.append(f"{label} is required ({setting.description})")
+            value = setting.default
+        values[setting.name] = value
+    problems += _storage_problems(values, source, invalid)
+    problems += _role_problems(values, source, invalid)
+    if values["full_exports"] == "replace" and values["batch_config"] is not None:
+        problems.append(f"{source}: 'full_exports' replace cannot be combined with "
+                        "'batch_config': batch files cannot carry the table version a target "
+                        "needs to keep or drop rows; use RECORD messages (no batch_config) or "
+                        "full_exports append")
     if problems:
         raise ConfigError(*problems)
+    values["batch"] = values.pop("batch_config")
     return Config(**values)
 
 
-def _strings(raw, problems, source, mistyped):
-    values = {}
-    for setting in SETTINGS:
-        if (setting.kind not in ("string", "date_iso8601") or setting.name in DIALECT_KEYS
-                or setting.name in FULL_EXPORT_KEYS):
-            continue
-        value = raw.get(setting.name)
-        if isinstance(value, str):
-            value = value.strip() or None
-        if value is not None and not isinstance(value, str):
-            problems.append(f"{source}: '{setting.name}' must be a string, "
-                            f"got {type(value).__name__}")
-            mistyped.add(setting.name)
-            value = None
-        elif value is None and setting.required:
-            problems.append(f"{source}: '{setting.name}' is required ({setting.description})")
-        values[setting.name] = value
-    return values
-
-
-def _start_date(text, problems, source):
-    if text is None:
-        return None
-    try:
-        return parse_datetime(text)
-    except OutOfRange as exc:
-        problems.append(f"{source}: 'start_date' {exc}")
-        return None
-    except ValueError:
-        problems.append(f"{source}: 'start_date' is not an ISO 8601 date or date-time: "
-                        f"{text!r} (example: 2024-01-01T00:00:00Z)")
-        return None
-
-
-def _bucket_problems(bucket, source):
-    if bucket is None:
+def _storage_problems(values: dict[str, Any], source: str, invalid: set[str]) -> list[str]:
+    if "storage" in invalid:
         return []
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
-        return [f"{source}: 'bucket' must be the bucket name only, not an address: {bucket!r}; "
-                "put any folder in 'path'"]
-    if "/" in bucket:
-        return [f"{source}: 'bucket' must be the bucket name only, without slashes: "
-                f"{bucket!r}; put any folder in 'path'"]
-    if re.search(r"\s", bucket):
-        return [f"{source}: 'bucket' must not contain spaces: {bucket!r}"]
+    if values["storage"] == "azure":
+        return _azure_problems(values, source, invalid)
+    if values["bucket"] is None and "bucket" not in invalid:
+        hint = " (or set storage: azure to read 'container')" if values["container"] else ""
+        return [f"{source}: 'bucket' is required for storage s3{hint}"]
     return []
 
 
-def _azure_problems(values, source, mistyped):
+def _azure_problems(values: dict[str, Any], source: str, invalid: set[str]) -> list[str]:
     problems = []
     container = values["container"]
     if container is None:
-        problems.append(f"{source}: 'container' is required for storage azure (the container "
-                        "Intacct's Data Delivery Service writes to)")
+        if "container" not in invalid:
+            problems.append(f"{source}: 'container' is required for storage azure (the "
+                            "container Intacct's Data Delivery Service writes to)")
     elif not re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", container):
         problems.append(f"{source}: 'container' must be an Azure container name (3 to 63 "
                         f"lowercase letters, digits and single hyphens), got {container!r}")
-    if values["azure_account_url"] is None and values["azure_connection_string"] is None:
+    if (values["azure_account_url"] is None and "azure_account_url" not in invalid
+            and values["azure_connection_string"] is None):
         problems.append(f"{source}: 'azure_account_url' is required for storage azure (such as "
                         "https://<account>.blob.core.windows.net), unless "
                         "'azure_connection_string' is set")
@@ -293,7 +455,7 @@ def _azure_problems(values, source, mistyped):
     if len(ways) > 1:
         problems.append(f"{source}: give one way to authenticate to Azure, not {len(ways)}: "
                         f"{' and '.join(ways)}")
-    problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source, mistyped)
+    problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source, invalid)
     if values["azure_sas_token"] is not None:
         values["azure_sas_token"] = values["azure_sas_token"].removeprefix("?")
         if "sig=" not in values["azure_sas_token"]:
@@ -306,159 +468,26 @@ def _azure_problems(values, source, mistyped):
     return problems
 
 
-def _importable(module):
+def _importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:  # a parent package is missing
         return False
 
 
-def _role_problems(values, source, mistyped):
-    problems = _check_together(values, ROLE_KEYS, source, mistyped)
-    problems += _check_together(values, PROXY_KEYS, source, mistyped)
-    if any(values[k] for k in PROXY_KEYS) and not any(values[k] for k in ROLE_KEYS):
+def _role_problems(values: dict[str, Any], source: str, invalid: set[str]) -> list[str]:
+    problems = _check_together(values, ROLE_KEYS, source, invalid)
+    problems += _check_together(values, PROXY_KEYS, source, invalid)
+    if (any(values[k] or k in invalid for k in PROXY_KEYS)
+            and not any(values[k] or k in invalid for k in ROLE_KEYS)):
         problems.append(f"{source}: proxy settings need the customer role settings too: "
                         f"set {', '.join(repr(k) for k in ROLE_KEYS)}")
-    for key in ("account_id", "proxy_account_id"):
-        if values[key] is not None:
-            digits = values[key].replace("-", "")
-            if not re.fullmatch(r"[0-9]{12}", digits):
-                problems.append(f"{source}: '{key}' must be a 12-digit AWS account ID "
-                                f"(dashes allowed), got {values[key]!r}")
-            values[key] = digits
-    if values["external_id"] is not None and len(values["external_id"]) < 2:
-        problems.append(f"{source}: 'external_id' must be at least 2 characters (AWS STS rule)")
     return problems
 
 
-# a DNS name: dot-separated labels of letters, digits and inner hyphens (what botocore accepts)
-_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
-
-
-def _url_problems(key, url, source):
-    if url is None:
-        return []
-    problem = [f"{source}: '{key}' must be an http:// or https:// URL with a host name, "
-               f"such as https://s3.eu-west-1.amazonaws.com, got {url!r}"]
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        return problem
-    if parts.scheme.lower() not in ("http", "https") or not _valid_host(parts.hostname):
-        return problem
-    return []
-
-
-def _valid_host(host):
-    if not host:
-        return False
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    labels = host.removesuffix(".").split(".")
-    return len(host) <= 255 and all(_HOST_LABEL.fullmatch(label) for label in labels)
-
-
-MAX_LOOKBACK_SECONDS = 31 * 86400  # a month of exports; the state lists every key in the window
-
-
-def _lookback(value, problems, source):
-    if value in (None, ""):
-        return 0
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
-        value = int(value)
-    if (isinstance(value, bool) or not isinstance(value, int)
-            or not 0 <= value <= MAX_LOOKBACK_SECONDS):
-        problems.append(f"{source}: 'lookback_seconds' must be a whole number of seconds from 0 "
-                        f"to {MAX_LOOKBACK_SECONDS} (31 days), got {value!r}")
-        return 0
-    return value
-
-
-def _boolean(raw, name, default, problems, source):
-    value = raw.get(name)
-    if value in (None, ""):
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    problems.append(f"{source}: '{name}' must be true or false, got {value!r}")
-    return default
-
-
-FULL_EXPORTS = ("append", "replace")
-FULL_EXPORT_KEYS = ("full_exports",)  # checked by _full_exports
-MIN_QUIET_SECONDS, MAX_QUIET_SECONDS = 60, 7 * 86400
-
-
-def _full_exports(raw, batch, problems, source):
-    """(full_exports, full_export_quiet_seconds), checked."""
-    mode = raw.get("full_exports")
-    mode = mode.strip().lower() if isinstance(mode, str) and mode.strip() else (
-        "append" if mode in (None, "") else mode)
-    if mode not in FULL_EXPORTS:
-        problems.append(f"{source}: 'full_exports' must be append or replace, got {mode!r}")
-        mode = "append"
-    elif mode == "replace" and batch is not None:
-        problems.append(f"{source}: 'full_exports' replace cannot be combined with "
-                        "'batch_config': batch files cannot carry the table version a target "
-                        "needs to keep or drop rows; use RECORD messages (no batch_config) or "
-                        "full_exports append")
-    quiet = _whole_number(raw.get("full_export_quiet_seconds"), "full_export_quiet_seconds",
-                          (MIN_QUIET_SECONDS, MAX_QUIET_SECONDS), DEFAULT_QUIET_SECONDS,
-                          problems=problems, source=source)
-    return mode, quiet
-
-
-def _whole_number(value, name, bounds, default, *, problems, source):
-    if value in (None, ""):
-        return default
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
-        value = int(value)
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{source}: '{name}' must be a whole number from {low} to {high}, "
-                        f"got {value!r}")
-        return default
-    return value
-
-
-DIALECT_KEYS = ("delimiter", "quotechar")  # checked by _dialect, never stripped
-TAB_NAMES = ("\t", "\\t", "tab")  # a tab, as JSON, YAML or an environment variable may give it
-
-
-def _dialect(raw, problems, source):
-    """(delimiter or None to detect it, quotechar) of the `delimiter` and `quotechar` settings;
-    the values are not stripped (a tab is a delimiter)."""
-    delimiter, quotechar = raw.get("delimiter"), raw.get("quotechar")
-    if delimiter in (None, ""):
-        delimiter = None
-    elif isinstance(delimiter, str) and delimiter.lower() in TAB_NAMES:
-        delimiter = "\t"
-    elif delimiter == ".":
-        problems.append(f"{source}: 'delimiter' '.' cannot be read losslessly: DDS does not "
-                        "enclose numbers, so 12.50 would be split in two; choose ',' or ';' in "
-                        "DDS's file settings")
-        delimiter = None
-    elif delimiter not in DELIMITERS:
-        problems.append(f"{source}: 'delimiter' must be one character of , ; | or a tab "
-                        f"(\\t), got {delimiter!r}")
-        delimiter = None
-    if quotechar in (None, ""):
-        quotechar = '"'
-    elif quotechar not in QUOTECHARS:
-        problems.append(f"{source}: 'quotechar' must be \" or ', got {quotechar!r}")
-        quotechar = '"'
-    return delimiter, quotechar
-
-
-def _check_together(values, keys, source, mistyped=frozenset()):
-    present = [k for k in keys if values.get(k) is not None or k in mistyped]
+def _check_together(values: dict[str, Any], keys: tuple[str, ...], source: str,
+                    invalid: set[str]) -> list[str]:
+    present = [k for k in keys if values.get(k) is not None or k in invalid]
     if not present or len(present) == len(keys):
         return []
     missing = [k for k in keys if k not in present]

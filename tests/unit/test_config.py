@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from tap_intacct.errors import ConfigError
-from tap_intacct.settings.config import validate
+from tap_intacct.settings.config import SETTINGS, validate
 
 BASE = {"start_date": "2024-01-01T00:00:00Z", "bucket": "dds-bucket", "company_id": "ACME"}
 
@@ -173,3 +173,26 @@ def test_a_start_date_past_year_9999_in_utc_is_one_problem():
     [found] = problems({**BASE, "start_date": "9999-12-31T23:59:59-05:00"})
     assert found == ("config: 'start_date' '9999-12-31T23:59:59-05:00' is after "
                      "9999-12-31T23:59:59.999999Z, the latest date-time the tap can hold")
+
+
+@pytest.mark.parametrize("name", [setting.name for setting in SETTINGS])
+def test_every_key_is_checked_by_its_entry_in_the_table(name):
+    """A value no setting accepts (a list) is reported once, naming the key, by SETTINGS alone."""
+    found = problems({**BASE, name: [1]})
+    assert [p for p in found if p.startswith(f"config: '{name}'")] == found[:1], found
+    assert not [p for p in found if f"'{name}' is required" in p or
+                f"'{name}' is missing" in p], found
+
+
+def test_a_key_with_a_problem_counts_as_set_in_the_rules_between_keys():
+    # not also "required for storage s3"
+    assert problems({**BASE, "bucket": False}) == ["config: 'bucket' must be a string, got bool"]
+    # role_name is set (wrongly): the proxy rule does not ask for it again
+    found = problems({**BASE, "role_name": True, "proxy_account_id": "123456789012",
+                      "proxy_role_name": "hop"})
+    assert "config: 'role_name' must be a string, got bool" in found
+    assert not [p for p in found if "proxy settings need" in p], found
+    assert len([p for p in found if "is missing" in p]) == 2  # account_id and external_id
+    azure = {**BASE, "storage": "azure", "azure_connection_string": "UseDevelopmentStorage=true"}
+    found = problems({**azure, "container": 59})
+    assert not [p for p in found if "'container' is required" in p], found
