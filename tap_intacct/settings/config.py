@@ -326,22 +326,22 @@ class Config:
     batch: Optional[BatchConfig] = None
 
     @property
-    def company_prefix(self):
+    def company_prefix(self) -> str:
         """The folder holding the company's exports, always ending in '/'."""
         return "/".join(part for part in (self.path, self.company_id) if part) + "/"
 
     @property
-    def dialect(self):
+    def dialect(self) -> Dialect:
         return Dialect(self.delimiter, self.quotechar)
 
     @property
-    def role_arn(self):
+    def role_arn(self) -> str | None:
         if not self.role_name:
             return None
         return f"arn:aws:iam::{self.account_id}:role/{self.role_name}"
 
     @property
-    def proxy_role_arn(self):
+    def proxy_role_arn(self) -> str | None:
         if not self.proxy_role_name:
             return None
         return f"arn:aws:iam::{self.proxy_account_id}:role/{self.proxy_role_name}"
@@ -355,7 +355,7 @@ class OutOfRange(ValueError):
     """A date-time later than the last moment Python can hold in UTC (year 9999)."""
 
 
-def parse_datetime(text):
+def parse_datetime(text: Any) -> datetime.datetime:
     """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError
     (OutOfRange past 9999-12-31T23:59:59.999999Z).
 

@@ -6,8 +6,9 @@ A bad value is a configuration error (one line naming the variable, exit 2), lik
 import importlib.util
 import logging
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from tap_intacct.errors import ConfigError
 
@@ -24,7 +25,7 @@ class Knobs:
     engine: str = "auto"
 
 
-def _log_level(text):
+def _log_level(text: str) -> int:
     if text.upper() not in LOG_LEVELS:
         raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
     return getattr(logging, text.upper())
@@ -33,12 +34,12 @@ def _log_level(text):
 ENGINES = ("auto", "rows", "fast")
 
 
-def fast_engine_installed():
+def fast_engine_installed() -> bool:
     """True if the fast engine's dependencies (the `fast` extra) can be imported."""
     return all(importlib.util.find_spec(name) is not None for name in ("pyarrow", "numpy"))
 
 
-def _engine(text):
+def _engine(text: str) -> str:
     engine = text.lower()
     if engine not in ENGINES:
         raise ValueError(f"one of {', '.join(ENGINES)}")
@@ -48,8 +49,12 @@ def _engine(text):
     return engine
 
 
-def _bounded(convert, accepts, expected):
-    def parse(text):
+Number = TypeVar("Number", int, float)
+
+
+def _bounded(convert: Callable[[str], Number], accepts: Callable[[Number], bool],
+             expected: str) -> Callable[[str], Number]:
+    def parse(text: str) -> Number:
         try:
             value = convert(text)
         except ValueError:
@@ -60,13 +65,13 @@ def _bounded(convert, accepts, expected):
     return parse
 
 
-def _number(low, low_included=True):
+def _number(low: float, low_included: bool = True) -> Callable[[str], float]:
     return _bounded(float, lambda value: math.isfinite(value) and (
         value >= low if low_included else value > low),
         f"a number {'>=' if low_included else '>'} {low}")
 
 
-def _whole(low, high):
+def _whole(low: int, high: int) -> Callable[[str], int]:
     return _bounded(int, lambda value: low <= value <= high,
                     f"a whole number from {low} to {high}")
 
@@ -113,10 +118,11 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
-def from_environment(environ) -> Knobs:
+def from_environment(environ: Mapping[str, str]) -> Knobs:
     """The Knobs set in environ (unset or empty: the default), or ConfigError naming every bad
     variable."""
-    values, problems = {}, []
+    values: dict[str, Any] = {}
+    problems: list[str] = []
     for variable in VARIABLES:
         text = environ.get(variable.name, "").strip()
         if not text:

@@ -12,6 +12,7 @@ import datetime
 import logging
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Optional
 
 import azure.storage.blob
 from azure.core.exceptions import (
@@ -31,6 +32,10 @@ from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.resumable import ResumableReads
+
+if TYPE_CHECKING:
+    from tap_intacct.settings.config import Config
+    from tap_intacct.settings.knobs import Knobs
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -68,18 +73,18 @@ class Redactor(logging.Filter):
                 re.compile(r"(AccountKey=)[^;\s'\"]+", re.IGNORECASE),
                 re.compile(r"(SharedAccessSignature=)[^;\s'\"]+", re.IGNORECASE))
 
-    def __init__(self, secrets):
+    def __init__(self, secrets: list[Optional[str]]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
-    def redact(self, text):
+    def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
         for pattern in self.PATTERNS:
             text = pattern.sub(r"\1***", text)
         return text
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = self.redact(message)
         if cleaned != message:
@@ -87,25 +92,25 @@ class Redactor(logging.Filter):
         return True
 
 
-def error_code(exc):
+def error_code(exc: BaseException) -> str:
     if isinstance(exc, HttpResponseError):
         code = getattr(exc, "error_code", None)
         if not code and exc.response is not None:
-            code = exc.response.headers.get("x-ms-error-code")
+            code = getattr(exc.response, "headers", {}).get("x-ms-error-code")
         return _text(code)
     return ""
 
 
-def _text(value):
+def _text(value: Any) -> str:
     """The SDK gives some fields as str enums, others as plain strings."""
     return str(getattr(value, "value", value) or "")
 
 
-def status_of(exc):
+def status_of(exc: BaseException) -> Optional[int]:
     return getattr(exc, "status_code", None) if isinstance(exc, HttpResponseError) else None
 
 
-def is_transient(exc):
+def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, ClientAuthenticationError):
         return False
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
@@ -117,7 +122,7 @@ def is_transient(exc):
     return isinstance(exc, OSError)
 
 
-def describe(exc):
+def describe(exc: Optional[BaseException]) -> str:
     """One line, no secret: the error code and status, or the exception's first line."""
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
         return f"{error_code(exc) or 'HTTP ' + str(status_of(exc))} (HTTP {status_of(exc)})"
@@ -128,10 +133,10 @@ def describe(exc):
 class RequestCounter:
     """Counts HTTP requests to the blob service by operation, for the closing log line."""
 
-    def __init__(self):
-        self.counts = collections.Counter()
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
 
-    def __call__(self, pipeline_request):
+    def __call__(self, pipeline_request: Any) -> None:
         request = pipeline_request.http_request
         if "comp=list" in request.url:
             operation = "ListBlobs"
@@ -140,11 +145,12 @@ class RequestCounter:
                                                                            request.method)
         self.counts[operation] += 1
 
-    def summary(self):
+    def summary(self) -> str:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
 
 
-def _credential_and_url(config):
+def _credential_and_url(config: "Config") -> tuple[Any, str, list[Optional[str]]]:
+    # config.validate checked that the settings of the chosen way are all there
     """(credential, account URL, secrets to keep out of logs) for the configured way in."""
     if config.azure_connection_string:
         parsed = BlobServiceClient.from_connection_string(config.azure_connection_string)
@@ -154,12 +160,13 @@ def _credential_and_url(config):
                                config.azure_connection_string)]
         return parsed.credential, url, secrets
     if config.azure_sas_token:
-        return config.azure_sas_token, config.azure_account_url, [config.azure_sas_token]
+        return config.azure_sas_token, config.azure_account_url or "", [config.azure_sas_token]
     if config.azure_client_secret:
-        credential = ClientSecretCredential(config.azure_tenant_id, config.azure_client_id,
+        credential = ClientSecretCredential(config.azure_tenant_id or "",
+                                            config.azure_client_id or "",
                                             config.azure_client_secret)
-        return credential, config.azure_account_url, [config.azure_client_secret]
-    return DefaultAzureCredential(), config.azure_account_url, []
+        return credential, config.azure_account_url or "", [config.azure_client_secret]
+    return DefaultAzureCredential(), config.azure_account_url or "", []
 
 
 class Container(ResumableReads):
@@ -171,10 +178,10 @@ class Container(ResumableReads):
     # no connection is opened and dropped per read
     small_reads_in_flight = 8
 
-    def __init__(self, config, knobs):
+    def __init__(self, config: "Config", knobs: "Knobs") -> None:
         self.config = config
         self.knobs = knobs
-        self.name = config.container
+        self.name = config.container or ""  # config.validate requires it for storage azure
         self.requests = RequestCounter()
         self.redactor = Redactor([config.azure_connection_string, config.azure_sas_token,
                                   config.azure_client_secret])
@@ -197,10 +204,11 @@ class Container(ResumableReads):
         self._base = f"{service.scheme}://{service.primary_hostname}"
         self._container = service.get_container_client(self.name)
 
-    def location(self, prefix=""):
+    def location(self, prefix: str = "") -> str:
         return f"{self._base}/{self.name}/{prefix}"
 
-    def failure(self, exc, what, key=None):
+    def failure(self, exc: BaseException, what: str,
+                key: Optional[str] = None) -> StorageError | ObjectError:
         """The error for a refused or failed request: an ObjectError when it concerns only the
         blob `key`, else a StorageError naming account, container and what to check."""
         code = error_code(exc)
@@ -218,13 +226,13 @@ class Container(ResumableReads):
             return StorageError(message)
         return ObjectError(key, message)
 
-    def _log_retry(self, details):
+    def _log_retry(self, details: dict[str, Any]) -> None:
         LOGGER.warning("Azure request failed (%s), retry %d in %.1fs",
                        describe(details.get("exception")), details["tries"], details["wait"])
 
-    def list(self, prefix):
+    def list(self, prefix: str) -> Iterator[StoredFile]:
         """Yield every blob directly under prefix: one paginated pass, sub-folders not entered."""
-        pages = self._container.walk_blobs(name_starts_with=prefix, delimiter="/").by_page()
+        pages: Any = self._container.walk_blobs(name_starts_with=prefix, delimiter="/").by_page()
         next_page = retry.retried(lambda: next(pages, None), self.knobs, is_transient,
                                   self._log_retry)
         subfolders = 0
@@ -251,7 +259,8 @@ class Container(ResumableReads):
             LOGGER.info("Ignored %d sub-folder(s) under %s (only direct children are DDS "
                         "exports)", subfolders, self.location(prefix))
 
-    def get(self, stored, first_byte, last_byte=None):
+    def get(self, stored: StoredFile, first_byte: int,
+            last_byte: Optional[int] = None) -> tuple["_Body", int]:
         """One Get Blob attempt for bytes first_byte..last_byte (default: to the end), pinned to
         the listed ETag: (body, bytes to skip). Transient failures are raised as they are (the
         caller retries); the others as FileGone, ObjectError or StorageError."""
@@ -264,10 +273,10 @@ class Container(ResumableReads):
         except AzureError as exc:
             if is_transient(exc):
                 raise
-            code, status = error_code(exc), status_of(exc)
-            if status == 412 or code == "ConditionNotMet":
+            code, failed_status = error_code(exc), status_of(exc)
+            if failed_status == 412 or code == "ConditionNotMet":
                 raise self._changed(stored) from None
-            if code == "BlobNotFound" or (status == 404 and code != "ContainerNotFound"):
+            if code == "BlobNotFound" or (failed_status == 404 and code != "ContainerNotFound"):
                 raise FileGone(stored.key, "it was deleted after the listing") from None
             raise self.failure(exc, f"read '{stored.key}'", stored.key) from None
         skip = first_byte if ranged and status == 200 else 0
@@ -276,7 +285,7 @@ class Container(ResumableReads):
                            "dropping its first %d bytes", stored.key, skip)
         return _Body(stream), skip
 
-    def _changed(self, stored):
+    def _changed(self, stored: StoredFile) -> FileGone:
         """FileGone for a blob whose ETag no longer matches: Azure (and Azurite) answer a
         conditional read of a deleted blob with 412 too, so one unconditional look tells
         deleted from replaced."""
@@ -294,7 +303,7 @@ class Container(ResumableReads):
     describe = staticmethod(describe)
 
     @staticmethod
-    def interrupt(body):
+    def interrupt(body: "_Body") -> None:
         body.interrupt()
 
 
@@ -334,12 +343,12 @@ class _Body:
     takes. A failure after some blocks arrived is raised by the next read, so that the bytes
     received are handed over first (the resume then starts after them)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._pending = b""
-        self._failure = None
+        self._failure: Optional[Exception] = None
 
-    def read(self, size):
+    def read(self, size: int) -> bytes:
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
@@ -359,11 +368,11 @@ class _Body:
         self._pending = data[size:]
         return data[:size]
 
-    def close(self):
+    def close(self) -> None:
         self._stream.response.internal_response.close()
 
-    def interrupt(self):
-        raw = getattr(self._stream.response.internal_response, "raw", None)
+    def interrupt(self) -> None:
+        raw: Any = getattr(self._stream.response.internal_response, "raw", None)
         if hasattr(raw, "shutdown"):  # urllib3 2.3+; with older ones the read timeout ends it
             with contextlib.suppress(ValueError, RuntimeError, OSError):
                 raw.shutdown()

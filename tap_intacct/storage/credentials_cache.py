@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import os
+from typing import Any, Optional
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -14,13 +15,13 @@ class CredentialCache:
 
     MARGIN = datetime.timedelta(minutes=10)
 
-    def __init__(self, folder, role_arn, external_id):
-        self.path = None
+    def __init__(self, folder: Optional[str], role_arn: str, external_id: Optional[str]) -> None:
+        self.path: Optional[str] = None
         if folder:
             digest = hashlib.sha256(f"{role_arn}|{external_id}".encode()).hexdigest()[:32]
             self.path = os.path.join(os.path.expanduser(folder), f"tap-intacct-{digest}.json")
 
-    def load(self):
+    def load(self) -> Optional[dict[str, Any]]:
         if not self.path or not os.path.exists(self.path):
             return None
         try:
@@ -33,7 +34,7 @@ class CredentialCache:
             return None
         return metadata
 
-    def save(self, metadata):
+    def save(self, metadata: dict[str, Any]) -> None:
         if not self.path:
             return
         try:

@@ -5,27 +5,39 @@ chunk bytes per stream)."""
 import io
 import queue
 import threading
+from typing import Any, Protocol, cast
 
 CHUNK_BYTES = 1 << 20
 DEPTH = 4
 _END = object()
 
 
+class StoppableSource(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+    def stop(self) -> None:
+        """From any thread: end any wait or read in progress."""
+
+
 class ReadAhead(io.RawIOBase):
     """source: a raw binary stream that also has stop(), callable from another thread."""
 
-    def __init__(self, source, chunk_bytes=CHUNK_BYTES, depth=DEPTH):
+    def __init__(self, source: StoppableSource, chunk_bytes: int = CHUNK_BYTES,
+                 depth: int = DEPTH) -> None:
         super().__init__()
         self._source = source
         self._chunk_bytes = chunk_bytes
-        self._chunks = queue.Queue(maxsize=depth)
+        # chunks, then _END or the exception that ended the reads
+        self._chunks: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._current = memoryview(b"")
         self._finished = False
         self._thread = threading.Thread(target=self._fetch, daemon=True, name="read-ahead")
         self._thread.start()
 
-    def _fetch(self):
+    def _fetch(self) -> None:
         try:
             while not self._stop.is_set():
                 chunk = self._source.read(self._chunk_bytes)
@@ -38,7 +50,7 @@ class ReadAhead(io.RawIOBase):
         finally:
             self._source.close()  # here, not in close(): closing waits for a read in progress
 
-    def _put(self, item):
+    def _put(self, item: object) -> None:
         while not self._stop.is_set():
             try:
                 self._chunks.put(item, timeout=0.1)
@@ -46,10 +58,10 @@ class ReadAhead(io.RawIOBase):
                 continue
             return
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: Any) -> int:
         while not self._current:
             if self._finished:
                 return 0
@@ -60,13 +72,13 @@ class ReadAhead(io.RawIOBase):
             if isinstance(item, Exception):
                 self._finished = True
                 raise item
-            self._current = memoryview(item)
+            self._current = memoryview(cast(bytes, item))
         size = min(len(buffer), len(self._current))
         buffer[:size] = self._current[:size]
         self._current = self._current[size:]
         return size
 
-    def close(self):
+    def close(self) -> None:
         """Stop the thread now: the source's stop(), called from this thread, ends any wait and
         unblocks any read there, so that no new request starts after this returns."""
         if not self.closed:

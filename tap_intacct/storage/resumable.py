@@ -5,18 +5,54 @@ says which failures are worth another attempt."""
 import io
 import logging
 import threading
+from typing import Any, BinaryIO, Optional, Protocol
 
+from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, TapError
+from tap_intacct.settings.knobs import Knobs
 from tap_intacct.storage.readahead import ReadAhead
 from tap_intacct.storage.retry import retry_wait
 
 LOGGER = logging.getLogger("tap_intacct")
 
 
+class Body(Protocol):
+    """One GET's response body."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class Backend(Protocol):
+    """What a store supplies to ResumableBody (and ResumableReads): one attempt, and the store's
+    one classification of failures."""
+
+    knobs: Knobs
+
+    def get(self, stored: StoredFile, first_byte: int,
+            last_byte: Optional[int] = None) -> tuple[Body, int]:
+        """One GET attempt for bytes first_byte..last_byte (default: to the end), pinned to the
+        listed ETag: (body, bytes to skip, when the server ignored the range). A failure worth
+        another attempt is raised as it is; any other as a TapError or FileGone."""
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether asking again may succeed."""
+
+    def failure(self, exc: BaseException, what: str, key: Optional[str] = None) -> TapError:
+        """The error to raise for a failure that is not transient, or when attempts run out."""
+
+    def describe(self, exc: BaseException) -> str:
+        """The failure on one line, without secrets."""
+
+    def interrupt(self, body: Any) -> None:
+        """From any thread: end a read of `body` blocked on the network."""
+
+
 class ShortBody(Exception):
     """The server ended a body before the bytes it promised."""
 
-    def __init__(self, received, expected):
+    def __init__(self, received: int, expected: int) -> None:
         super().__init__(f"{received} read, but total of {expected} bytes expected")
 
 
@@ -30,29 +66,25 @@ class ResumableBody(io.RawIOBase):
     first byte not yet received, up to knobs.max_tries times in a row without progress. Never
     reports end of file early. stop() works from any thread and stops it at once.
 
-    store: knobs; get(stored, first_byte, last_byte) -> (body with read/close, bytes to skip),
-    raising a failure worth another attempt as it is and any other as a TapError or FileGone;
-    is_transient(exc) (the store's one classification); failure(exc, what, key) -> the error to
-    raise for a failure that is not transient or when attempts run out; describe(exc);
-    interrupt(body) (unblocks a read in progress). Waits follow storage/retry.py.
+    `store` is the Backend; waits follow storage/retry.py.
     """
 
-    def __init__(self, store, stored, length=None):
+    def __init__(self, store: Backend, stored: StoredFile, length: Optional[int] = None) -> None:
         super().__init__()
         self._store = store
         self._stored = stored
         self._last_byte = None if length is None else length - 1
         self._end = stored.size if length is None else min(length, stored.size)
         self._position = 0
-        self._body = None
+        self._body: Optional[Body] = None
         self._skip = 0
         self._failures = 0
         self._closing = threading.Event()
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: Any) -> int:
         while self._position < self._end:
             try:
                 chunk = self._next_chunk(len(buffer))
@@ -78,15 +110,16 @@ class ResumableBody(io.RawIOBase):
         self._drop_body()
         return 0
 
-    def _next_chunk(self, size):
+    def _next_chunk(self, size: int) -> bytes:
         if self._body is None:
             self._open_body()
+        assert self._body is not None
         chunk = self._body.read(min(size, self._end - self._position + self._skip))
         if not chunk:
             raise ShortBody(self._position, self._end)
         return chunk
 
-    def _open_body(self):
+    def _open_body(self) -> None:
         if self._closing.is_set():
             raise Closed
         self._body, self._skip = self._store.get(self._stored, self._position, self._last_byte)
@@ -94,7 +127,7 @@ class ResumableBody(io.RawIOBase):
             self._drop_body()
             raise Closed
 
-    def _retry_after(self, exc):
+    def _retry_after(self, exc: BaseException) -> None:
         self._drop_body()
         self._failures += 1
         key = self._stored.key
@@ -106,25 +139,25 @@ class ResumableBody(io.RawIOBase):
         if self._closing.wait(wait):
             raise Closed
 
-    def _drop_body(self):
+    def _drop_body(self) -> None:
         body, self._body = self._body, None
         if body is not None:
             body.close()
 
-    def stop(self):
+    def stop(self) -> None:
         """From any thread: no further request or retry wait, and a read blocked on the network
         returns now (closing would wait for that read; interrupting the connection ends it)."""
         self._closing.set()
         if self._body is not None:
             self._store.interrupt(self._body)
 
-    def close(self):
+    def close(self) -> None:
         self._closing.set()
         self._drop_body()
         super().close()
 
 
-def read_prefix(store, stored, length):
+def read_prefix(store: Backend, stored: StoredFile, length: int) -> bytes:
     """The first `length` bytes of the object (fewer if it is shorter)."""
     body = ResumableBody(store, stored, length)
     try:
@@ -140,12 +173,12 @@ class ResumableReads:
     """The reading half of a Store (storage/store.py), the same for every backend: a bounded
     prefix, or the whole object fetched ahead of the reader in a thread, resuming where it
     stopped after a cut. A backend supplies what ResumableBody needs: knobs, get(),
-    is_transient(), failure(), describe() and interrupt()."""
+    is_transient(), failure(), describe() and interrupt() (the Backend protocol)."""
 
-    def read_range(self, stored, length):
+    def read_range(self: Backend, stored: StoredFile, length: int) -> bytes:
         """The first `length` bytes of the object (fewer if it is shorter)."""
         return read_prefix(self, stored, length)
 
-    def open(self, stored):
+    def open(self: Backend, stored: StoredFile) -> BinaryIO:
         """A binary stream of the whole object; the GET starts now."""
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)

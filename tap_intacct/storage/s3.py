@@ -11,6 +11,8 @@ import contextlib
 import datetime
 import logging
 import uuid
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 import boto3
 import botocore.config
@@ -25,6 +27,11 @@ from tap_intacct.settings.knobs import Knobs
 from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.credentials_cache import CredentialCache
 from tap_intacct.storage.resumable import ResumableReads
+
+if TYPE_CHECKING:
+    from tap_intacct.settings.config import Config
+
+T = TypeVar("T")
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -63,13 +70,13 @@ TRANSIENT_EXCEPTIONS = (
 )
 
 
-def error_code(exc):
+def error_code(exc: BaseException) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
 
 
-def is_transient(exc):
+def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, botocore.exceptions.ClientError):
         if error_code(exc) in PERMANENT_CODES:
             return False
@@ -78,12 +85,12 @@ def is_transient(exc):
     return isinstance(exc, TRANSIENT_EXCEPTIONS)
 
 
-def _log_retry(details):
+def _log_retry(details: dict[str, Any]) -> None:
     LOGGER.warning("S3 request failed (%s), retry %d in %.1fs",
                    _describe(details.get("exception")), details["tries"], details["wait"])
 
 
-def _describe(exc):
+def _describe(exc: Optional[BaseException]) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
@@ -91,15 +98,15 @@ def _describe(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
-def retried(func, knobs):
+def retried(func: Callable[..., T], knobs: Knobs) -> Callable[..., T]:
     """Retry transient S3/STS failures with exponential backoff and full jitter, bounded: the
     first wait is up to knobs.retry_base_seconds, doubling each time, capped at 30 s."""
     return retry.retried(func, knobs, is_transient, _log_retry)
 
 
-def timed(endpoint, request):
+def timed(endpoint: str, request: Callable[..., T]) -> Callable[..., T]:
     """The request, logging singer's http_request_timer METRIC for each attempt."""
-    def timed_request(**kwargs):
+    def timed_request(**kwargs: Any) -> T:
         with request_metrics.http_request_timer(endpoint):
             return request(**kwargs)
     return timed_request
@@ -108,13 +115,13 @@ def timed(endpoint, request):
 class RequestCounter:
     """Counts S3 API calls by operation name, for the closing log line and the benchmark."""
 
-    def __init__(self):
-        self.counts = collections.Counter()
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
 
-    def __call__(self, model, **_kwargs):
+    def __call__(self, model: Any, **_kwargs: Any) -> None:
         self.counts[model.name] += 1
 
-    def summary(self):
+    def summary(self) -> str:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
 
 
@@ -123,7 +130,7 @@ class RequestCounter:
 SMALL_READS_IN_FLIGHT = 32
 
 
-def _client_config():
+def _client_config() -> botocore.config.Config:
     return botocore.config.Config(
         connect_timeout=10, read_timeout=60, max_pool_connections=SMALL_READS_IN_FLIGHT + 8,
         retries={"total_max_attempts": 1},  # retries are ours (see retried)
@@ -134,11 +141,11 @@ class RoleChain:
     """The boto3 session to use: the default chain, or the configured role(s) assumed with
     refreshable credentials (proxy role first, when there is one)."""
 
-    def __init__(self, config, knobs):
+    def __init__(self, config: "Config", knobs: Knobs) -> None:
         self.config = config
         self.knobs = knobs
 
-    def session(self):
+    def session(self) -> boto3.Session:
         base = boto3.Session()
         if not self.config.role_arn:
             return base
@@ -148,13 +155,14 @@ class RoleChain:
         return self._assumed_session(credentials_source, self.config.role_arn,
                                      self.config.external_id)
 
-    def _assumed_session(self, source_session, role_arn, external_id):
+    def _assumed_session(self, source_session: boto3.Session, role_arn: str,
+                         external_id: Optional[str]) -> boto3.Session:
         # endpoint_url is for S3 only: a VPC endpoint for S3 does not answer STS
         sts = source_session.client("sts", endpoint_url=self.config.sts_endpoint_url,
                                     config=_client_config())
         cache = CredentialCache(self.config.credentials_cache_path, role_arn, external_id)
 
-        def fetch():
+        def fetch() -> dict[str, str]:
             cached = cache.load()
             if cached:
                 return cached
@@ -204,10 +212,10 @@ class Bucket(ResumableReads):
 
     small_reads_in_flight = SMALL_READS_IN_FLIGHT
 
-    def __init__(self, config, knobs=None):
+    def __init__(self, config: "Config", knobs: Optional[Knobs] = None) -> None:
         self.config = config
         self.knobs = knobs or Knobs()
-        self.name = config.bucket
+        self.name = config.bucket or ""  # config.validate requires it for storage s3
         self.kind = "S3"
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
@@ -216,7 +224,8 @@ class Bucket(ResumableReads):
         self._client.meta.events.register("before-call.s3", self.requests)
         self._client.meta.events.register("after-call.s3.GetObject", _keep_connection)
 
-    def _failure(self, exc, what, key=None):
+    def _failure(self, exc: BaseException, what: str,
+                 key: Optional[str] = None) -> StorageError | ObjectError:
         """The error for a refused or failed request, naming the bucket, the prefix or key, and
         the role: an ObjectError when it concerns only the object `key`, else a StorageError."""
         role = f" as role {self.config.role_arn}" if self.config.role_arn else ""
@@ -240,11 +249,11 @@ class Bucket(ResumableReads):
             return StorageError(message)
         return ObjectError(key, message)
 
-    def location(self, prefix=""):
+    def location(self, prefix: str = "") -> str:
         """Where prefix is, as messages show it."""
         return f"s3://{self.name}/{prefix}"
 
-    def list(self, prefix):
+    def list(self, prefix: str) -> Iterator[StoredFile]:
         """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
         list_page = retried(timed("ListObjectsV2", self._client.list_objects_v2), self.knobs)
         kwargs = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
@@ -267,7 +276,8 @@ class Bucket(ResumableReads):
             LOGGER.info("Ignored %d sub-folder(s) under s3://%s/%s (only direct children are "
                         "DDS exports)", subfolders, self.name, prefix)
 
-    def get(self, stored, first_byte, last_byte=None):
+    def get(self, stored: StoredFile, first_byte: int,
+            last_byte: Optional[int] = None) -> tuple["_Body", int]:
         """One GetObject attempt for bytes first_byte..last_byte (default: to the end), pinned to
         the listed ETag.
 
@@ -302,7 +312,7 @@ class Bucket(ResumableReads):
             return body, 0
         return body, self._range_skip(stored, first_byte, response)
 
-    def _range_skip(self, stored, first_byte, response):
+    def _range_skip(self, stored: StoredFile, first_byte: int, response: dict[str, Any]) -> int:
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         content_range = response.get("ContentRange") or ""
         if status == 206 and content_range.startswith(f"bytes {first_byte}-"):
@@ -321,7 +331,8 @@ class Bucket(ResumableReads):
     is_transient = staticmethod(is_transient)
     describe = staticmethod(_describe)
 
-    def failure(self, exc, what, key=None):
+    def failure(self, exc: BaseException, what: str,
+                key: Optional[str] = None) -> StorageError | ObjectError:
         return self._failure(exc, what, key)
 
     @staticmethod
@@ -337,7 +348,7 @@ class Bucket(ResumableReads):
 CONNECTION = "TapIntacctConnection"
 
 
-def _keep_connection(http_response: object, parsed: dict, **_kwargs: object) -> None:
+def _keep_connection(http_response: Any, parsed: dict[str, Any], **_kwargs: Any) -> None:
     """botocore's after-call event handler for GetObject: keeps the HTTP response under the
     body, whose shutdown() is the only way to end a read blocked on the network."""
     parsed[CONNECTION] = getattr(http_response, "raw", None)
@@ -346,9 +357,9 @@ def _keep_connection(http_response: object, parsed: dict, **_kwargs: object) -> 
 class _Body:
     """An object's body (read, close) and the connection it is read from (for interrupt)."""
 
-    def __init__(self, streaming: object, connection: object) -> None:
-        self.read = streaming.read  # type: ignore[attr-defined]
-        self.close = streaming.close  # type: ignore[attr-defined]
+    def __init__(self, streaming: Any, connection: Any) -> None:
+        self.read = streaming.read
+        self.close = streaming.close
         self.connection = connection
 
 
@@ -357,11 +368,11 @@ class BatchUploader:
     loader's staging bucket, not the DDS bucket: the DDS role is not used here). The client is
     built on the first upload."""
 
-    def __init__(self, knobs):
+    def __init__(self, knobs: Knobs) -> None:
         self._knobs = knobs
-        self._client = None
+        self._client: Any = None
 
-    def __call__(self, path, url):
+    def __call__(self, path: str, url: str) -> None:
         bucket, _, key = url[len("s3://"):].partition("/")
         if self._client is None:
             self._client = boto3.Session().client("s3", config=_client_config())

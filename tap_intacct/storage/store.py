@@ -20,7 +20,10 @@ class Requests(Protocol):
 class Store(Protocol):
     name: str          # bucket or container: the value of _sdc_source_bucket
     kind: str          # "S3" or "Azure", for log lines
-    requests: Requests
+
+    @property
+    def requests(self) -> Requests:
+        """Requests made so far, for the closing log line."""
     small_reads_in_flight: int  # discovery's header reads (read_range) kept in flight
 
     def location(self, prefix: str = "") -> str:
