@@ -1,12 +1,16 @@
 """The command line: parse arguments, load config/catalog/state, and dispatch --about, --test,
 --discover or a sync (docs/ARCHITECTURE.md)."""
 
+from __future__ import annotations
+
 import argparse
 import io
 import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import singer
 
@@ -15,11 +19,19 @@ from tap_intacct.errors import ConfigError, TapError
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings import knobs as knobs_module
 
+if TYPE_CHECKING:
+    from tap_intacct.dds.bookmarks import State
+    from tap_intacct.dds.catalog import SelectedStream
+    from tap_intacct.dds.files import StoredFile
+    from tap_intacct.output.messages import Sinks
+    from tap_intacct.settings.config import Config
+    from tap_intacct.settings.knobs import Knobs
+
 CAPABILITIES = ["catalog", "discover", "state", "properties", "about", "batch"]
 LOGGER = logging.getLogger("tap_intacct")
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=NAME, description="Singer tap for Sage Intacct DDS exports in S3 or Azure.")
     parser.add_argument("-c", "--config", help="config file (JSON)")
@@ -37,7 +49,7 @@ def _parser():
     return parser
 
 
-def about(output_format):
+def about(output_format: str) -> str:
     settings = [{"name": s.name, "required": s.required, "sensitive": s.sensitive,
                  "kind": s.kind, "description": s.description} for s in config_module.SETTINGS]
     if output_format == "json":
@@ -56,7 +68,7 @@ def about(output_format):
     return "\n".join(lines)
 
 
-def load_json(path, what):
+def load_json(path: str, what: str) -> Any:
     try:
         with open(path, encoding="utf-8-sig") as handle:  # tolerate a BOM from Windows editors
             return json.load(handle)
@@ -69,7 +81,7 @@ def load_json(path, what):
         raise ConfigError(f"{what} {path}: not UTF-8 text") from None
 
 
-def _inputs(args):
+def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
     """(config, catalog path, catalog or None, state) from the command line's files."""
     if not args.config:
         raise ConfigError("--config is required (a JSON file; see sample_config.json)")
@@ -86,10 +98,10 @@ def _inputs(args):
     state = load_json(args.state, "state") if args.state and not args.discover else {}
     if not isinstance(state, dict):
         raise ConfigError(f"state {args.state}: must be a JSON object")
-    return config, catalog_path, catalog, state
+    return config, catalog_path, catalog, cast("State", state)  # bookmarks: Bookmark.from_state
 
 
-def _setup_check(config, knobs, selected):
+def _setup_check(config: Config, knobs: Knobs, selected: list[SelectedStream] | None) -> None:
     from tap_intacct.dds import setup_check
     from tap_intacct.output.messages import SingerWriter
     from tap_intacct.storage import store
@@ -100,7 +112,7 @@ def _setup_check(config, knobs, selected):
         raise TapError("the setup check failed (see the lines above)")
 
 
-def run(args, knobs):
+def run(args: argparse.Namespace, knobs: Knobs) -> None:
     config, catalog_path, catalog, state = _inputs(args)
 
     # Imported here so that --help, --about and config errors stay instant.
@@ -112,7 +124,7 @@ def run(args, knobs):
     from tap_intacct.output.messages import RecordSinks, SingerWriter
     from tap_intacct.storage import store
 
-    selected = None
+    selected: list[SelectedStream] | None = None
     if catalog_path and not args.discover:
         selected = catalog_module.selected_streams(catalog, source=f"catalog {catalog_path}")
         if not selected:
@@ -125,7 +137,7 @@ def run(args, knobs):
     prefix = config.company_prefix
     LOGGER.info("Listing %s", bucket.location(prefix))
 
-    def log_skip(stored, reason):
+    def log_skip(stored: StoredFile, reason: str) -> None:
         LOGGER.warning("Skipping %s: %s", stored.key, reason)
 
     # Streamed: only the files this run reads are kept (tap_intacct/dds/candidates.py).
@@ -139,12 +151,13 @@ def run(args, knobs):
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
             writer = SingerWriter(sys.stdout)
-            sinks = RecordSinks(writer)
+            sinks: Sinks = RecordSinks(writer)
             if config.batch:
                 sinks = BatchSinks(config.batch, writer, upload=store.batch_uploader(knobs))
             try:
-                sync.sync(bucket, listing, selected, state=state, config=config, writer=writer,
-                          sinks=sinks, knobs=knobs)
+                # not None: without --discover or --test, _inputs required a catalog
+                sync.sync(bucket, listing, cast("list[SelectedStream]", selected), state=state,
+                          config=config, writer=writer, sinks=sinks, knobs=knobs)
             finally:
                 sinks.close()
             writer.flush()
@@ -152,7 +165,7 @@ def run(args, knobs):
         LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     # singer-python configures the root logger ("LEVEL message" on stderr) when imported;
     # do it first so the level chosen here is the one that stays.
     singer.get_logger()
@@ -191,10 +204,10 @@ def main(argv=None):
     return 0
 
 
-def _print_problems(exc):
+def _print_problems(exc: TapError) -> None:
     for problem in exc.problems:
         print(f"{NAME}: error: {problem}", file=sys.stderr)
 
 
-def cli():
+def cli() -> NoReturn:
     sys.exit(main())

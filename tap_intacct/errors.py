@@ -10,7 +10,7 @@ class TapError(Exception):
 
     exit_code = 1
 
-    def __init__(self, *problems):
+    def __init__(self, *problems: str) -> None:
         super().__init__("\n".join(problems))
         self.problems = list(problems)
 
@@ -34,7 +34,7 @@ class ObjectError(DataError):
     """One object cannot be fetched (refused, archived, or still failing after every retry).
     Like bad content, it stops only the stream the file belongs to."""
 
-    def __init__(self, key, problem):
+    def __init__(self, key: str, problem: str) -> None:
         super().__init__(problem)
         self.key = key
 
@@ -42,7 +42,7 @@ class ObjectError(DataError):
 class FileGone(Exception):
     """The object changed between listing and reading; the caller skips it."""
 
-    def __init__(self, key, why):
+    def __init__(self, key: str, why: str) -> None:
         super().__init__(f"{key}: {why}")
         self.key = key
         self.why = why

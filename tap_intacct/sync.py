@@ -1,9 +1,13 @@
 """Sync: for each selected stream, read every file past its bookmark and emit records and state."""
 
+from __future__ import annotations
+
 import collections
 import datetime
 import logging
 import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from singer import metrics
 
@@ -17,11 +21,32 @@ from tap_intacct.reading.dialect import DEFAULT_DIALECT
 from tap_intacct.settings.knobs import Knobs, fast_engine_installed
 from tap_intacct.values.conversion import ValueMismatch
 
+if TYPE_CHECKING:
+    from tap_intacct.dds.bookmarks import State
+    from tap_intacct.dds.candidates import StreamFiles
+    from tap_intacct.dds.catalog import SelectedStream
+    from tap_intacct.dds.files import StoredFile
+    from tap_intacct.engines.records import FileRecords
+    from tap_intacct.output.messages import SingerWriter, Sink, Sinks
+    from tap_intacct.reading.dialect import Dialect
+    from tap_intacct.settings.config import Config
+    from tap_intacct.storage.store import Store
+
 LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
 
 
-def sync(bucket, listing, selected, *, state, config, writer, sinks, knobs=None):
+class Engine(Protocol):
+    """The fast engine's module (tap_intacct.engines.columnar), as sync uses it."""
+
+    def read_file(self, binary: BinaryIO, reading: FileReading) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
+         selected: Sequence[SelectedStream], *, state: State, config: Config,
+         writer: SingerWriter, sinks: Sinks, knobs: Knobs | None = None) -> None:
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     `listing`: (table, file) of every readable data file, as candidates.data_files yields them;
@@ -40,7 +65,7 @@ def sync(bucket, listing, selected, *, state, config, writer, sinks, knobs=None)
     knobs = knobs or Knobs()
     progress_seconds = knobs.progress_seconds
     engine = fast_engine(knobs.engine)
-    failures = []
+    failures: list[str] = []
     try:
         for stream in selected:
             try:
@@ -61,7 +86,7 @@ def sync(bucket, listing, selected, *, state, config, writer, sinks, knobs=None)
         raise DataError(*failures)
 
 
-def fast_engine(choice):
+def fast_engine(choice: str) -> Engine | None:
     """The fast engine's module for TAP_INTACCT_ENGINE=`choice`, or None (the row path)."""
     if choice == "rows" or (choice == "auto" and not fast_engine_installed()):
         return None
@@ -69,20 +94,23 @@ def fast_engine(choice):
     return columnar
 
 
-def _sync_stream(bucket, files, stream, *, bookmark, checkpoints, config, writer, sinks,
-                 progress_seconds, engine):
+def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStream, *,
+                 bookmark: Bookmark, checkpoints: Checkpoints, config: Config,
+                 writer: SingerWriter, sinks: Sinks, progress_seconds: float,
+                 engine: Engine | None) -> None:
     writer.schema(stream.name, stream.schema, stream.key_properties)
     if files is None:
         LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
                        "sync, state unchanged", stream.name,
                        bucket.location(config.company_prefix))
         return
-    if bookmark.later_than(files.newest):
+    # files.newest: for_sync keeps streams with a file; later_than: modified_since is set
+    if bookmark.later_than(files.newest):  # type: ignore[arg-type]
         LOGGER.warning("%s: the bookmark %s is later than every file of this stream (newest: "
                        "%s), so nothing is read until newer files arrive; if the state was "
                        "edited or copied from elsewhere, fix it", stream.name,
-                       bookmark.modified_since.isoformat(),
-                       files.newest.last_modified.isoformat())
+                       bookmark.modified_since.isoformat(),  # type: ignore[union-attr]
+                       files.newest.last_modified.isoformat())  # type: ignore[union-attr]
     # lookback_seconds was raised (cover_window), or a state of an earlier version shrinks
     if bookmark.cover_window(files.covered) | bookmark.prune():
         checkpoints.changed(stream.name, file_read=False)
@@ -119,7 +147,7 @@ def _sync_stream(bucket, files, stream, *, bookmark, checkpoints, config, writer
     LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 
-def _ready(stream, pending, quiet_seconds):
+def _ready(stream: str, pending: list[StoredFile], quiet_seconds: int) -> list[StoredFile]:
     """The pending files that may be read now: none from a full export job still arriving."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ready, waiting = versions.ready(pending, datetime.timedelta(seconds=quiet_seconds), now)
@@ -132,11 +160,12 @@ def _ready(stream, pending, quiet_seconds):
     return ready
 
 
-def opened_ahead(bucket, files):
+def opened_ahead(bucket: Store, files: Sequence[StoredFile]
+                 ) -> Iterator[tuple[StoredFile, BinaryIO]]:
     """Yield (file, its open stream) in order, the downloads of the next FILES_AHEAD files
     already started, so that small files on a slow link do not each wait for their first byte.
     """
-    upcoming = collections.deque()
+    upcoming: collections.deque[BinaryIO] = collections.deque()
     try:
         for position, stored in enumerate(files):
             while len(upcoming) <= FILES_AHEAD and position + len(upcoming) < len(files):
@@ -147,8 +176,9 @@ def opened_ahead(bucket, files):
             stream.close()
 
 
-def sync_file(bucket, stored, binary, records, sinks, *, progress_seconds, engine=None,
-              dialect=DEFAULT_DIALECT, version=None):
+def sync_file(bucket: Store, stored: StoredFile, binary: BinaryIO, records: StreamRecords,
+              sinks: Sinks, *, progress_seconds: float, engine: Engine | None = None,
+              dialect: Dialect = DEFAULT_DIALECT, version: int | None = None) -> int:
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
     `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
     module (tap_intacct.engines.columnar), or None for the row path alone; `dialect`: the configured
@@ -175,8 +205,8 @@ class FileReading:
     """One file being read into its sink, by the row path (`rows`) or, in file order, by the
     fast engine (`write_all`) and then possibly the row path for the rest of the file."""
 
-    def __init__(self, bucket, stored, records, sink, progress_seconds, *,
-                 dialect=DEFAULT_DIALECT):
+    def __init__(self, bucket: Store, stored: StoredFile, records: StreamRecords, sink: Sink,
+                 progress_seconds: float, *, dialect: Dialect = DEFAULT_DIALECT) -> None:
         self.name = stored.key
         self.dialect = dialect
         self.records = records
@@ -185,11 +215,11 @@ class FileReading:
         self._bucket = bucket
         self._stored = stored
         self._sink = sink
-        self._build = None
+        self._build: FileRecords | None = None
         self._progress = Progress(stored, progress_seconds)
         self._check_at = PROGRESS_EVERY
 
-    def file_records(self, header):
+    def file_records(self, header: Sequence[str]) -> FileRecords:
         """The FileRecords of this file (its header read), built once."""
         if self._build is None:
             self._build, unknown = self.records.for_file(self._bucket.name, self._stored, header)
@@ -199,11 +229,11 @@ class FileReading:
         return self._build
 
     @property
-    def line_format(self):
+    def line_format(self) -> tuple[str, str]:
         """(before, after) a record's JSON in a line of write_block's text."""
         return self._sink.line_format
 
-    def write_block(self, text, count, bytes_read):
+    def write_block(self, text: str, count: int, bytes_read: int) -> None:
         """`count` records built elsewhere, in file order, each in its line (line_format)."""
         self._sink.write_block(text, count)
         self.count += count
@@ -211,7 +241,7 @@ class FileReading:
             self._check_at = self.count + PROGRESS_EVERY
             self._progress.maybe_log(self.count, bytes_read)
 
-    def rows(self, rows, bytes_before=0):
+    def rows(self, rows: CsvRows, bytes_before: int = 0) -> None:
         """The row path: every row of `rows` (a CsvRows) into the sink."""
         build = self.file_records(rows.header)
         emit = self._sink.write
@@ -235,7 +265,7 @@ class FileReading:
             self.nul_bytes_removed += rows.nul_bytes_removed
 
 
-def _misfit_advice(schema):
+def _misfit_advice(schema: object) -> str:
     """What to do about a cell its column's catalog schema cannot carry as written."""
     if _allows_plain_string(schema):
         return ("the column's catalog schema (edited by hand?) would change this text; use "
@@ -244,7 +274,7 @@ def _misfit_advice(schema):
     return "fix the export, or declare the column with a string fallback in the catalog"
 
 
-def _allows_plain_string(schema):
+def _allows_plain_string(schema: object) -> bool:
     if not isinstance(schema, dict):
         return False
     types = schema.get("type")
@@ -260,12 +290,12 @@ PROGRESS_EVERY = 50_000  # records between two looks at the clock
 class Progress:
     """A progress line on stderr every `seconds` while a long file is read."""
 
-    def __init__(self, stored, seconds):
+    def __init__(self, stored: StoredFile, seconds: float) -> None:
         self.stored = stored
         self.seconds = seconds
         self.started = self.last = time.monotonic()
 
-    def maybe_log(self, records, bytes_read):
+    def maybe_log(self, records: int, bytes_read: int) -> None:
         now = time.monotonic()
         if now - self.last < self.seconds:
             return

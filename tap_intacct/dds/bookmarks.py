@@ -13,15 +13,47 @@ re-reads nothing already synced (cover_window). The state therefore stays the sa
 many files were read.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Required, Self, TypedDict, cast
 
 from tap_intacct.errors import ConfigError
 from tap_intacct.settings.config import EARLIEST, LATEST, OutOfRange, parse_datetime
 
+if TYPE_CHECKING:
+    from tap_intacct.dds.files import StoredFile
+
 _JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastModified
 
 
-def _before(moment, span):
+class FullExportJob(TypedDict):
+    """The full-export job being read and the table version its records carry."""
+
+    job: str  # the DDS job record number
+    version: int
+
+
+class StreamState(TypedDict, total=False):
+    """One stream's bookmark in the state, as Bookmark.to_state writes it."""
+
+    modified_since: Required[str]
+    synced_keys: dict[str, str]
+    synced_keys_since: str
+    table_version: int
+    table_version_job: str
+    full_export_job: FullExportJob
+
+
+class State(TypedDict, total=False):
+    """The Singer state: {"bookmarks": {stream: its StreamState}}. Bookmark.from_state checks a
+    selected stream's bookmark; the others are carried as they are."""
+
+    bookmarks: dict[str, Any]
+
+
+def _before(moment: datetime.datetime, span: datetime.timedelta) -> datetime.datetime:
     """`span` before `moment`, or the earliest moment there is (no store holds older files)."""
     try:
         return moment - span
@@ -29,7 +61,7 @@ def _before(moment, span):
         return EARLIEST
 
 
-def _after(moment, span):
+def _after(moment: datetime.datetime, span: datetime.timedelta) -> datetime.datetime:
     """`span` after `moment`, or the latest moment there is."""
     try:
         return moment + span
@@ -38,21 +70,25 @@ def _after(moment, span):
 
 
 class Bookmark:
-    def __init__(self, start_date, lookback_seconds=0, modified_since=None, synced_keys=None,
-                 keys_since=None):
+    def __init__(self, start_date: datetime.datetime, lookback_seconds: int = 0,
+                 modified_since: datetime.datetime | None = None,
+                 synced_keys: Mapping[str, datetime.datetime] | None = None,
+                 keys_since: datetime.datetime | None = None) -> None:
         self.start_date = start_date
         self.lookback = datetime.timedelta(seconds=lookback_seconds)
         self.modified_since = modified_since
         self.synced_keys = dict(synced_keys or {})
-        self.keys_since = keys_since
+        # None only while modified_since is None (no file read yet), and never read then
+        self.keys_since: datetime.datetime = keys_since  # type: ignore[assignment]
         # full_exports: replace (tap_intacct/dds/versions.py): the version the stream's table holds,
         # and the full-export job being read, as {"job": number, "version": its version}
-        self.table_version = None
-        self.activated_job = None  # the job number of table_version
-        self.full_export_job = None
+        self.table_version: int | None = None
+        self.activated_job: str | None = None  # the job number of table_version
+        self.full_export_job: FullExportJob | None = None
 
     @classmethod
-    def from_state(cls, state, stream, start_date, lookback_seconds=0, source="state"):
+    def from_state(cls, state: Mapping[str, Any], stream: str, start_date: datetime.datetime,
+                   lookback_seconds: int = 0, source: str = "state") -> Self:
         bookmarks = state.get("bookmarks")
         if bookmarks is None:
             bookmarks = {}
@@ -90,7 +126,7 @@ class Bookmark:
         bookmark.full_export_job = job
         return bookmark
 
-    def wants(self, stored):
+    def wants(self, stored: StoredFile) -> bool:
         """True if the file has not been read yet and is in the replication range."""
         moment = stored.last_modified
         if self.modified_since is None:
@@ -101,7 +137,7 @@ class Bookmark:
             return False
         return self.synced_keys.get(stored.key) != moment
 
-    def cover_window(self, files):
+    def cover_window(self, files: Iterable[StoredFile]) -> bool:
         """Before a sync: if the lookback window reaches back past what the keys record (it was
         raised), record the files listed there as read, so that only files appearing in the
         window from now on are read. Returns True if the bookmark changed."""
@@ -116,14 +152,14 @@ class Bookmark:
         self.keys_since = window_start
         return True
 
-    def would_cover(self, stored):
+    def would_cover(self, stored: StoredFile) -> bool:
         """True if cover_window records this file as read (it lies in the part of the window
         that the keys do not record yet)."""
         return (self.modified_since is not None
                 and _before(self.modified_since, self.lookback) <= stored.last_modified
                 < self.keys_since)
 
-    def advance(self, stored):
+    def advance(self, stored: StoredFile) -> None:
         """Record that the file has been read completely."""
         if self.modified_since is None:
             self.modified_since = stored.last_modified
@@ -133,7 +169,7 @@ class Bookmark:
         self.synced_keys[stored.key] = stored.last_modified
         self.prune()
 
-    def prune(self):
+    def prune(self) -> bool:
         """Forget the keys older than the lookback window (by default: older than the bookmark
         itself); files before the window are taken as read anyway. Returns True if the bookmark
         changed (a state of an earlier version, which kept a day of keys, shrinks here)."""
@@ -148,16 +184,17 @@ class Bookmark:
         return True
 
     @property
-    def key_count(self):
+    def key_count(self) -> int:
         """How many keys the state of this bookmark holds."""
         return len(self.synced_keys)
 
-    def later_than(self, newest):
+    def later_than(self, newest: StoredFile) -> bool:
         """True if the bookmark is past the stream's newest file (a hand-edited state?)."""
         return self.modified_since is not None and newest.last_modified < self.modified_since
 
-    def to_state(self):
-        value = {"modified_since": self.modified_since.isoformat()}
+    def to_state(self) -> StreamState:
+        value: StreamState = {
+            "modified_since": self.modified_since.isoformat()}  # type: ignore[union-attr]
         if self.synced_keys:
             value["synced_keys"] = {key: moment.isoformat()
                                     for key, moment in sorted(self.synced_keys.items())}
@@ -167,11 +204,12 @@ class Bookmark:
         if self.activated_job is not None:
             value["table_version_job"] = self.activated_job
         if self.full_export_job is not None:
-            value["full_export_job"] = dict(self.full_export_job)
+            value["full_export_job"] = self.full_export_job.copy()
         return value
 
 
-def _versions(value, stream, source):
+def _versions(value: Mapping[str, Any], stream: str, source: str
+              ) -> tuple[int | None, str | None, FullExportJob | None]:
     """(table_version, table_version_job, full_export_job) of a stream's bookmark, checked."""
     version = value.get("table_version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)
@@ -188,10 +226,11 @@ def _versions(value, stream, source):
     if activated is not None and not (isinstance(activated, str) and activated.isdigit()):
         raise ConfigError(f"{source}: bookmarks.{stream}.table_version_job must be a DDS job "
                           f"number (text of digits), got {activated!r}")
-    return version, activated, job
+    return version, activated, cast("FullExportJob | None", job)  # checked above
 
 
-def _moment(value, name, stream, source):
+def _moment(value: Mapping[str, Any], name: str, stream: str, source: str
+            ) -> datetime.datetime | None:
     text = value.get(name)
     if text is None:
         return None

@@ -6,15 +6,20 @@ the listing pages arrive and kept only if the run needs it. Memory is then bound
 the run reads, not by the folder's history.
 """
 
-import datetime
-from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from __future__ import annotations
 
-from tap_intacct.dds.bookmarks import Bookmark
+import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
+
 from tap_intacct.dds.files import StoredFile, looks_like_data_file, skip_reason, table_name
 
-LogSkip = Callable[[StoredFile, str], None]
-Listed = Iterator[Tuple[str, StoredFile]]  # (table, file)
+if TYPE_CHECKING:
+    from tap_intacct.dds.bookmarks import Bookmark
+
+LogSkip: TypeAlias = Callable[[StoredFile, str], None]
+Listed: TypeAlias = Iterator[tuple[str, StoredFile]]  # (table, file)
 
 
 def data_files(listing: Iterable[StoredFile], log_skip: LogSkip) -> Listed:
@@ -30,7 +35,7 @@ def data_files(listing: Iterable[StoredFile], log_skip: LogSkip) -> Listed:
         yield table_name(stored.name), stored
 
 
-def _newer(stored: StoredFile, newest: Optional[StoredFile]) -> bool:
+def _newer(stored: StoredFile, newest: StoredFile | None) -> bool:
     return newest is None or stored.sort_key > newest.sort_key
 
 
@@ -38,9 +43,9 @@ def _newer(stored: StoredFile, newest: Optional[StoredFile]) -> bool:
 class StreamFiles:
     """What sync needs of one stream's listed files."""
 
-    newest: Optional[StoredFile] = None     # for the "bookmark later than every file" warning
-    wanted: List[StoredFile] = field(default_factory=list)  # not read yet, oldest first
-    covered: List[StoredFile] = field(default_factory=list)  # Bookmark.cover_window's files
+    newest: StoredFile | None = None     # for the "bookmark later than every file" warning
+    wanted: list[StoredFile] = field(default_factory=list)  # not read yet, oldest first
+    covered: list[StoredFile] = field(default_factory=list)  # Bookmark.cover_window's files
 
     def add(self, stored: StoredFile, bookmark: Bookmark) -> None:
         if _newer(stored, self.newest):
@@ -54,11 +59,11 @@ class StreamFiles:
         self.wanted.sort(key=lambda f: f.sort_key)
 
 
-def for_sync(files: Iterable[Tuple[str, StoredFile]],
-             bookmarks: Dict[str, Bookmark]) -> Dict[str, StreamFiles]:
+def for_sync(files: Iterable[tuple[str, StoredFile]],
+             bookmarks: Mapping[str, Bookmark]) -> dict[str, StreamFiles]:
     """{stream: its StreamFiles} for the streams of `bookmarks` (the selected ones) that have at
     least one file; files of other tables are dropped as they are listed."""
-    found: Dict[str, StreamFiles] = {}
+    found: dict[str, StreamFiles] = {}
     for table, stored in files:
         bookmark = bookmarks.get(table)
         if bookmark is not None:
@@ -72,8 +77,8 @@ def for_sync(files: Iterable[Tuple[str, StoredFile]],
 class TableFiles:
     """What discovery needs of one table's listed files: those a first sync would read."""
 
-    in_range: List[StoredFile] = field(default_factory=list)  # oldest first, after start_date
-    newest: Optional[StoredFile] = None
+    in_range: list[StoredFile] = field(default_factory=list)  # oldest first, after start_date
+    newest: StoredFile | None = None
 
     def add(self, stored: StoredFile, start_date: datetime.datetime) -> None:
         if stored.last_modified > start_date:
@@ -81,7 +86,7 @@ class TableFiles:
         elif _newer(stored, self.newest):
             self.newest = stored  # only looked at when no file is in range
 
-    def to_read(self) -> List[StoredFile]:
+    def to_read(self) -> list[StoredFile]:
         """The files whose headers make the schema (oldest first): those in range, or else the
         newest file, so that a table is never discovered without columns."""
         if self.in_range:
@@ -89,10 +94,10 @@ class TableFiles:
         return [self.newest] if self.newest else []
 
 
-def for_discovery(files: Iterable[Tuple[str, StoredFile]],
-                  start_date: datetime.datetime) -> Dict[str, List[StoredFile]]:
+def for_discovery(files: Iterable[tuple[str, StoredFile]],
+                  start_date: datetime.datetime) -> dict[str, list[StoredFile]]:
     """{table: the files discovery reads, oldest first}, tables sorted by name."""
-    found: Dict[str, TableFiles] = {}
+    found: dict[str, TableFiles] = {}
     for table, stored in files:
         found.setdefault(table, TableFiles()).add(stored, start_date)
     return {table: found[table].to_read() for table in sorted(found)}

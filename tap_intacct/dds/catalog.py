@@ -1,25 +1,51 @@
 """The catalog: building stream entries (discovery) and reading selection back (sync)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypedDict
 
 from tap_intacct.dds import columns
 from tap_intacct.errors import ConfigError
 
+JsonSchema: TypeAlias = dict[str, Any]
+# a column's schema in a catalog: a JSON schema, or `true` (any value, read as text)
+ColumnSchema: TypeAlias = JsonSchema | bool
 
-def stream_entry(table, properties):
+
+
+# The catalog as discovery writes it (stream_entry); a catalog read back is checked as it is used.
+class MetadataEntry(TypedDict):
+    breadcrumb: list[str]
+    metadata: dict[str, Any]
+
+
+class CatalogEntry(TypedDict):
+    stream: str
+    tap_stream_id: str
+    schema: JsonSchema
+    metadata: list[MetadataEntry]
+
+
+class Catalog(TypedDict):
+    streams: list[CatalogEntry]
+
+
+def stream_entry(table: str, properties: Mapping[str, JsonSchema]) -> CatalogEntry:
     """A catalog stream for a table whose data columns have the given schemas (in order)."""
     all_properties = dict(properties)
     all_properties.update(columns.SDC_SCHEMAS)
     if columns.CHANGE_TYPE in properties:
         all_properties[columns.DELETED_AT] = columns.DELETED_AT_SCHEMA
     key_properties = [columns.KEY_COLUMN] if columns.KEY_COLUMN in properties else []
-    metadata = [{"breadcrumb": [], "metadata": {
+    metadata: list[MetadataEntry] = [{"breadcrumb": [], "metadata": {
         "table-key-properties": key_properties,
         "forced-replication-method": "INCREMENTAL",
     }}]
     for name in all_properties:
         automatic = name in key_properties or name in columns.TAP_COLUMNS
-        field = {"inclusion": "automatic"} if automatic else {
+        field: dict[str, Any] = {"inclusion": "automatic"} if automatic else {
             "inclusion": "available", "selected-by-default": True}
         metadata.append({"breadcrumb": ["properties", name], "metadata": field})
     return {"stream": table, "tap_stream_id": table,
@@ -32,21 +58,21 @@ class SelectedStream:
     """A stream chosen for sync, with the columns it emits (in schema order)."""
 
     name: str
-    properties: dict  # emitted column -> JSON schema
-    key_properties: list
-    catalog_columns: frozenset  # every column the catalog knows, selected or not
+    properties: dict[str, ColumnSchema]  # emitted column -> JSON schema
+    key_properties: list[str]
+    catalog_columns: frozenset[str]  # every column the catalog knows, selected or not
 
     @property
-    def schema(self):
+    def schema(self) -> JsonSchema:
         return {"type": "object", "properties": self.properties}
 
 
-def selected_streams(catalog, source="catalog"):
+def selected_streams(catalog: object, source: str = "catalog") -> list[SelectedStream]:
     """The selected streams, in catalog order, or ConfigError describing what is malformed."""
     if not isinstance(catalog, dict) or not isinstance(catalog.get("streams"), list):
         raise ConfigError(f"{source}: must be a JSON object with a 'streams' list "
                           "(the output of --discover)")
-    chosen = []
+    chosen: list[SelectedStream] = []
     for position, stream in enumerate(catalog["streams"], start=1):
         if not isinstance(stream, dict):
             raise ConfigError(f"{source}: streams[{position - 1}] must be an object")
@@ -62,7 +88,7 @@ def selected_streams(catalog, source="catalog"):
             continue
         if any(earlier.name == name for earlier in chosen):
             raise ConfigError(f"{source}: stream '{name}' is selected twice")
-        properties = {}
+        properties: dict[str, ColumnSchema] = {}
         for column, column_schema in schema["properties"].items():
             _check_column_schema(column_schema, name, column, source)
             field = metadata.get(("properties", column), {})
@@ -77,7 +103,7 @@ def selected_streams(catalog, source="catalog"):
     return chosen
 
 
-def _key_properties(root, name, source):
+def _key_properties(root: Mapping[str, Any], name: str, source: str) -> list[str]:
     key_properties = root.get("table-key-properties") or []
     if isinstance(key_properties, str):  # singer-io's tap-intacct wrote a bare string
         key_properties = [key_properties]
@@ -88,7 +114,7 @@ def _key_properties(root, name, source):
     return key_properties
 
 
-def _check_column_schema(column_schema, stream, column, source):
+def _check_column_schema(column_schema: object, stream: str, column: str, source: str) -> None:
     """`true` (any value) is read as text; `false` and non-schemas cannot hold a cell."""
     if column_schema is True or isinstance(column_schema, dict):
         return
@@ -99,7 +125,7 @@ def _check_column_schema(column_schema, stream, column, source):
                       f"(an object), got {type(column_schema).__name__}")
 
 
-def _column_emitted(field):
+def _column_emitted(field: Mapping[str, Any]) -> bool:
     inclusion = field.get("inclusion")
     if inclusion == "automatic":
         return True
@@ -111,10 +137,11 @@ def _column_emitted(field):
     return bool(selected)
 
 
-def _metadata_by_breadcrumb(entries, name, source):
+def _metadata_by_breadcrumb(entries: object, name: str, source: str
+                            ) -> dict[tuple[str, ...], dict[str, Any]]:
     if not isinstance(entries, list):
         raise ConfigError(f"{source}: stream '{name}' metadata must be a list")
-    by_breadcrumb = {}
+    by_breadcrumb: dict[tuple[str, ...], dict[str, Any]] = {}
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("metadata"), dict):
             raise ConfigError(f"{source}: stream '{name}' has a malformed metadata entry")

@@ -10,28 +10,32 @@ average a file then pays for at most KEYS_PER_FILE keys of STATE, and a stop rep
 the files read since the last STATE. A stream's end and a stream that stops always write one.
 """
 
-from typing import Dict, Protocol, Set
+from __future__ import annotations
 
-from tap_intacct.dds.bookmarks import Bookmark
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tap_intacct.dds.bookmarks import Bookmark, State
 
 KEYS_PER_FILE = 32
 
 
 class StateWriter(Protocol):
-    def state(self, value: dict) -> None:
+    def state(self, value: State) -> None:
         """Write one STATE message carrying `value`."""
 
 
 class Checkpoints:
     """The run's state (updated in place) and the bookmarks of its selected streams."""
 
-    def __init__(self, writer: StateWriter, state: dict, bookmarks: Dict[str, Bookmark],
-                 paced: bool):
+    def __init__(self, writer: StateWriter, state: State, bookmarks: Mapping[str, Bookmark],
+                 paced: bool) -> None:
         self._writer = writer
         self._state = state
         self._bookmarks = bookmarks
         self._paced = paced  # lookback_seconds is set: the state may hold many keys
-        self._changed: Set[str] = set()
+        self._changed: set[str] = set()
         self._files = 0  # files read since the last STATE
         # other streams' bookmarks are carried as they are (never checked): count what is there
         others = [value.get("synced_keys") for stream, value in state["bookmarks"].items()

@@ -1,15 +1,26 @@
 """Discovery: one catalog stream per exported table, schema inferred from the files themselves."""
 
+from __future__ import annotations
+
 import collections
 import concurrent.futures
 import io
 import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from tap_intacct.dds.catalog import stream_entry
 from tap_intacct.dds.columns import unique_header
 from tap_intacct.errors import DataError, FileGone
 from tap_intacct.reading.csvfile import CsvRows, CutShort
 from tap_intacct.values.conversion import ColumnTypes
+
+if TYPE_CHECKING:
+    from tap_intacct.dds.catalog import Catalog
+    from tap_intacct.dds.files import StoredFile
+    from tap_intacct.reading.dialect import Dialect
+    from tap_intacct.settings.config import Config
+    from tap_intacct.storage.store import Store
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -26,13 +37,18 @@ MAX_HEADER_BYTES = 8 * 1024 * 1024
 # Header reads are tiny: each store says how many to keep in flight (small_reads_in_flight).
 SAMPLE_READERS = 2
 
+Header: TypeAlias = tuple[str, ...]
+Job: TypeAlias = tuple[str, int, "StoredFile", bool]  # (table, position, file, is a sample)
+Where: TypeAlias = tuple[str, int]  # (table, position)
 
-def discover(bucket, tables, config):
+
+def discover(bucket: Store, tables: Mapping[str, Sequence[StoredFile]], config: Config
+             ) -> Catalog:
     """The catalog (a dict) for tables: {table name: its files, oldest first}."""
     # per table: the samples' ColumnTypes and each distinct header, by the position (oldest
     # first) of the newest file that has it; only these are kept, never one result per file
-    samples = {table: [] for table in tables}
-    headers = {table: {} for table in tables}
+    samples: dict[str, list[tuple[int, ColumnTypes]]] = {table: [] for table in tables}
+    headers: dict[str, dict[Header, int]] = {table: {} for table in tables}
     for (table, position), result in _read_all(bucket, _jobs(tables, config), config.dialect):
         if isinstance(result, ColumnTypes):
             samples[table].append((position, result))
@@ -45,19 +61,19 @@ def discover(bucket, tables, config):
         by_position = samples[table] + [(position, header)
                                         for header, position in headers[table].items()]
         types = ColumnTypes()
-        for _position, found in sorted(by_position, key=lambda item: item[0], reverse=True):
+        for _position, result in sorted(by_position, key=lambda item: item[0], reverse=True):
             # newest file's column order first
-            if isinstance(found, ColumnTypes):
-                types.merge(found)
+            if isinstance(result, ColumnTypes):
+                types.merge(result)
             else:
-                for name in found:
+                for name in result:
                     types.add_column(name)
         schema = {name: types.schema_for(name, config.string_fallback) for name in types.seen}
         streams.append(stream_entry(table, schema))
     return {"streams": streams}
 
 
-def _jobs(tables, config):
+def _jobs(tables: Mapping[str, Sequence[StoredFile]], config: Config) -> Iterator[Job]:
     """(table, position, file, is a sample) for each file whose header makes the schema: those
     a first sync would read (or the newest), the newest SAMPLE_FILES of them sampled."""
     for table, files in tables.items():
@@ -67,7 +83,8 @@ def _jobs(tables, config):
             yield table, position, stored, position >= first_sample
 
 
-def _read_all(bucket, jobs, dialect):
+def _read_all(bucket: Store, jobs: Iterable[Job], dialect: Dialect
+              ) -> Iterator[tuple[Where, ColumnTypes | Header]]:
     """((table, position), ColumnTypes of a sample or header tuple) of every job, in job order,
     with a bounded number of reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
     own few threads: memory stays bounded, also the memory the allocator keeps per thread after
@@ -76,7 +93,8 @@ def _read_all(bucket, jobs, dialect):
     ahead = 4 * (readers + SAMPLE_READERS)  # reads submitted ahead of the one awaited
     with (concurrent.futures.ThreadPoolExecutor(readers) as header_pool,
           concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
-        pending = collections.deque()
+        pending: collections.deque[
+            tuple[Where, concurrent.futures.Future[ColumnTypes | Header]]] = collections.deque()
         for table, position, stored, is_sample in jobs:
             pool = sample_pool if is_sample else header_pool
             pending.append(((table, position), pool.submit(_file_types, bucket, stored,
@@ -89,7 +107,8 @@ def _read_all(bucket, jobs, dialect):
             yield where, future.result()
 
 
-def _file_types(bucket, stored, is_sample, dialect):
+def _file_types(bucket: Store, stored: StoredFile, is_sample: bool, dialect: Dialect
+                ) -> ColumnTypes | Header:
     """A sample's ColumnTypes (header and sampled rows), or else the file's header as a tuple of
     names, from a bounded ranged read of its first bytes; a file that vanished or cannot be read
     adds nothing (sync reports a bad file loudly). Only these few sets per column are kept,
@@ -106,7 +125,8 @@ def _file_types(bucket, stored, is_sample, dialect):
     return types
 
 
-def _header_and_rows(bucket, stored, length, dialect):
+def _header_and_rows(bucket: Store, stored: StoredFile, length: int, dialect: Dialect
+                     ) -> tuple[list[str], CsvRows]:
     """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
     again longer while the header itself does not fit."""
     while True:
@@ -122,7 +142,7 @@ def _header_and_rows(bucket, stored, length, dialect):
     return unique_header(rows.header), rows
 
 
-def _add_samples(types, header, rows):
+def _add_samples(types: ColumnTypes, header: list[str], rows: CsvRows) -> None:
     for name in header:
         types.add_column(name)
     sampled = 0

@@ -1,8 +1,9 @@
 """DDS file naming: which listed objects are data files, and which table (stream) each is of."""
 
+from __future__ import annotations
+
 import datetime
 from dataclasses import dataclass
-from typing import Optional
 
 # S3 storage classes and Azure access tiers whose objects cannot be read without a restore
 # (S3) or rehydration (Azure) first.
@@ -22,16 +23,16 @@ class StoredFile:
     storage_class: str = "STANDARD"
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.key.rsplit("/", 1)[-1]
 
     @property
-    def sort_key(self):
+    def sort_key(self) -> tuple[datetime.datetime, str]:
         """Sync order: oldest first, ties broken by key."""
         return (self.last_modified, self.key)
 
 
-def table_name(file_name):
+def table_name(file_name: str) -> str:
     """The Intacct object a DDS file belongs to: its name up to the first '.'."""
     return file_name.split(".", 1)[0]
 
@@ -43,12 +44,12 @@ def no_data_files(location: str, storage: str) -> str:
             "and that a DDS job has delivered files")
 
 
-def looks_like_data_file(file_name):
+def looks_like_data_file(file_name: str) -> bool:
     lowered = file_name.lower()
     return lowered.endswith(DATA_FILE_SUFFIXES) and table_name(file_name) != ""
 
 
-def skip_reason(stored: StoredFile) -> Optional[str]:
+def skip_reason(stored: StoredFile) -> str | None:
     """Why a data file cannot be read (None when it can)."""
     if stored.size == 0:
         return "it is empty (0 bytes)"

@@ -6,11 +6,14 @@ the dialect found and any problem (README "Checking the setup"). With a catalog,
 a SCHEMA and at most one RECORD per selected stream, as Singer SDK taps do for `--test`.
 """
 
+from __future__ import annotations
+
 import datetime
 import io
 import json
 import sys
-from typing import Optional
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from tap_intacct.dds.candidates import data_files
 from tap_intacct.dds.files import StoredFile, no_data_files
@@ -19,14 +22,22 @@ from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, CutShort
 from tap_intacct.reading.dialect import DELIMITER_NAMES
 
+if TYPE_CHECKING:
+    from tap_intacct.dds.catalog import SelectedStream
+    from tap_intacct.output.messages import SingerWriter
+    from tap_intacct.settings.config import Config
+    from tap_intacct.storage.store import Store
+
 FIRST_BYTES = 64 * 1024
 
 
-def check(connect, config, selected: Optional[list], writer, report=None) -> bool:
+def check(connect: Callable[[], Store], config: Config,
+          selected: Sequence[SelectedStream] | None, writer: SingerWriter,
+          report: Callable[[str], None] | None = None) -> bool:
     """Runs every check, reporting each on `report` (stderr); True if all passed. `connect()`
     builds the store (assuming the role, if any)."""
     report = report or (lambda line: print(f"test: {line}", file=sys.stderr, flush=True))
-    skipped = []
+    skipped: list[tuple[StoredFile, str]] = []
     try:
         bucket = connect()
         where = bucket.location(config.company_prefix)
@@ -70,9 +81,9 @@ def check(connect, config, selected: Optional[list], writer, report=None) -> boo
     return True
 
 
-def newest_files(listed) -> dict:
+def newest_files(listed: Iterable[tuple[str, StoredFile]]) -> dict[str, tuple[int, StoredFile]]:
     """{table: (how many files, the newest)}, tables sorted by name; nothing else is kept."""
-    found: dict = {}
+    found: dict[str, tuple[int, StoredFile]] = {}
     for table, stored in listed:
         count, newest = found.get(table, (0, None))
         found[table] = (count + 1, stored if newest is None or stored.sort_key > newest.sort_key
@@ -80,7 +91,7 @@ def newest_files(listed) -> dict:
     return dict(sorted(found.items()))
 
 
-def _first_rows(bucket, newest: StoredFile, config) -> CsvRows:
+def _first_rows(bucket: Store, newest: StoredFile, config: Config) -> CsvRows:
     data = bucket.read_range(newest, FIRST_BYTES)
     cut = len(data) >= FIRST_BYTES
     binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
@@ -90,7 +101,8 @@ def _first_rows(bucket, newest: StoredFile, config) -> CsvRows:
     return rows
 
 
-def _one_record(bucket, stored, rows, stream, writer):
+def _one_record(bucket: Store, stored: StoredFile, rows: CsvRows, stream: SelectedStream,
+                writer: SingerWriter) -> None:
     """SCHEMA, then the first record of `rows` (if the bytes read hold a whole one)."""
     writer.schema(stream.name, stream.schema, stream.key_properties)
     build, _unknown = StreamRecords(stream).for_file(bucket.name, stored, rows.header)
@@ -111,7 +123,7 @@ def _age(delta: datetime.timedelta) -> str:
     return f"{seconds} second(s)"
 
 
-def access_advice(config) -> list:
+def access_advice(config: Config) -> list[str]:
     """The lines telling what access the tap needs, with this config's names filled in."""
     if config.storage == "azure":
         return [f"grant the tap's identity the 'Storage Blob Data Reader' role on container "

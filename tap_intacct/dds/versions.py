@@ -7,23 +7,28 @@ version, ACTIVATE_VERSION follows its last part. A job still arriving is not rea
 after it in its stream, so the bookmark never passes a part that was skipped.
 """
 
+from __future__ import annotations
+
 import datetime
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING
 
 from tap_intacct.dds.files import StoredFile
+
+if TYPE_CHECKING:
+    from tap_intacct.dds.bookmarks import Bookmark
 
 FULL_EXPORT_PART = re.compile(r"[^.]+\.all\.([0-9]+)\.", re.IGNORECASE)
 
 
-def job_of(stored: StoredFile) -> Optional[str]:
+def job_of(stored: StoredFile) -> str | None:
     """The job record number of a full export's part; None for any other file."""
     match = FULL_EXPORT_PART.match(stored.name)
     return match.group(1) if match else None
 
 
-def version_of(parts: List[StoredFile]) -> int:
+def version_of(parts: list[StoredFile]) -> int:
     """The version a job's records carry: its newest part's LastModified in milliseconds (so
     versions grow with the jobs, and never depend on the day the tap runs)."""
     newest = max(stored.last_modified for stored in parts)
@@ -40,12 +45,12 @@ class Waiting:
     until: datetime.datetime
 
 
-def ready(pending: List[StoredFile], quiet: datetime.timedelta,
-          now: datetime.datetime) -> tuple:
+def ready(pending: list[StoredFile], quiet: datetime.timedelta,
+          now: datetime.datetime) -> tuple[list[StoredFile], Waiting | None]:
     """(the files of `pending` (oldest first) that may be read now, the Waiting job or None):
     `pending` up to the first part of the first job whose newest part is not older than
     `quiet`."""
-    newest: dict = {}
+    newest: dict[str, datetime.datetime] = {}
     for stored in pending:
         job = job_of(stored)
         if job is not None and (job not in newest or stored.last_modified > newest[job]):
@@ -64,9 +69,9 @@ class TableVersions:
     its table holds, and the job being read, so that a run stopped in the middle of a job
     resumes it with the same version."""
 
-    def __init__(self, bookmark, pending: List[StoredFile]):
+    def __init__(self, bookmark: Bookmark, pending: list[StoredFile]) -> None:
         self._bookmark = bookmark
-        self._parts: dict = {}
+        self._parts: dict[str, list[StoredFile]] = {}
         for stored in pending:
             job = job_of(stored)
             if job is not None:
@@ -80,7 +85,7 @@ class TableVersions:
         activated = self._bookmark.activated_job
         return activated is not None and int(job) <= int(activated)
 
-    def version_for(self, stored: StoredFile) -> Optional[int]:
+    def version_for(self, stored: StoredFile) -> int | None:
         """The version the records of `stored` carry (None: no version, as with append)."""
         bookmark = self._bookmark
         job = job_of(stored)
@@ -92,15 +97,15 @@ class TableVersions:
             if bookmark.table_version is not None and version <= bookmark.table_version:
                 version = bookmark.table_version + 1  # versions only grow
             bookmark.full_export_job = {"job": job, "version": version}
-        return bookmark.full_export_job["version"]
+        return bookmark.full_export_job["version"]  # type: ignore[index]  # current, or set above
 
-    def completes(self, stored: StoredFile) -> Optional[int]:
+    def completes(self, stored: StoredFile) -> int | None:
         """After `stored` was read whole: the version to activate if it was its job's last
         part (the bookmark then holds that version), else None."""
         job = job_of(stored)
         if job is None or self._last.get(job) != stored.key or self._activated_already(job):
             return None
-        version = self._bookmark.full_export_job["version"]
+        version = self._bookmark.full_export_job["version"]  # type: ignore[index]  # version_for set it
         self._bookmark.table_version = version
         self._bookmark.activated_job = job
         self._bookmark.full_export_job = None

@@ -6,9 +6,12 @@ The tap never deletes a batch file: the target reads it when it receives the mes
 whoever runs the pipeline expires old files (README "BATCH messages").
 """
 
+from __future__ import annotations
+
 import datetime
 import gzip
 import hashlib
+import io
 import json
 import os
 import queue
@@ -18,14 +21,22 @@ import tempfile
 import threading
 import urllib.parse
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, TypeAlias, cast
 
 from tap_intacct.errors import StorageError, TapError
+
+if TYPE_CHECKING:
+    from tap_intacct.output.messages import SingerWriter
 
 DEFAULT_BATCH_SIZE = 100_000
 MAX_BATCH_SIZE = 10_000_000
 COMPRESSIONS = ("gzip", "none")
 LINES_PER_CHUNK = 2_000  # records joined into one write handed to the compressing thread
+
+Upload: TypeAlias = Callable[[str, str], None]  # (local path, s3:// URL): storage/s3.BatchUploader
 
 
 @dataclass(frozen=True)
@@ -36,15 +47,15 @@ class BatchConfig:
     batch_size: int
 
     @property
-    def encoding(self):
+    def encoding(self) -> dict[str, str]:
         return {"format": "jsonl", "compression": self.compression}
 
     @property
-    def scheme(self):
+    def scheme(self) -> str:
         return urllib.parse.urlsplit(self.root).scheme
 
 
-def parse_batch_config(value, problems, name):
+def parse_batch_config(value: object, problems: list[str], name: str) -> BatchConfig | None:
     """The BatchConfig of the `batch_config` setting (None when absent); problems are appended,
     each starting with `name` (such as "config: 'batch_config'")."""
     if value in (None, ""):
@@ -73,10 +84,11 @@ def parse_batch_config(value, problems, name):
     batch_size = _batch_size(value.get("batch_size"), name, problems)
     if len(problems) > found:
         return None
-    return BatchConfig(compression, root, prefix, batch_size)
+    return BatchConfig(compression, cast(str, root), prefix, batch_size)  # None: a problem above
 
 
-def _object(value, key, name, problems):
+def _object(value: Mapping[str, Any], key: str, name: str, problems: list[str]
+            ) -> dict[str, Any]:
     part = value.get(key)
     if not isinstance(part, dict):
         problems.append(f"{name}: '{key}' must be an object")
@@ -84,7 +96,7 @@ def _object(value, key, name, problems):
     return part
 
 
-def _encoding(encoding, name, problems):
+def _encoding(encoding: Mapping[str, Any], name: str, problems: list[str]) -> str:
     if encoding.get("format", "jsonl") != "jsonl":
         problems.append(f"{name}: encoding.format must be \"jsonl\" (the only format this tap "
                         f"writes), got {encoding.get('format')!r}")
@@ -95,7 +107,7 @@ def _encoding(encoding, name, problems):
     return compression
 
 
-def _root(root, name, problems):
+def _root(root: object, name: str, problems: list[str]) -> str | None:
     if not isinstance(root, str) or not root:
         problems.append(f"{name}: storage.root is required, e.g. \"file:///var/tmp/batches\" or "
                         "\"s3://bucket/prefix\"")
@@ -110,7 +122,7 @@ def _root(root, name, problems):
     return None
 
 
-def _batch_size(size, name, problems):
+def _batch_size(size: object, name: str, problems: list[str]) -> int:
     if size in (None, ""):
         return DEFAULT_BATCH_SIZE
     if isinstance(size, str) and re.fullmatch(r"[0-9]{1,9}", size.strip()):
@@ -122,7 +134,7 @@ def _batch_size(size, name, problems):
     return size
 
 
-def file_stem(stream):
+def file_stem(stream: str) -> str:
     """The stream's part of a batch file name, a different one for every stream name.
 
     A name of letters, digits, `_` and `-` is used as it is; any other is cleaned and given the
@@ -138,13 +150,14 @@ def file_stem(stream):
 class BatchSinks:
     """Per run: where batch files go and what they are called (unique per run and stream)."""
 
-    def __init__(self, batch, writer, upload=None):
+    def __init__(self, batch: BatchConfig, writer: SingerWriter, upload: Upload | None = None
+                 ) -> None:
         self.batch = batch
         self.writer = writer
         self.run_id = (datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
                        + "-" + uuid.uuid4().hex[:8])
         self._upload = upload  # (local path, s3:// URL) -> None, for an s3:// root
-        self._numbers = {}
+        self._numbers: dict[str, int] = {}
         if batch.scheme == "file":
             self.folder = urllib.parse.unquote(urllib.parse.urlsplit(batch.root).path)
             try:
@@ -155,20 +168,20 @@ class BatchSinks:
         else:
             self.folder = tempfile.mkdtemp(prefix="tap-intacct-batches-")
 
-    def open(self, stream, version=None):
+    def open(self, stream: str, version: int | None = None) -> BatchSink:
         """`version`: never set (config.validate refuses batch_config with full_exports
         replace: batch files cannot carry a table version)."""
         if version is not None:
             raise ValueError("batch files cannot carry a table version")
         return BatchSink(self, stream)
 
-    def close(self):
+    def close(self) -> None:
         """After the run: an s3:// root's local staging folder is removed (each file in it was
         uploaded and deleted, or discarded)."""
         if self.batch.scheme != "file":
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def next_file(self, stream):
+    def next_file(self, stream: str) -> tuple[str, str]:
         """(local path, URL for the manifest) of the stream's next batch file."""
         number = self._numbers[stream] = self._numbers.get(stream, 0) + 1
         suffix = ".jsonl.gz" if self.batch.compression == "gzip" else ".jsonl"
@@ -178,11 +191,11 @@ class BatchSinks:
             return path, "file://" + path
         return path, self.batch.root.rstrip("/") + "/" + name
 
-    def publish(self, stream, path, url):
+    def publish(self, stream: str, path: str, url: str) -> None:
         """Make a finished batch file readable at its URL, then announce it."""
         if self.batch.scheme == "s3":
             try:
-                self._upload(path, url)
+                cast(Upload, self._upload)(path, url)  # an s3:// root is given one
             finally:
                 os.remove(path)  # the local copy only; the target reads the uploaded one
         self.writer.batch(stream, self.batch.encoding, [url])
@@ -196,15 +209,15 @@ class BatchSink:
     that was never announced.
     """
 
-    def __init__(self, sinks, stream):
+    def __init__(self, sinks: BatchSinks, stream: str) -> None:
         self._sinks = sinks
         self._stream = stream
         self._size = sinks.batch.batch_size
-        self._lines = []
+        self._lines: list[str] = []
         self._in_file = 0
-        self._file = None
+        self._file: _BatchFile | None = None
 
-    def write(self, record_json):
+    def write(self, record_json: str) -> None:
         lines = self._lines
         lines.append(record_json)
         if len(lines) >= LINES_PER_CHUNK or self._in_file + len(lines) >= self._size:
@@ -212,7 +225,7 @@ class BatchSink:
 
     line_format = ("", "\n")  # a batch file line is the record's JSON
 
-    def write_block(self, text, count):
+    def write_block(self, text: str, count: int) -> None:
         """`count` records at once (the fast engine), each in its line: the same as `count`
         calls of write()."""
         if self._in_file + len(self._lines) + count < self._size:
@@ -226,7 +239,7 @@ class BatchSink:
         for line in text.splitlines():  # this block completes a batch file
             self.write(line)
 
-    def _flush(self):
+    def _flush(self) -> None:
         if not self._lines:
             return
         if self._file is None:
@@ -238,15 +251,16 @@ class BatchSink:
         if self._in_file >= self._size:
             self._finish_file()
 
-    def _finish_file(self):
-        batch_file, self._file, self._in_file = self._file, None, 0
+    def _finish_file(self) -> None:
+        batch_file, self._file, self._in_file = cast(_BatchFile, self._file), None, 0
         batch_file.close()
         self._sinks.publish(self._stream, batch_file.path, batch_file.url)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind, error, traceback):
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> Literal[False]:
         if kind is None or issubclass(kind, TapError):
             self._flush()
             if self._file is not None:
@@ -256,7 +270,7 @@ class BatchSink:
         return False
 
 
-def _gzip_writer(raw):
+def _gzip_writer(raw: io.BufferedWriter) -> gzip.GzipFile:
     """gzip at level 1 into `raw`: ISA-L's (the `fast` extra's isal: the same format, about 4x
     zlib's speed on record JSON, so BATCH mode keeps up with the fast engine) when installed,
     else the standard library's."""
@@ -271,21 +285,21 @@ class _BatchFile:
     """One batch file being written; compression and disk writes happen in a worker thread
     (zlib releases the GIL, so the reading thread keeps parsing meanwhile)."""
 
-    def __init__(self, path, url, compress):
+    def __init__(self, path: str, url: str, compress: bool) -> None:
         self.path = path
         self.url = url
         try:
             raw = open(path, "xb")  # noqa: SIM115 (closed by the worker thread)
         except OSError as exc:
             raise StorageError(f"cannot create the batch file {path}: {exc.strerror}") from None
-        self._out = _gzip_writer(raw) if compress else raw
+        self._out: gzip.GzipFile | io.BufferedWriter = _gzip_writer(raw) if compress else raw
         self._raw = raw
-        self._chunks = queue.Queue(maxsize=4)
-        self._error = None
+        self._chunks: queue.Queue[str | None] = queue.Queue(maxsize=4)
+        self._error: OSError | None = None
         self._thread = threading.Thread(target=self._drain, name="batch-writer", daemon=True)
         self._thread.start()
 
-    def _drain(self):
+    def _drain(self) -> None:
         while True:
             chunk = self._chunks.get()
             if chunk is None:
@@ -301,18 +315,18 @@ class _BatchFile:
         except OSError as exc:
             self._error = self._error or exc
 
-    def write(self, text):
+    def write(self, text: str) -> None:
         if self._error is not None:
             self._fail()
         self._chunks.put(text)
 
-    def close(self):
+    def close(self) -> None:
         self._chunks.put(None)
         self._thread.join()
         if self._error is not None:
             self._fail()
 
-    def discard(self):
+    def discard(self) -> None:
         """Stop writing and remove the file (it was never announced, so no target reads it)."""
         self._chunks.put(None)
         self._thread.join()
@@ -321,6 +335,6 @@ class _BatchFile:
         except OSError:
             pass
 
-    def _fail(self):
+    def _fail(self) -> NoReturn:
         raise StorageError(f"cannot write the batch file {self.path}: {self._error}")
 
