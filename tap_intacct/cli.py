@@ -102,7 +102,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
 
 
 def _setup_check(config: Config, knobs: Knobs, selected: list[SelectedStream] | None) -> None:
-    from tap_intacct.dds import setup_check
+    from tap_intacct import setup_check
     from tap_intacct.output.messages import SingerWriter
     from tap_intacct.storage import store
     writer = SingerWriter(sys.stdout)

@@ -1,0 +1,92 @@
+"""The package's layering as docs/ARCHITECTURE.md states it, checked on its import graph (every
+import statement, those inside functions included; devtools/import_graph.py prints it)."""
+
+import pytest
+
+from devtools.import_graph import graph, package_edges
+
+GRAPH = graph()
+
+# Each third-party family, and the only modules that may import it (the plain S3 install has no
+# Azure SDK and no pyarrow; an Azure run never loads boto3).
+OWNERS = {
+    "boto3": {"tap_intacct.storage.s3"},
+    "botocore": {"tap_intacct.storage.s3"},
+    "urllib3": {"tap_intacct.storage.s3"},
+    "azure": {"tap_intacct.storage.azure"},
+    "pyarrow": {"tap_intacct.engines.columnar", "tap_intacct.engines.fragments"},
+    "numpy": {"tap_intacct.engines.columnar", "tap_intacct.engines.fragments",
+              "tap_intacct.engines.chunks"},
+    "isal": {"tap_intacct.output.batches"},
+}
+# Pure logic: what it may import of the package.
+PURE = {
+    "tap_intacct.values.conversion": set(),
+    "tap_intacct.values.encoding": {"tap_intacct.values.conversion"},
+    "tap_intacct.reading.dialect": set(),
+    "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.settings.config"},
+    "tap_intacct.dds.versions": {"tap_intacct.dds.files"},
+    "tap_intacct.dds.candidates": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files"},
+}
+
+
+def cycle(edges):
+    """One cycle of the graph as a list of nodes, or None."""
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in sorted(edges.get(node, ())):
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target]
+            if target not in state:
+                found = visit(target, path + [target])
+                if found:
+                    return found
+        state[node] = "done"
+        return None
+
+    for node in sorted(edges):
+        if node not in state:
+            found = visit(node, [node])
+            if found:
+                return found
+    return None
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_no_module_imports_itself_back():
+    own = {module: {t for t in targets if t in GRAPH and t != "tap_intacct"}
+           for module, targets in GRAPH.items()}
+    assert cycle(own) is None
+
+
+@pytest.mark.parametrize("family", sorted(OWNERS))
+def test_each_third_party_library_has_its_owners(family):
+    importers = {module for module, targets in GRAPH.items()
+                 if any(t == family or t.startswith(family + ".") for t in targets)}
+    assert importers <= OWNERS[family], f"{family} imported by {importers - OWNERS[family]}"
+    assert importers, f"no module imports {family}: update OWNERS"
+
+
+@pytest.mark.parametrize("module", sorted(PURE))
+def test_pure_modules_import_only_what_they_may(module):
+    own = {t for t in GRAPH[module] if t.startswith("tap_intacct.")} - {"tap_intacct.errors"}
+    assert own <= PURE[module], f"{module} imports {own - PURE[module]}"
+
+
+def test_subpackages_depend_on_each_other_one_way():
+    assert cycle(package_edges()) is None, package_edges()
+
+
+def test_imports_for_the_type_checker_only_are_not_run_time_edges(tmp_path):
+    from devtools.import_graph import imports
+    module = tmp_path / "example.py"
+    module.write_text("from typing import TYPE_CHECKING\nimport json\n"
+                      "if TYPE_CHECKING:\n    import boto3\nelse:\n    import csv\n"
+                      "def f():\n    import zlib\n")
+    assert imports(module) == {"typing", "json", "csv", "zlib"}
