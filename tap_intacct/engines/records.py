@@ -187,7 +187,7 @@ class FileRecords:
         for member in self.layout.members:
             if member.source == COLUMN:
                 # a missing cell is null whatever the type
-                text = padded[cast(int, member.position)]
+                text = padded[member.position]  # type: ignore[index]  # a column's is set
                 record[member.key] = None if text is None else (
                     self._stream.converters[member.key](text))
             elif member.source == CONSTANT:
