@@ -68,8 +68,9 @@ def check(connect: Callable[[], Store], config: Config,
             report(f"{line}: PROBLEM: {exc}")
             continue
         dialect = rows.dialect
-        report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, quote "
-               f"{dialect.quotechar}, {len(rows.header)} column(s): ok")
+        # a file's dialect (CsvRows.dialect) always has its delimiter
+        report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, "  # type: ignore[index]
+               f"quote {dialect.quotechar}, {len(rows.header)} column(s): ok")
         if table in wanted:
             _one_record(bucket, newest, rows, wanted.pop(table), writer)
     for name in wanted:

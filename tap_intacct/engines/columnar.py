@@ -10,10 +10,13 @@ file, from that chunk's first byte, to the unchanged row path (CsvRows.resume), 
 produces its own records, line numbers, `_sdc_extra`, padding and errors.
 """
 
+from __future__ import annotations
+
 import collections
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 
 import numpy as np
 import pyarrow as pa
@@ -31,9 +34,26 @@ from tap_intacct.engines.chunks import (
     record_lines,
 )
 from tap_intacct.engines.fragments import column_fragments, deleted_at_fragments
-from tap_intacct.engines.records import COLUMN, CONSTANT, DELETED_AT, LINENO
+from tap_intacct.engines.records import COLUMN, CONSTANT, DELETED_AT, LINENO, DeletedAt
 from tap_intacct.reading.csvfile import CsvRows, line_end_of
 from tap_intacct.values.encoding import encode_string
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import numpy.typing as npt
+
+    from tap_intacct.engines.fragments import ColumnFragments
+    from tap_intacct.engines.records import FileRecords, StreamRecords
+    from tap_intacct.reading.csvfile import BufferedSource
+    from tap_intacct.reading.dialect import Dialect
+    from tap_intacct.sync import FileReading
+
+    # A plan's part: literal text, or (kind, ...) for a per-row fragment.
+    Part: TypeAlias = (str | tuple[Literal["column"], int | None, ColumnFragments]
+                       | tuple[Literal["lineno"]] | tuple[Literal["deleted_at"], DeletedAt])
+    # Chunks whose records are being built, with the future (text, count) of each.
+    Pending: TypeAlias = collections.deque[tuple[Chunk, Future[tuple[str, int]]]]
 
 LOGGER = logging.getLogger("tap_intacct")
 try:  # Arrow's jemalloc pool hands memory back to the system sooner than its default
@@ -50,7 +70,7 @@ AHEAD = max(2, WORKERS)
 BOM = b"\xef\xbb\xbf"
 
 
-def read_file(binary, reading):
+def read_file(binary: BufferedSource, reading: FileReading) -> None:
     """Reads one file (binary: its open stream) into `reading` (sync.FileReading)."""
     name = reading.name
     source = CsvRows.decompress(binary, name)
@@ -59,7 +79,7 @@ def read_file(binary, reading):
     if header_end:  # the header's dialect and checks, as the row path reads them
         first = CsvRows.resume(Chained([start[:header_end]]), name, dialect=reading.dialect)
         dialect, header = first.dialect, first.header
-        delimiter, quote = dialect.delimiter.encode(), dialect.quotechar.encode()
+        delimiter, quote = cast(str, dialect.delimiter).encode(), dialect.quotechar.encode()
         if not _followable(start, header_end, delimiter, quote):
             header_end = 0
     if not header_end:
@@ -83,7 +103,7 @@ def read_file(binary, reading):
                  bytes_before=chunks.bytes_read)
 
 
-def _first_bytes(source):
+def _first_bytes(source: BufferedSource) -> tuple[bytes, Exception | None]:
     """(bytes from the start of the file up to at least its first LF, or all of it; the error
     reading raised, or None). Only the header's line end is looked for: a header the fast
     engine cannot follow (a stray quote) must not make it read on (issue 15)."""
@@ -97,7 +117,7 @@ def _first_bytes(source):
             return data, None
 
 
-def _header_end(data, error):
+def _header_end(data: bytes, error: Exception | None) -> int:
     """Where the header ends if it is one line (LF or CRLF) of UTF-8 text the fast engine may
     follow the file from; 0 otherwise (the row path reads the file)."""
     start = len(BOM) if data.startswith(BOM) else 0
@@ -113,7 +133,7 @@ def _header_end(data, error):
     return end
 
 
-def _followable(data, header_end, delimiter, quote):
+def _followable(data: bytes, header_end: int, delimiter: bytes, quote: bytes) -> bool:
     """True if the header line passes the byte checks of every chunk (an odd number of quotes,
     a quoted line end or a stray quote fail them)."""
     start = len(BOM) if data.startswith(BOM) else 0
@@ -124,10 +144,10 @@ def _followable(data, header_end, delimiter, quote):
     return True
 
 
-def _write_in_order(chunks, plan, reading):
+def _write_in_order(chunks: Chunks, plan: Plan, reading: FileReading) -> list[Chunk]:
     """Builds the chunks' records in the workers and writes them in file order; returns the
     chunks not written (the first of them failed), [] if all were."""
-    pending = collections.deque()
+    pending: Pending = collections.deque()
     pool = _pool()
     try:
         for chunk in chunks:
@@ -145,16 +165,16 @@ def _write_in_order(chunks, plan, reading):
     return []
 
 
-_workers: list = []
+_workers: list[ThreadPoolExecutor] = []
 
 
-def shutdown():
+def shutdown() -> None:
     """Stop the run's workers (after the last file; a later file starts them again)."""
     while _workers:
         _workers.pop().shutdown(wait=True)
 
 
-def _pool():
+def _pool() -> ThreadPoolExecutor:
     """The run's two workers, started once (new threads per file would each grow their own
     allocator caches)."""
     if not _workers:
@@ -162,7 +182,7 @@ def _pool():
     return _workers[0]
 
 
-def _write_first(pending, reading, bytes_read):
+def _write_first(pending: Pending, reading: FileReading, bytes_read: int) -> bool:
     chunk, future = pending[0]
     try:
         text, count = future.result()
@@ -180,18 +200,20 @@ class Plan:
     """How one file's records are assembled from a parsed chunk: literal JSON text between
     per-row parts, in the order of the file's RecordLayout."""
 
-    def __init__(self, records, build, line_format, dialect):
+    def __init__(self, records: StreamRecords, build: FileRecords, line_format: tuple[str, str],
+                 dialect: Dialect) -> None:
         layout = build.layout
-        self._delimiter, self._quote = dialect.delimiter, dialect.quotechar
+        self._delimiter, self._quote = cast(str, dialect.delimiter), dialect.quotechar
         self._delimiter_byte, self._quote_byte = self._delimiter.encode(), self._quote.encode()
         before, after = line_format
         self.width = layout.width
-        self._parts = []  # literal text, or (kind, function) for per-row fragments
+        self._parts: list[Part] = []  # literal text, or (kind, function) for per-row fragments
+        part: Part
         literal = before + "{"
         for index, member in enumerate(layout.members):
             literal += ("," if index else "") + encode_string(member.key) + ":"
             if member.source == CONSTANT:
-                literal += encode_string(member.value)
+                literal += encode_string(cast(str, member.value))
                 continue
             if member.source == COLUMN:
                 quoted, fragments = column_fragments(records.converters[member.key],
@@ -203,11 +225,12 @@ class Plan:
                     continue
             elif member.source == LINENO:
                 part = (LINENO,)
-            elif member.source == DELETED_AT and build.deleted_at.change_at is None:
+            elif (member.source == DELETED_AT
+                  and cast(DeletedAt, build.deleted_at).change_at is None):
                 literal += "null"
                 continue
             elif member.source == DELETED_AT:
-                part = (DELETED_AT, build.deleted_at)
+                part = (DELETED_AT, cast(DeletedAt, build.deleted_at))
             else:  # _sdc_extra: only rows longer than the header have it, and those fall back
                 literal = literal[:-len(encode_string(member.key) + ":") - (1 if index else 0)]
                 continue
@@ -216,7 +239,7 @@ class Plan:
         self._parts.append(literal + "}" + after)
         self._names = [f"c{position}" for position in range(self.width)]
 
-    def records(self, chunk):
+    def records(self, chunk: Chunk) -> tuple[str, int]:
         """(the chunk's records as lines of text, how many), or an exception (NotFast, Arrow's,
         a Misfit...)."""
         lines = record_lines(chunk, self._delimiter_byte, self._quote_byte)
@@ -233,7 +256,7 @@ class Plan:
         # record JSON is ASCII (encode_string escapes everything else)
         return str(lines_of_text.buffers()[2][start:end], "ascii"), len(lines_of_text)
 
-    def _parse(self, data):
+    def _parse(self, data: bytes) -> pa.Table:
         if not self.width:
             raise NotFast("no columns")
         table = arrow_csv.read_csv(
@@ -251,7 +274,8 @@ class Plan:
         return table.combine_chunks()
 
     @staticmethod
-    def _part(part, table, lines):
+    def _part(part: Part, table: pa.Table,
+              lines: npt.NDArray[np.int64]) -> str | pa.StringArray:
         if isinstance(part, str):
             return part
         if part[0] == COLUMN:

@@ -8,6 +8,11 @@ path's converter for its column, once per distinct text, so the lossless contrac
 propagates, and the engine hands the chunk to the row path, which reports it).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,6 +20,7 @@ import pyarrow.compute as pc
 from tap_intacct.values.conversion import (
     DECIMAL,
     SHORT_INTEGER,
+    Converter,
     strict_date_time,
     strict_integer,
     strict_number,
@@ -22,10 +28,21 @@ from tap_intacct.values.conversion import (
     to_integer,
     to_number,
 )
-from tap_intacct.values.encoding import encode_string, encode_value
+from tap_intacct.values.encoding import Fragment, encode_string, encode_value
+
+if TYPE_CHECKING:
+    import re
+
+    import numpy.typing as npt
+
+    from tap_intacct.engines.records import DeletedAt
+
+# (pyarrow ships no type hints: its arrays are Any to the checker.)
+# A column of cells (an Arrow string array) -> the JSON fragment of each cell.
+ColumnFragments: TypeAlias = Callable[[pa.StringArray], pa.StringArray]
 
 
-def _whole(pattern):
+def _whole(pattern: re.Pattern[str]) -> str:
     return "^(?:" + pattern.pattern + ")$"
 
 
@@ -39,11 +56,12 @@ _DIGIT[0x30:0x3A] = True
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
 
 
-def column_fragments(converter, encoder):
+def column_fragments(converter: Converter,
+                     encoder: Fragment) -> tuple[bool, ColumnFragments]:
     """(quoted, the function turning a column of cells into their fragments) for a column whose
     row-path converter and encoder are these. `quoted`: the fragments are string contents, the
     quotes around them are left to the caller (they are the same for every cell)."""
-    def slow(text):
+    def slow(text: str) -> str:
         return encode_value(converter(text))
     if encoder is encode_string:
         return True, lambda column: _completed(column, column, plain_cells(column),
@@ -51,7 +69,7 @@ def column_fragments(converter, encoder):
     return False, _unquoted(converter, slow)
 
 
-def _unquoted(converter, slow):
+def _unquoted(converter: Converter, slow: Fragment) -> ColumnFragments:
     if converter in (to_integer, strict_integer):
         return _as_written(_whole(SHORT_INTEGER), slow)
     if converter in (to_number, strict_number):
@@ -62,7 +80,8 @@ def _unquoted(converter, slow):
                                      np.zeros(len(column), bool), slow)
 
 
-def _completed(column, fast, accepted, slow):
+def _completed(column: pa.StringArray, fast: pa.StringArray, accepted: npt.NDArray[np.bool_],
+               slow: Fragment) -> pa.StringArray:
     """`fast` where `accepted` (numpy bool), the row path's fragment everywhere else."""
     if accepted.all():
         return fast
@@ -72,11 +91,12 @@ def _completed(column, fast, accepted, slow):
     return pc.replace_with_mask(fast, rejected, encoded.take(distinct.indices))
 
 
-def _accepted(mask):
+def _accepted(mask: pa.BooleanArray) -> npt.NDArray[np.bool_]:
     return mask.to_numpy(zero_copy_only=False)
 
 
-def _offsets_and_bytes(column):
+def _offsets_and_bytes(
+        column: pa.StringArray) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
     """(the cells' offsets, from 0; the bytes of the cells) of a string array, as numpy."""
     offsets = np.frombuffer(column.buffers()[1], np.int32)[column.offset:
                                                           column.offset + len(column) + 1]
@@ -85,7 +105,7 @@ def _offsets_and_bytes(column):
     return offsets - offsets[0], data[offsets[0]:offsets[-1]]
 
 
-def plain_cells(column):
+def plain_cells(column: pa.StringArray) -> npt.NDArray[np.bool_]:
     """numpy bool: the cells encode_string writes as they are, between quotes."""
     offsets, data = _offsets_and_bytes(column)
     escaped = np.zeros(data.size + 1, np.int64)
@@ -93,13 +113,13 @@ def plain_cells(column):
     return escaped[offsets[1:]] == escaped[offsets[:-1]]
 
 
-def _empty(column):
+def _empty(column: pa.StringArray) -> pa.BooleanArray:
     return pc.equal(pc.binary_length(column), 0)
 
 
-def _as_written(pattern, slow):
+def _as_written(pattern: str, slow: Fragment) -> ColumnFragments:
     """Cells matching `pattern` are their own JSON; empty cells are null."""
-    def fragments(column):
+    def fragments(column: pa.StringArray) -> pa.StringArray:
         empty = _empty(column)
         accepted = pc.or_(empty, pc.match_substring_regex(column, pattern))
         fast = pc.if_else(empty, "null", column)
@@ -110,7 +130,7 @@ def _as_written(pattern, slow):
 _DATE_TIME_TAIL = np.frombuffer(b'.000000Z"', np.uint8)
 
 
-def _date_time(column, slow):
+def _date_time(column: pa.StringArray, slow: Fragment) -> pa.StringArray:
     """The DDS shape (DDS_DATE_TIME) of a real date and time, rearranged as the row path does:
     "YYYY-MM-DDTHH:MM:SS.000000Z", built on the bytes (29 per cell); empty cells are null."""
     accepted = dds_date_times(column)
@@ -135,7 +155,7 @@ def _date_time(column, slow):
 _DIGITS_AT = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
 
 
-def dds_date_times(column):
+def dds_date_times(column: pa.StringArray) -> npt.NDArray[np.bool_]:
     """numpy bool: the cells of the DDS_DATE_TIME shape (conversion.py) holding a real date
     (year 1 to 9999) and time (00:00:00 to 23:59:59), as datetime.fromisoformat requires.
     Checked on the bytes: Arrow's strptime would accept 2024-02-30 (1 March)."""
@@ -147,7 +167,7 @@ def dds_date_times(column):
         return shaped
     padded = np.concatenate((data, np.zeros(20, np.uint8)))  # a 19-byte last cell has no [19]
 
-    def at(position):
+    def at(position: int) -> npt.NDArray[np.uint8]:
         return padded[starts + position]
     ok = np.ones(starts.size, bool)
     for position in _DIGITS_AT:
@@ -156,7 +176,7 @@ def dds_date_times(column):
     ok &= (at(10) == 0x54) | (at(10) == 0x20)
     ok &= (lengths[shaped] == 19) | (at(19) == 0x5A)
 
-    def number(position, width):
+    def number(position: int, width: int) -> npt.NDArray[np.int32]:
         value = np.zeros(starts.size, np.int32)
         for digit in range(width):
             value = value * 10 + (at(position + digit).astype(np.int32) - 0x30)
@@ -171,7 +191,8 @@ def dds_date_times(column):
     return shaped
 
 
-def deleted_at_fragments(deleted_at, change, read_time):
+def deleted_at_fragments(deleted_at: DeletedAt, change: pa.StringArray,
+                         read_time: pa.StringArray | None) -> pa.StringArray:
     """_sdc_deleted_at for every row (DeletedAt of records.py), `change`/`read_time` the
     ddsChangeType/ddsReadTime columns (read_time None when the file has none)."""
     rows = len(change)

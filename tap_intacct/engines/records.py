@@ -8,23 +8,42 @@ derived from it, and so is the slow reference builder (a dict for `json.dumps`) 
 property tests compare it with.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import call, itemgetter
-from typing import Optional
+from typing import TYPE_CHECKING, Final, Optional, Self, TypeAlias, cast
 
 from tap_intacct.dds import columns
-from tap_intacct.values.conversion import Misfit, converter_for, strict_date_time
-from tap_intacct.values.encoding import encode_string, encode_value, fragment_for
+from tap_intacct.values.conversion import (
+    Converter,
+    Misfit,
+    Schema,
+    Value,
+    converter_for,
+    strict_date_time,
+)
+from tap_intacct.values.encoding import Fragment, encode_string, encode_value, fragment_for
+
+if TYPE_CHECKING:
+    from tap_intacct.dds.catalog import SelectedStream
+    from tap_intacct.dds.files import StoredFile
+
+# A CSV row's cells (a short row padded with None, for its missing cells).
+Fields: TypeAlias = list[str] | list[str | None]
+# A record as build_reference makes it (`_sdc_extra` is the list).
+Record: TypeAlias = dict[str, Value | list[str]]
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 # Member sources
-COLUMN = "column"        # the CSV cell at `position`, through the column's encoder
-CONSTANT = "constant"    # `value`, the same for every row of the file
-DELETED_AT = "deleted_at"
-LINENO = "lineno"
-EXTRA = "extra"          # cells beyond the header; the key is present only when there are some
+COLUMN: Final = "column"      # the CSV cell at `position`, through the column's encoder
+CONSTANT: Final = "constant"  # `value`, the same for every row of the file
+DELETED_AT: Final = "deleted_at"
+LINENO: Final = "lineno"
+EXTRA: Final = "extra"        # cells beyond the header; the key is present only when there are some
 SOURCE_ORDER = (COLUMN, CONSTANT, DELETED_AT, LINENO, EXTRA)  # the order build() fills them in
 
 
@@ -39,18 +58,19 @@ class Member:
 class StreamRecords:
     """Per stream: which columns are emitted and the JSON encoder of each."""
 
-    def __init__(self, selected):
+    def __init__(self, selected: SelectedStream) -> None:
         self.name = selected.name
-        self.emitted = selected.properties
-        self.encoders = {}
-        self.converters = {}
+        self.emitted: dict[str, Schema] = selected.properties
+        self.encoders: dict[str, Fragment] = {}
+        self.converters: dict[str, Converter] = {}
         for name, schema in self.emitted.items():
             if name not in columns.TAP_COLUMNS:
                 self.encoders[name] = fragment_for(schema) or encode_string
                 self.converters[name] = converter_for(schema) or _as_is
         self.catalog_columns = selected.catalog_columns
 
-    def for_file(self, bucket_name, stored, header):
+    def for_file(self, bucket_name: str, stored: StoredFile,
+                 header: list[str]) -> tuple[FileRecords, list[str]]:
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
         names = columns.unique_header(header)
         unknown = [name for name in names if name not in self.catalog_columns]
@@ -58,7 +78,7 @@ class StreamRecords:
                            stored), unknown
 
 
-def _as_is(text):
+def _as_is(text: str | None) -> str | None:
     return text
 
 
@@ -66,15 +86,16 @@ def _as_is(text):
 class RecordLayout:
     """The members of every record of one file, in output order."""
 
-    members: tuple
-    header: tuple  # the file's column names, made unique
+    members: tuple[Member, ...]
+    header: tuple[str, ...]  # the file's column names, made unique
 
     @property
-    def width(self):
+    def width(self) -> int:
         return len(self.header)
 
     @classmethod
-    def of(cls, emitted, bucket_name, stored, names):
+    def of(cls, emitted: Mapping[str, Schema], bucket_name: str, stored: StoredFile,
+           names: list[str]) -> Self:
         members = [Member(name, COLUMN, position=position)
                    for position, name in enumerate(names) if name in emitted
                    and name not in columns.TAP_COLUMNS]
@@ -86,11 +107,11 @@ class RecordLayout:
         members += [Member(key, source) for key, source in per_row if key in emitted]
         return cls(tuple(members), tuple(names))
 
-    def of_source(self, source):
+    def of_source(self, source: str) -> list[Member]:
         return [member for member in self.members if member.source == source]
 
 
-def _literal(text):
+def _literal(text: str) -> str:
     """JSON text made safe to sit in a %-template."""
     return text.replace("%", "%%")
 
@@ -98,7 +119,7 @@ def _literal(text):
 class FileRecords:
     """Builds the record JSON of each row of one file, following its RecordLayout."""
 
-    def __init__(self, stream, layout, stored):
+    def __init__(self, stream: StreamRecords, layout: RecordLayout, stored: StoredFile) -> None:
         order = [SOURCE_ORDER.index(member.source) for member in layout.members]
         if order != sorted(order):
             raise ValueError(f"members must come in the order {SOURCE_ORDER}")
@@ -112,8 +133,9 @@ class FileRecords:
         positions = [member.position for member in chosen]
         self._values = itemgetter(*positions) if len(positions) > 1 else (
             (lambda fields, at=positions[0]: (fields[at],)) if positions else (lambda fields: ()))
-        self._deleted_at = None
-        self.deleted_at = None  # the DeletedAt of the layout's _sdc_deleted_at member, if any
+        self._deleted_at: Callable[[Fields], str] | None = None
+        # the DeletedAt of the layout's _sdc_deleted_at member, if any
+        self.deleted_at: DeletedAt | None = None
         if layout.of_source(DELETED_AT):
             self._deleted_at_value = self.deleted_at = DeletedAt(layout.header, stored)
             self._deleted_at = lambda fields: encode_value(self._deleted_at_value(fields))
@@ -121,24 +143,25 @@ class FileRecords:
         self._template = self._compile_template()
         self._common_case = self._deleted_at is None and self._has_lineno
 
-    def _compile_template(self):
+    def _compile_template(self) -> str:
         parts = []
         for member in self.layout.members:
             key = _literal(encode_string(member.key))
             if member.source == CONSTANT:
-                parts.append(key + ":" + _literal(encode_string(member.value)))
+                parts.append(key + ":" + _literal(encode_string(cast(str, member.value))))
             elif member.source == LINENO:
                 parts.append(key + ":%d")
             elif member.source != EXTRA:
                 parts.append(key + ":%s")
         has_extra = bool(self.layout.of_source(EXTRA))
-        self._extra_key = None
+        self._extra_key: str | None = None
         if has_extra:
             self._extra_key = ("," if parts else "") + encode_string(columns.EXTRA) + ":"
         return "{" + ",".join(parts) + "%s}"
 
-    def build(self, line_number, fields):
+    def build(self, line_number: int, fields: Fields) -> str:
         """The record's JSON object text."""
+        fragments: tuple[str | int, ...]
         extra = ""
         if len(fields) == self._width:
             fragments = tuple(map(call, self._encoders, self._values(fields)))
@@ -157,13 +180,14 @@ class FileRecords:
             fragments += (line_number,)
         return self._template % (*fragments, extra)
 
-    def build_reference(self, line_number, fields):
+    def build_reference(self, line_number: int, fields: list[str]) -> Record:
         """The same record, slowly: a dict of converted values, from the layout alone."""
         padded = fields + [None] * (self._width - len(fields))
-        record = {}
+        record: Record = {}
         for member in self.layout.members:
             if member.source == COLUMN:
-                text = padded[member.position]  # a missing cell is null whatever the type
+                # a missing cell is null whatever the type
+                text = padded[member.position]  # type: ignore[index]  # a column's is set
                 record[member.key] = None if text is None else (
                     self._stream.converters[member.key](text))
             elif member.source == CONSTANT:
@@ -176,7 +200,7 @@ class FileRecords:
                 record[member.key] = list(fields[self._width:])
         return record
 
-    def column_that_fails(self, fields):
+    def column_that_fails(self, fields: Fields) -> str:
         """The name of the first column whose value does not fit (for error messages)."""
         fields = fields + [None] * (self._width - len(fields))
         for name, encoder, text in zip(self._names, self._none_safe, self._values(fields),
@@ -188,19 +212,19 @@ class FileRecords:
         return "?"
 
 
-def reference_json(record):
+def reference_json(record: Record) -> str:
     """json.dumps of a reference record, Decimals written with their exact digits."""
     return "{" + ",".join(json.dumps(key) + ":" + encode_value_or_list(value)
                           for key, value in record.items()) + "}"
 
 
-def encode_value_or_list(value):
+def encode_value_or_list(value: Value | list[str]) -> str:
     if isinstance(value, list):
         return json.dumps(value, separators=(",", ":"))
     return encode_value(value)
 
 
-def _none_safe(encoder):
+def _none_safe(encoder: Fragment) -> Callable[[str | None], str]:
     """A missing cell (short row) is null whatever the column's type."""
     return lambda text: "null" if text is None else encoder(text)
 
@@ -210,17 +234,17 @@ class DeletedAt:
     that is missing or not a date-time, so a delete is never lost), None otherwise.
     `change_at`/`read_at`: positions of ddsChangeType/ddsReadTime in the header (or None)."""
 
-    def __init__(self, names, stored):
+    def __init__(self, names: Sequence[str], stored: StoredFile) -> None:
         self.change_at = _position(names, columns.CHANGE_TYPE)
         self.read_at = _position(names, columns.READ_TIME)
         self._fallback = (stored.last_modified.replace(tzinfo=None).isoformat(
             timespec="microseconds") + "Z")
 
     @staticmethod
-    def is_delete(change):
+    def is_delete(change: str | None) -> bool:
         return change is not None and change.strip().lower() == "delete"
 
-    def value(self, change, read_time):
+    def value(self, change: str | None, read_time: str | None) -> str | None:
         """For one row: its ddsChangeType and ddsReadTime texts (None when missing)."""
         if not self.is_delete(change):
             return None
@@ -230,12 +254,12 @@ class DeletedAt:
             moment = None
         return self._fallback if moment is None else moment
 
-    def __call__(self, fields):
+    def __call__(self, fields: Fields) -> str | None:
         if self.change_at is None:
             return None
         return self.value(fields[self.change_at],
                           None if self.read_at is None else fields[self.read_at])
 
 
-def _position(names, name):
+def _position(names: Sequence[str], name: str) -> int | None:
     return names.index(name) if name in names else None

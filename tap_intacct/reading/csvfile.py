@@ -3,15 +3,20 @@
 Works on any binary stream, streamed line by line; nothing here knows about S3.
 """
 
+from __future__ import annotations
+
 import codecs
 import csv
 import io
 import zlib
+from collections.abc import Iterator
+from typing import Any, Protocol, Self
 
 from tap_intacct.errors import DataError
 from tap_intacct.reading import ziparchive
 from tap_intacct.reading.dialect import (
     DEFAULT_DIALECT,
+    Dialect,
     ShapeError,
     encryption_problem,
     header_problem,
@@ -24,7 +29,21 @@ csv.field_size_limit(256 * 1024 * 1024)
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def decompressed(binary, name):
+class ByteSource(Protocol):
+    """A binary stream read a chunk at a time (read1, as io.BufferedReader has it)."""
+
+    def read1(self, size: int = ..., /) -> bytes: ...
+
+
+class BufferedSource(ByteSource, Protocol):
+    """A buffered binary stream (io.BufferedReader): what decompression reads."""
+
+    def peek(self, size: int = ..., /) -> bytes: ...
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+
+
+def decompressed(binary: BufferedSource, name: str) -> BufferedSource:
     """The stream of CSV bytes inside `binary` (a buffered stream), whatever its compression."""
     magic = binary.peek(4)[:4]
     if magic.startswith(GZIP_MAGIC):
@@ -45,7 +64,7 @@ class Inflated(io.RawIOBase):
     ranged sample of a compressed file still yields its first rows.
     """
 
-    def __init__(self, binary, name, wbits):
+    def __init__(self, binary: BufferedSource, name: str, wbits: int) -> None:
         super().__init__()
         self._binary = binary
         self._name = name
@@ -54,10 +73,11 @@ class Inflated(io.RawIOBase):
         self._input = b""
         self._pending = b""
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer):
+    # io passes a memoryview (BufferedReader) or a bytearray (RawIOBase.read), not any buffer
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         while not self._pending:
             self._pending = self._next_chunk()
             if not self._pending:
@@ -67,7 +87,7 @@ class Inflated(io.RawIOBase):
         self._pending = self._pending[size:]
         return size
 
-    def _next_chunk(self):
+    def _next_chunk(self) -> bytes:
         while True:
             if self._inflater.eof:
                 leftover = self._inflater.unused_data
@@ -84,7 +104,7 @@ class Inflated(io.RawIOBase):
                 return out
 
 
-def _first_zip_member(binary, name):
+def _first_zip_member(binary: BufferedSource, name: str) -> io.RawIOBase:
     """The first file member of a zip archive, streamed. DDS zips hold one CSV; only deflate
     and stored members are supported."""
     member = ziparchive.first_file_member(binary, name)
@@ -104,15 +124,15 @@ def _first_zip_member(binary, name):
 class _Limited(io.RawIOBase):
     """The next `size` bytes of a stream."""
 
-    def __init__(self, binary, size):
+    def __init__(self, binary: ByteSource, size: int) -> None:
         super().__init__()
         self._binary = binary
         self._remaining = size
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         if not self._remaining:
             return 0
         chunk = self._binary.read1(min(len(buffer), self._remaining))
@@ -123,7 +143,7 @@ class _Limited(io.RawIOBase):
         return len(chunk)
 
 
-def line_end_of(data, complete):
+def line_end_of(data: bytes | bytearray, complete: bool) -> bytes | None:
     """b"\\r" if the first line of `data` ends in a lone CR (DDS's "mac" line endings), b"\\n"
     if it ends in LF or CRLF (unix, windows), None if `data` does not tell yet. `complete`:
     nothing follows `data`."""
@@ -147,25 +167,26 @@ class _CountedBytes(io.BufferedIOBase):
     engine relies on it).
     """
 
-    def __init__(self, source, line_end=None, newlines_before=0, check_utf8=True):
+    def __init__(self, source: ByteSource, line_end: bytes | None = None, newlines_before: int = 0,
+                 check_utf8: bool = True) -> None:
         super().__init__()
         self._source = source
         self._check_utf8 = check_utf8
         self._incomplete = b""  # the start of a UTF-8 sequence the last chunk ended in
-        self._invalid = None
+        self._invalid: InvalidUtf8 | None = None
         self.newlines_before_chunk = newlines_before
         self.newlines = newlines_before
         self.nul_bytes = 0
         self.bytes_read = 0
-        self._error = None
+        self._error: Exception | None = None
         self._pending = b""
         self.first_bytes = b""  # what the probe for the line end read (the first line)
         self.line_end = line_end or self._probe_line_end()
 
-    def _probe_line_end(self):
+    def _probe_line_end(self) -> bytes:
         """Reads until the first line end; what was read is handed out first by read1."""
         data = bytearray()
-        line_end = None
+        line_end: bytes | None = None
         try:
             while line_end is None and len(data) < PROBE_BYTES:
                 chunk = self._source.read1(CHUNK_BYTES)
@@ -177,10 +198,10 @@ class _CountedBytes(io.BufferedIOBase):
         self.first_bytes = self._pending
         return line_end or b"\n"
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def _next_chunk(self, size):
+    def _next_chunk(self, size: int) -> bytes:
         if self._pending:
             chunk, self._pending = self._pending[:size], self._pending[size:]
             return chunk
@@ -188,7 +209,7 @@ class _CountedBytes(io.BufferedIOBase):
             raise self._error
         return self._source.read1(size)
 
-    def read1(self, size=-1):
+    def read1(self, size: int | None = -1) -> bytes:
         while True:
             if self._invalid is not None:
                 raise self._invalid
@@ -215,7 +236,7 @@ class _CountedBytes(io.BufferedIOBase):
 
     read = read1
 
-    def _valid_utf8(self, chunk):
+    def _valid_utf8(self, chunk: bytes) -> bytes:
         """The part of `chunk` before any byte that is not UTF-8 (then InvalidUtf8 is raised at
         the next read)."""
         data = self._incomplete + chunk
@@ -231,7 +252,7 @@ class _CountedBytes(io.BufferedIOBase):
 
 
 class InvalidUtf8(ValueError):
-    def __init__(self, line, byte):
+    def __init__(self, line: int, byte: int) -> None:
         super().__init__(line, byte)
         self.line = line
         self.byte = byte
@@ -246,15 +267,15 @@ class CutShort(io.RawIOBase):
     raises EOFError, as a truncated compressed stream does, so that the record the range cut
     is never taken for a whole one (CsvRows with sample=True then ends there)."""
 
-    def __init__(self, data):
+    def __init__(self, data: bytes) -> None:
         super().__init__()
         self._data = memoryview(data)
         self._position = 0
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         size = min(len(buffer), len(self._data) - self._position)
         if size <= 0:
             raise EOFError("the ranged read ends here")
@@ -274,11 +295,12 @@ class CsvRows:
     malformed record ends the sample instead of failing the run.
     """
 
-    def __init__(self, binary, name, sample=False, dialect=DEFAULT_DIALECT):
+    def __init__(self, binary: BufferedSource, name: str, sample: bool = False,
+                 dialect: Dialect = DEFAULT_DIALECT) -> None:
         self._start(self.decompress(binary, name), name, sample=sample, dialect=dialect)
 
     @staticmethod
-    def decompress(binary, name):
+    def decompress(binary: BufferedSource, name: str) -> BufferedSource:
         """The CSV bytes of `binary` (a buffered stream), whatever its compression; DataError
         when the compressed data cannot even be opened."""
         try:
@@ -287,21 +309,23 @@ class CsvRows:
             raise DataError(f"{name}: compressed data is corrupt or truncated ({exc})") from None
 
     @classmethod
-    def resume(cls, data, name, *, header=None, lines_before=0, line_end=None,
-               dialect=DEFAULT_DIALECT):
+    def resume(cls, data: ByteSource, name: str, *, header: list[str] | None = None,
+               lines_before: int = 0, line_end: bytes | None = None,
+               dialect: Dialect = DEFAULT_DIALECT) -> Self:
         """The rows of already decompressed CSV bytes `data`: the whole file (header None), or
         the file read from the middle, `data` starting at the first byte of a record that
         starts after `lines_before` physical lines, `header` and `line_end` (b"\\n" or b"\\r")
         being the file's. Line numbers, errors and everything else are exactly those of
         reading the whole file. With a `header`, `dialect` is the one the file's header was read
         with (`dialect` of that CsvRows)."""
-        rows = cls.__new__(cls)
-        rows._start(data, name, header=header, lines_before=lines_before, line_end=line_end,
-                    dialect=dialect)
+        rows = cls.__new__(cls)  # not __init__: `data` is already decompressed
+        cls._start(rows, data, name, header=header, lines_before=lines_before, line_end=line_end,
+                   dialect=dialect)
         return rows
 
-    def _start(self, source, name, *, sample=False, header=None, lines_before=0,
-               line_end=None, dialect=DEFAULT_DIALECT):
+    def _start(self, source: ByteSource, name: str, *, sample: bool = False,
+               header: list[str] | None = None, lines_before: int = 0,
+               line_end: bytes | None = None, dialect: Dialect = DEFAULT_DIALECT) -> None:
         self.name = name
         self._sample = sample
         self._lines_before = lines_before
@@ -313,6 +337,7 @@ class CsvRows:
         # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files. A BOM is
         # only dropped at the start of the file.
         encoding = "utf-8" if header is not None else "utf-8-sig"
+        text: Any  # Any: typeshed's TextIOWrapper has no _CHUNK_SIZE (set below)
         text = io.TextIOWrapper(self._bytes, encoding=encoding,
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
@@ -320,7 +345,7 @@ class CsvRows:
         self._reader = csv.reader(text, strict=True, **dialect.csv_options)
         self.header = header if header is not None else self._read_header()
 
-    def _file_dialect(self, dialect):
+    def _file_dialect(self, dialect: Dialect) -> Dialect:
         """The dialect of this file, from its first line (read by _CountedBytes's probe);
         DataError for an encrypted file or a header line of another shape."""
         first = self._bytes.first_bytes
@@ -335,14 +360,14 @@ class CsvRows:
             raise DataError(f"{self.name}: {exc}") from None
 
     @property
-    def nul_bytes_removed(self):
+    def nul_bytes_removed(self) -> int:
         return self._bytes.nul_bytes
 
     @property
-    def bytes_read(self):
+    def bytes_read(self) -> int:
         return self._bytes.bytes_read
 
-    def _read_header(self):
+    def _read_header(self) -> list[str]:
         for _start, fields in self._rows():
             problem = header_problem(fields, self.dialect)
             # a sample's bytes that are not UTF-8 are replaced: sync reports them, not this
@@ -351,7 +376,7 @@ class CsvRows:
             return fields
         return []
 
-    def _rows(self):
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
         before = self._lines_before
         previous_end = before + self._reader.line_num
         try:
@@ -379,5 +404,5 @@ class CsvRows:
             raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "
                             f"{previous_end} ({exc})") from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         return self._rows()

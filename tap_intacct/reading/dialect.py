@@ -7,8 +7,9 @@ another character is never taken as column names: the file is refused with a lin
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, TypedDict
 
 DELIMITERS = (",", ";", "\t", "|")  # what a header line is searched for, in this order
 QUOTECHARS = ('"', "'")
@@ -29,6 +30,13 @@ HEADER_ADVICE = ("turn the header row on in the DDS job's file settings (include
                  "API's fileConfiguration) and export again")
 
 
+class CsvOptions(TypedDict):
+    """The csv module's keyword arguments for a dialect."""
+
+    delimiter: str
+    quotechar: str
+
+
 @dataclass(frozen=True)
 class Dialect:
     """How a file's cells are separated and enclosed. `delimiter` None: found in each file's
@@ -38,7 +46,7 @@ class Dialect:
     quotechar: str = '"'
 
     @property
-    def csv_options(self) -> dict:
+    def csv_options(self) -> CsvOptions:
         return {"delimiter": self.delimiter or ",", "quotechar": self.quotechar}
 
 
@@ -86,7 +94,7 @@ def resolve(dialect: Dialect, first_line: str) -> Dialect:
     return Dialect(found[0] if found else ",", dialect.quotechar)
 
 
-def header_problem(names: list, dialect: Dialect) -> Optional[str]:
+def header_problem(names: Sequence[str], dialect: Dialect) -> Optional[str]:
     """Why these first-line cells are not a header row (None when they are one)."""
     for position, raw in enumerate(names, start=1):
         name = raw.strip()

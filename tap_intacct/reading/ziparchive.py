@@ -4,11 +4,17 @@ Only the local headers are used; the central directory at the end is never reach
 entries (names ending in '/') before the first file are skipped.
 """
 
+from __future__ import annotations
+
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tap_intacct.errors import DataError
+
+if TYPE_CHECKING:
+    from tap_intacct.reading.csvfile import BufferedSource
 
 LOCAL_HEADER = b"PK\x03\x04"
 # An archive ends with its central directory (PK\x01\x02), preceded by a zip64 end record
@@ -34,15 +40,15 @@ class Member:
     zip64: bool
 
     @property
-    def is_folder(self):
+    def is_folder(self) -> bool:
         return self.name.endswith(b"/")
 
     @property
-    def has_descriptor(self):
+    def has_descriptor(self) -> bool:
         return bool(self.flags & HAS_DESCRIPTOR)
 
 
-def first_file_member(binary, name):
+def first_file_member(binary: BufferedSource, name: str) -> Member:
     """The first file member's header; `binary` (a buffered stream) is left at its data."""
     skipped = 0
     while True:
@@ -60,7 +66,7 @@ def first_file_member(binary, name):
         skipped += 1
 
 
-def _local_header(binary, name):
+def _local_header(binary: BufferedSource, name: str) -> Member:
     (_version, flags, method, _time, _date, _crc, compressed_size, size, name_length,
      extra_length) = struct.unpack("<HHHHHIIIHH", _read(binary, 26, name))
     member_name = _read(binary, name_length, name)
@@ -74,7 +80,7 @@ def _local_header(binary, name):
     return Member(member_name, flags, method, compressed_size, zip64 is not None)
 
 
-def _zip64_values(extra):
+def _zip64_values(extra: bytes) -> list[int] | None:
     """The 8-byte values of the zip64 extra field, or None without one."""
     while len(extra) >= 4:
         field, length = struct.unpack("<HH", extra[:4])
@@ -85,7 +91,7 @@ def _zip64_values(extra):
     return None
 
 
-def _skip_data(binary, member, name):
+def _skip_data(binary: BufferedSource, member: Member, name: str) -> None:
     """Move past a folder entry's data (normally none) and its data descriptor."""
     if not member.has_descriptor:
         remaining = member.compressed_size
@@ -104,7 +110,7 @@ def _skip_data(binary, member, name):
     _read(binary, sizes, name)
 
 
-def _skip_deflated(binary, name):
+def _skip_deflated(binary: BufferedSource, name: str) -> None:
     """Inflate and discard one raw deflate stream, consuming exactly its bytes."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     while not inflater.eof:
@@ -118,7 +124,7 @@ def _skip_deflated(binary, name):
         binary.read(len(data) - len(inflater.unconsumed_tail) - len(inflater.unused_data))
 
 
-def _read(binary, size, name):
+def _read(binary: BufferedSource, size: int, name: str) -> bytes:
     data = binary.read(size)
     if len(data) < size:
         raise DataError(f"{name}: truncated zip archive")

@@ -9,10 +9,14 @@ without it the stream stops. Empty cells in typed columns are null.
 Inference uses the same definitions, so a column is typed only if every sampled cell fits.
 """
 
+from __future__ import annotations
+
 import copy
 import datetime
 import decimal
 import re
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from singer.transform import Transformer
 
@@ -46,10 +50,19 @@ class Misfit(ValueError):
 
 ValueMismatch = Misfit  # the name the sync layer reports
 
+# A column's JSON schema as the catalog holds it (`true`: any value).
+Schema: TypeAlias = dict[str, Any] | bool
+# What the conversion contract turns a cell into (the Transformer path may also yield a bool).
+Value: TypeAlias = str | int | decimal.Decimal | bool | None
+# One cell's text (None for a cell missing from a short row) -> its JSON value.
+Converter: TypeAlias = Callable[[str | None], Value]
+Kind: TypeAlias = Literal["integer", "number", "date-time", "string"]
+_V = TypeVar("_V", bound=Value)
+
 
 # ---- what each kind of column accepts --------------------------------------------------------
 
-def integer_value(text):
+def integer_value(text: str) -> int:
     """The int whose JSON is exactly `text`, within signed 64 bits; Misfit otherwise."""
     if SHORT_INTEGER.fullmatch(text):
         return int(text)
@@ -61,14 +74,14 @@ def integer_value(text):
     raise Misfit(f"{text!r} is not a plain integer")
 
 
-def number_value(text):
+def number_value(text: str) -> decimal.Decimal:
     """The Decimal whose JSON is exactly `text` (every digit kept); Misfit otherwise."""
     if DECIMAL.fullmatch(text):
         return decimal.Decimal(text)
     raise Misfit(f"{text!r} is not a plain decimal number")
 
 
-def date_time_value(text):
+def date_time_value(text: str) -> str:
     """`text`, an ISO 8601 date or date-time, as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`; Misfit
     otherwise. A value without an offset is taken as UTC."""
     length = len(text)
@@ -101,7 +114,7 @@ def date_time_value(text):
     raise Misfit(f"{text!r} is not an ISO 8601 date or date-time")
 
 
-def fits(value_of, text):
+def fits(value_of: Callable[[str], Value], text: str) -> bool:
     try:
         value_of(text)
     except Misfit:
@@ -111,7 +124,7 @@ def fits(value_of, text):
 
 # ---- inference -------------------------------------------------------------------------------
 
-def infer_value(text):
+def infer_value(text: str) -> Kind:
     """'integer', 'number', 'date-time' or 'string' for one non-empty cell."""
     if fits(integer_value, text):
         return "integer"
@@ -122,10 +135,10 @@ def infer_value(text):
     return "string"
 
 
-DATE_TIME_SCHEMA = {"anyOf": [{"type": ["null", "string"], "format": "date-time"},
-                              {"type": ["null", "string"]}]}
+DATE_TIME_SCHEMA: dict[str, Any] = {
+    "anyOf": [{"type": ["null", "string"], "format": "date-time"}, {"type": ["null", "string"]}]}
 # With string_fallback = false, typed columns are declared without the string alternative.
-STRICT_SCHEMAS = {
+STRICT_SCHEMAS: dict[str, dict[str, Any]] = {
     "integer": {"type": ["null", "integer"]},
     "number": {"type": ["null", "number"]},
     "date-time": {"type": ["null", "string"], "format": "date-time"},
@@ -135,23 +148,23 @@ STRICT_SCHEMAS = {
 class ColumnTypes:
     """Accumulates what the sampled cells of each column look like."""
 
-    def __init__(self):
-        self.seen = {}
+    def __init__(self) -> None:
+        self.seen: dict[str, set[Kind]] = {}
 
-    def add_column(self, name):
+    def add_column(self, name: str) -> None:
         self.seen.setdefault(name, set())
 
-    def add_sample(self, name, text):
+    def add_sample(self, name: str, text: str) -> None:
         kinds = self.seen.setdefault(name, set())
         if text:
             kinds.add(infer_value(text))
 
-    def merge(self, other):
+    def merge(self, other: ColumnTypes) -> None:
         """Adds what `other` saw; its new columns come after the ones already here."""
         for name, kinds in other.seen.items():
             self.seen.setdefault(name, set()).update(kinds)
 
-    def kind_of(self, name):
+    def kind_of(self, name: str) -> Kind:
         """A typed kind only if every sampled non-empty cell fits it."""
         kinds = self.seen.get(name, set())
         if kinds == {"date-time"}:
@@ -162,7 +175,7 @@ class ColumnTypes:
             return "number"
         return "string"
 
-    def schema_for(self, name, string_fallback=True):
+    def schema_for(self, name: str, string_fallback: bool = True) -> dict[str, Any]:
         kind = self.kind_of(name)
         if kind == "string":
             return {"type": ["null", "string"]}
@@ -175,9 +188,9 @@ class ColumnTypes:
 
 # ---- converters: cell text (None for a cell missing from a short row) -> JSON value ----------
 
-def with_fallback(value_of):
+def with_fallback(value_of: Callable[[str], _V]) -> Callable[[str | None], _V | str | None]:
     """Empty -> None; text that fits -> its value; anything else -> the text itself."""
-    def convert(text):
+    def convert(text: str | None) -> _V | str | None:
         if not text:
             return None
         try:
@@ -187,9 +200,9 @@ def with_fallback(value_of):
     return convert
 
 
-def without_fallback(value_of):
+def without_fallback(value_of: Callable[[str], _V]) -> Callable[[str | None], _V | None]:
     """Empty -> None; text that fits -> its value; anything else raises Misfit."""
-    def convert(text):
+    def convert(text: str | None) -> _V | None:
         if not text:
             return None
         return value_of(text)
@@ -204,7 +217,7 @@ strict_number = without_fallback(number_value)
 strict_date_time = without_fallback(date_time_value)
 
 
-def any_value(text):
+def any_value(text: str | None) -> str | None:
     """A column whose schema is `true` (any value): the text as it is, null when missing."""
     return text
 
@@ -219,7 +232,7 @@ ANNOTATIONS = frozenset({
 })
 
 
-def converter_for(schema):
+def converter_for(schema: Schema) -> Converter | None:
     """The function turning one cell's text (or None for a missing cell) into its JSON value.
 
     Returns None when the text is emitted unchanged (plain string columns), so that callers can
@@ -235,7 +248,7 @@ def converter_for(schema):
     return _transformer_checked(schema)
 
 
-def _shape(schema):
+def _shape(schema: Schema) -> Schema:
     """The schema without annotations, its type a list with "null" last (as singer reads it)."""
     if not isinstance(schema, dict):
         return schema
@@ -250,7 +263,7 @@ def _shape(schema):
     return shape
 
 
-_DEDICATED = (
+_DEDICATED: tuple[tuple[dict[str, Any], Converter | None], ...] = (
     ({"type": ["null", "string"]}, None),
     ({"type": ["string"]}, None),
     ({"type": ["null", "integer", "string"]}, to_integer),
@@ -262,12 +275,12 @@ _DEDICATED = (
 )
 
 
-def _transformer_checked(schema):
+def _transformer_checked(schema: Schema) -> Converter:
     """For schema shapes discovery never writes (hand-edited catalogs): singer-python's
     Transformer decides the type, and its result is kept only if it renders back to the text.
     A float is replaced by the exact Decimal of its text (no digit lost through float)."""
     schema = copy.deepcopy(schema)  # the Transformer reorders type lists in place
-    def convert(text):
+    def convert(text: str | None) -> Value:
         try:
             ok, value = Transformer().transform_recur(text, schema, [])
         except Exception as exc:  # noqa: BLE001 (singer-python's own failures become a misfit)
@@ -284,7 +297,7 @@ def _transformer_checked(schema):
     return convert
 
 
-def renders_back(value, text):
+def renders_back(value: Value, text: str | None) -> bool:
     """True if `value` is the lossless JSON value of the cell `text` (the contract itself)."""
     if value is None:
         return not text
@@ -295,5 +308,7 @@ def renders_back(value, text):
     if isinstance(value, decimal.Decimal):
         return value.is_finite() and str(value) == text
     if isinstance(value, str):
-        return value == text or (fits(date_time_value, text) and value == date_time_value(text))
+        # a str value only ever comes from a str text
+        return value == text or (fits(date_time_value, text)  # type: ignore[arg-type]
+                                 and value == date_time_value(text))  # type: ignore[arg-type]
     return False

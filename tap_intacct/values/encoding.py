@@ -7,12 +7,19 @@ paths only skip work for text that is already the JSON it would become, which by
 conversion contract is every text that fits (tests/unit/test_encoding.py checks both agree).
 """
 
+from __future__ import annotations
+
 import decimal
 import json
+from collections.abc import Callable
+from typing import TypeAlias
 
 from tap_intacct.values.conversion import (
     DECIMAL,
     SHORT_INTEGER,
+    Converter,
+    Schema,
+    Value,
     converter_for,
     strict_date_time,
     strict_integer,
@@ -24,8 +31,11 @@ from tap_intacct.values.conversion import (
 
 encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
 
+# One cell's text -> its JSON text (a missing cell never reaches one: records.py writes null).
+Fragment: TypeAlias = Callable[[str], str]
 
-def encode_value(value):
+
+def encode_value(value: Value) -> str:
     """JSON text of one converted value (the conversion contract only yields these types)."""
     if value is None:
         return "null"
@@ -38,7 +48,7 @@ def encode_value(value):
     raise TypeError(f"no JSON encoding for {type(value).__name__}")
 
 
-def fragment_for(schema):
+def fragment_for(schema: Schema) -> Fragment | None:
     """text -> JSON text for a column with this schema, or None for plain string columns."""
     convert = converter_for(schema)
     if convert is None:
@@ -49,10 +59,10 @@ def fragment_for(schema):
     return lambda text: encode_value(convert(text))
 
 
-def _text_is_its_json(is_canonical):
+def _text_is_its_json(is_canonical: Callable[[str], object]) -> Callable[[Converter], Fragment]:
     """A fast path: text that is already its own JSON is returned as it is."""
-    def fast_path(convert):
-        def fragment(text):
+    def fast_path(convert: Converter) -> Fragment:
+        def fragment(text: str) -> str:
             if text and is_canonical(text):
                 return text
             return encode_value(convert(text))
@@ -60,12 +70,12 @@ def _text_is_its_json(is_canonical):
     return fast_path
 
 
-def _date_time(convert):
+def _date_time(convert: Converter) -> Fragment:
     """Consecutive rows often repeat a date-time (ddsReadTime is the same for a whole export):
     the previous row's text and JSON are kept, per column."""
-    previous = [None, "null"]
+    previous: list[str] = [None, "null"]  # type: ignore[list-item]  # None: no text yet
 
-    def fragment(text):
+    def fragment(text: str) -> str:
         if text == previous[0]:
             return previous[1]
         value = convert(text)
@@ -74,7 +84,7 @@ def _date_time(convert):
     return fragment
 
 
-_FAST_PATHS = {
+_FAST_PATHS: dict[Converter, Callable[[Converter], Fragment]] = {
     to_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
     strict_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
     to_number: _text_is_its_json(DECIMAL.fullmatch),
