@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import collections
 import datetime
+import io
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from singer import metrics
 
@@ -39,7 +40,7 @@ FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYT
 class Engine(Protocol):
     """The fast engine's module (tap_intacct.engines.columnar), as sync uses it."""
 
-    def read_file(self, binary: BinaryIO, reading: FileReading) -> None: ...
+    def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None: ...
 
     def shutdown(self) -> None: ...
 
@@ -161,11 +162,11 @@ def _ready(stream: str, pending: list[StoredFile], quiet_seconds: int) -> list[S
 
 
 def opened_ahead(bucket: Store, files: Sequence[StoredFile]
-                 ) -> Iterator[tuple[StoredFile, BinaryIO]]:
+                 ) -> Iterator[tuple[StoredFile, io.BufferedReader]]:
     """Yield (file, its open stream) in order, the downloads of the next FILES_AHEAD files
     already started, so that small files on a slow link do not each wait for their first byte.
     """
-    upcoming: collections.deque[BinaryIO] = collections.deque()
+    upcoming: collections.deque[io.BufferedReader] = collections.deque()
     try:
         for position, stored in enumerate(files):
             while len(upcoming) <= FILES_AHEAD and position + len(upcoming) < len(files):
@@ -176,7 +177,7 @@ def opened_ahead(bucket: Store, files: Sequence[StoredFile]
             stream.close()
 
 
-def sync_file(bucket: Store, stored: StoredFile, binary: BinaryIO, records: StreamRecords,
+def sync_file(bucket: Store, stored: StoredFile, binary: io.BufferedReader, records: StreamRecords,
               sinks: Sinks, *, progress_seconds: float, engine: Engine | None = None,
               dialect: Dialect = DEFAULT_DIALECT, version: int | None = None) -> int:
     """Emit every record of one file (binary: its open stream, closed here) into a sink of

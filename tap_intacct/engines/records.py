@@ -70,7 +70,7 @@ class StreamRecords:
         self.catalog_columns = selected.catalog_columns
 
     def for_file(self, bucket_name: str, stored: StoredFile,
-                 header: list[str]) -> tuple[FileRecords, list[str]]:
+                 header: Sequence[str]) -> tuple[FileRecords, list[str]]:
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
         names = columns.unique_header(header)
         unknown = [name for name in names if name not in self.catalog_columns]

@@ -10,7 +10,7 @@ import csv
 import io
 import zlib
 from collections.abc import Iterator
-from typing import Any, Protocol, Self
+from typing import Protocol, Self, cast
 
 from tap_intacct.errors import DataError
 from tap_intacct.reading import ziparchive
@@ -337,8 +337,8 @@ class CsvRows:
         # LF and CRLF files (the csv module drops the CR of CRLF), '\n' in CR files. A BOM is
         # only dropped at the start of the file.
         encoding = "utf-8" if header is not None else "utf-8-sig"
-        text: Any  # Any: typeshed's TextIOWrapper has no _CHUNK_SIZE (set below)
-        text = io.TextIOWrapper(self._bytes, encoding=encoding,
+        # (typeshed types the buffer as a file with a name; any buffered reader will do)
+        text = io.TextIOWrapper(cast(io.BufferedReader, self._bytes), encoding=encoding,
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file

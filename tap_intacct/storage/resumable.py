@@ -5,7 +5,7 @@ says which failures are worth another attempt."""
 import io
 import logging
 import threading
-from typing import Any, BinaryIO, Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, TapError
@@ -179,6 +179,6 @@ class ResumableReads:
         """The first `length` bytes of the object (fewer if it is shorter)."""
         return read_prefix(self, stored, length)
 
-    def open(self: Backend, stored: StoredFile) -> BinaryIO:
+    def open(self: Backend, stored: StoredFile) -> io.BufferedReader:
         """A binary stream of the whole object; the GET starts now."""
         return io.BufferedReader(ReadAhead(ResumableBody(self, stored)), buffer_size=1 << 16)

@@ -2,8 +2,9 @@
 
 Each cloud SDK lives in exactly one module (s3.py, azure.py), imported only here."""
 
+import io
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tap_intacct.dds.files import StoredFile
 
@@ -35,7 +36,7 @@ class Store(Protocol):
     def read_range(self, stored: StoredFile, length: int) -> bytes:
         """The object's first `length` bytes (fewer if it is shorter), of the listed version."""
 
-    def open(self, stored: StoredFile) -> BinaryIO:
+    def open(self, stored: StoredFile) -> io.BufferedReader:
         """The whole object of the listed version as a stream that resumes after a cut."""
 
 

@@ -37,7 +37,7 @@ def test_setup_pins_exactly_the_verified_releases():
 
 def test_the_private_download_operation_takes_the_arguments_used():
     blob = BlobClient("https://account.blob.core.windows.net", "container", "blob")
-    parameters = inspect.signature(blob._client.blob.download).parameters  # noqa: SLF001
+    parameters = inspect.signature(blob._client.blob.download).parameters
     assert {"range", "modified_access_conditions"} <= set(parameters)
 
 
