@@ -98,6 +98,10 @@ def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
     state = load_json(args.state, "state") if args.state and not args.discover else {}
     if not isinstance(state, dict):
         raise ConfigError(f"state {args.state}: must be a JSON object")
+    if state.get("bookmarks") is not None and not isinstance(state["bookmarks"], dict):
+        # checked here, not only per selected stream: every stream's bookmark is carried along
+        raise ConfigError(f"state {args.state}: 'bookmarks' must be an object of stream "
+                          "bookmarks")
     return config, catalog_path, catalog, cast("State", state)  # bookmarks: Bookmark.from_state
 
 

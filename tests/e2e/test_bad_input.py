@@ -36,6 +36,14 @@ def test_malformed_bookmarks_are_a_state_error(company, bookmarks):
     assert run.stdout == ""
 
 
+def test_malformed_bookmarks_are_a_state_error_when_no_stream_is_selected(company):
+    company.put("GLENTRY.1.csv", "RECORDNO\n1\n")
+    catalog = company.selected_catalog(streams=())
+    run = company.sync(catalog, state={"bookmarks": [1]})
+    assert_clean_failure(run, "'bookmarks' must be an object", code=2)
+    assert "Traceback" not in run.stderr and run.stdout == ""
+
+
 def test_numeric_settings_may_be_canonical_strings(company):
     company.put("GLENTRY.1.csv", "RECORDNO\n1\n")
     catalog = company.selected_catalog()
