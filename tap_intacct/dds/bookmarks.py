@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Required, Self, TypedDict, cast
 
 from tap_intacct.errors import ConfigError
-from tap_intacct.settings.config import EARLIEST, LATEST, OutOfRange, parse_datetime
+from tap_intacct.settings.config import (
+    EARLIEST,
+    LATEST,
+    Invalid,
+    OutOfRange,
+    checked_datetime,
+    parse_datetime,
+)
 
 if TYPE_CHECKING:
     from tap_intacct.dds.files import StoredFile
@@ -235,9 +242,8 @@ def _moment(value: Mapping[str, Any], name: str, stream: str, source: str
     if text is None:
         return None
     try:
-        return parse_datetime(text)
-    except OutOfRange as exc:
-        raise ConfigError(f"{source}: bookmarks.{stream}.{name} is out of range: {exc}") from None
-    except ValueError:
-        raise ConfigError(f"{source}: bookmarks.{stream}.{name} is not an ISO 8601 date-time: "
-                          f"{text!r}") from None
+        return checked_datetime(text, f"{source}: bookmarks.{stream}.{name}",
+                                out_of_range=" is out of range: ",
+                                invalid=f" is not an ISO 8601 date-time: {text!r}")
+    except Invalid as exc:
+        raise ConfigError(*exc.problems) from None

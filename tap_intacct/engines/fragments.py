@@ -17,17 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tap_intacct.values.conversion import (
-    DECIMAL,
-    SHORT_INTEGER,
-    Converter,
-    strict_date_time,
-    strict_integer,
-    strict_number,
-    to_date_time,
-    to_integer,
-    to_number,
-)
+from tap_intacct.values.conversion import CONVERTER_KINDS, WRITTEN_AS_JSON, Converter
 from tap_intacct.values.encoding import Fragment, encode_string, encode_value
 
 if TYPE_CHECKING:
@@ -70,11 +60,10 @@ def column_fragments(converter: Converter,
 
 
 def _unquoted(converter: Converter, slow: Fragment) -> ColumnFragments:
-    if converter in (to_integer, strict_integer):
-        return _as_written(_whole(SHORT_INTEGER), slow)
-    if converter in (to_number, strict_number):
-        return _as_written(_whole(DECIMAL), slow)
-    if converter in (to_date_time, strict_date_time):
+    kind = CONVERTER_KINDS.get(converter)
+    if kind in WRITTEN_AS_JSON:
+        return _as_written(_whole(WRITTEN_AS_JSON[kind]), slow)
+    if kind == "date-time":
         return lambda column: _date_time(column, slow)
     return lambda column: _completed(column, pa.repeat(pa.scalar("", pa.string()), len(column)),
                                      np.zeros(len(column), bool), slow)

@@ -45,14 +45,22 @@ def _text_then(check: Callable[[str, str], Any]) -> Parse:
     return parse
 
 
-def _date_time(text: str, label: str) -> datetime.datetime:
+def checked_datetime(text: Any, label: str, *, out_of_range: str,
+                     invalid: str) -> datetime.datetime:
+    """parse_datetime, or Invalid: `label + out_of_range` and the reason for a moment past year
+    9999, `label + invalid` for text that is no ISO 8601 date-time (the config and the state
+    word them their own way)."""
     try:
         return parse_datetime(text)
     except OutOfRange as exc:
-        raise Invalid(f"{label} {exc}") from None
+        raise Invalid(f"{label}{out_of_range}{exc}") from None
     except ValueError:
-        raise Invalid(f"{label} is not an ISO 8601 date or date-time: {text!r} (example: "
-                      "2024-01-01T00:00:00Z)") from None
+        raise Invalid(f"{label}{invalid}") from None
+
+
+def _date_time(text: str, label: str) -> datetime.datetime:
+    return checked_datetime(text, label, out_of_range=" ", invalid=(
+        f" is not an ISO 8601 date or date-time: {text!r} (example: 2024-01-01T00:00:00Z)"))
 
 
 def _storage(text: str, label: str) -> str:

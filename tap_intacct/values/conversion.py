@@ -216,6 +216,16 @@ strict_integer = without_fallback(integer_value)
 strict_number = without_fallback(number_value)
 strict_date_time = without_fallback(date_time_value)
 
+# The typed converters by kind, for the fast paths (values/encoding.py per cell, the fast
+# engine's engines/fragments.py per column): a cell of an integer or number column whose text
+# matches WRITTEN_AS_JSON[kind] is already the JSON text its value renders as.
+CONVERTER_KINDS: dict[Converter, Kind] = {
+    to_integer: "integer", strict_integer: "integer",
+    to_number: "number", strict_number: "number",
+    to_date_time: "date-time", strict_date_time: "date-time",
+}
+WRITTEN_AS_JSON: dict[Kind, re.Pattern[str]] = {"integer": SHORT_INTEGER, "number": DECIMAL}
+
 
 def any_value(text: str | None) -> str | None:
     """A column whose schema is `true` (any value): the text as it is, null when missing."""

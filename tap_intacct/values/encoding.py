@@ -15,18 +15,12 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from tap_intacct.values.conversion import (
-    DECIMAL,
-    SHORT_INTEGER,
+    CONVERTER_KINDS,
+    WRITTEN_AS_JSON,
     Converter,
     Schema,
     Value,
     converter_for,
-    strict_date_time,
-    strict_integer,
-    strict_number,
-    to_date_time,
-    to_integer,
-    to_number,
 )
 
 encode_string = json.encoder.encode_basestring_ascii  # the C function json.dumps uses
@@ -53,9 +47,11 @@ def fragment_for(schema: Schema) -> Fragment | None:
     convert = converter_for(schema)
     if convert is None:
         return None
-    fast_path = _FAST_PATHS.get(convert)
-    if fast_path:
-        return fast_path(convert)
+    kind = CONVERTER_KINDS.get(convert)
+    if kind == "date-time":
+        return _date_time(convert)
+    if kind in WRITTEN_AS_JSON:
+        return _text_is_its_json(WRITTEN_AS_JSON[kind].fullmatch)(convert)
     return lambda text: encode_value(convert(text))
 
 
@@ -84,11 +80,3 @@ def _date_time(convert: Converter) -> Fragment:
     return fragment
 
 
-_FAST_PATHS: dict[Converter, Callable[[Converter], Fragment]] = {
-    to_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
-    strict_integer: _text_is_its_json(SHORT_INTEGER.fullmatch),
-    to_number: _text_is_its_json(DECIMAL.fullmatch),
-    strict_number: _text_is_its_json(DECIMAL.fullmatch),
-    to_date_time: _date_time,
-    strict_date_time: _date_time,
-}
