@@ -13,6 +13,7 @@ produces its own records, line numbers, `_sdc_extra`, padding and errors.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -56,10 +57,6 @@ if TYPE_CHECKING:
     Pending: TypeAlias = collections.deque[tuple[Chunk, Future[tuple[str, int]]]]
 
 LOGGER = logging.getLogger("tap_intacct")
-try:  # Arrow's jemalloc pool hands memory back to the system sooner than its default
-    pa.set_memory_pool(pa.jemalloc_memory_pool())
-except NotImplementedError:  # a pyarrow build without jemalloc
-    pass
 # as many workers as the CPUs this process may run on (its affinity; 2 on the project's machine
 # class); memory stays bounded by the chunks in flight (AHEAD), not by the workers
 WORKERS = max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
@@ -70,8 +67,19 @@ AHEAD = max(2, WORKERS)
 BOM = b"\xef\xbb\xbf"
 
 
+@functools.cache
+def _use_jemalloc() -> None:
+    """Arrow's jemalloc pool hands memory back to the system sooner than its default. Chosen at
+    the first file, not at import: importing a module changes no process-wide setting."""
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow build without jemalloc
+        pass
+
+
 def read_file(binary: BufferedSource, reading: FileReading) -> None:
     """Reads one file (binary: its open stream) into `reading` (sync.FileReading)."""
+    _use_jemalloc()
     name = reading.name
     source = CsvRows.decompress(binary, name)
     start, error = _first_bytes(source)

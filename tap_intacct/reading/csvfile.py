@@ -24,7 +24,7 @@ from tap_intacct.reading.dialect import (
 )
 
 # A single field may be several MB (memo fields, attachments); the csv default is 128 KB.
-csv.field_size_limit(256 * 1024 * 1024)
+FIELD_BYTES = 256 * 1024 * 1024
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -342,6 +342,7 @@ class CsvRows:
                                 newline=self._bytes.line_end.decode(),
                                 errors="replace" if sample else "strict")
         # strict: an unbalanced quote is an error, not a field that swallows the rest of the file
+        csv.field_size_limit(FIELD_BYTES)  # process-wide: set when reading, not at import
         self._reader = csv.reader(text, strict=True, **dialect.csv_options)
         self.header = header if header is not None else self._read_header()
 

@@ -223,3 +223,16 @@ def test_a_sample_cut_anywhere_yields_only_whole_records(line_end, compress):
         assert rows.header == header
         assert sampled == whole[:len(sampled)], cut  # never a shortened last record
     assert len(sampled) > 390
+
+
+def test_a_field_of_several_megabytes_is_read_whatever_the_csv_module_limit_was():
+    import csv
+    memo = "é" * (3 << 20)  # 6 MB of UTF-8 in one quoted cell; the csv module's default is 128 KB
+    previous = csv.field_size_limit(131072)
+    try:
+        header, rows = rows_of(f'RECORDNO,MEMO\n1,"{memo}"\n2,short\n'.encode())
+    finally:
+        csv.field_size_limit(previous)
+    assert header == ["RECORDNO", "MEMO"]
+    assert [(line, fields[0], len(fields[1])) for line, fields in rows] == [
+        (2, "1", len(memo)), (3, "2", 5)]
