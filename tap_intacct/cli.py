@@ -12,10 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-import singer
-
 from tap_intacct import NAME, __version__
 from tap_intacct.errors import ConfigError, TapError
+from tap_intacct.output import logs
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings import knobs as knobs_module
 
@@ -170,9 +169,7 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # singer-python configures the root logger ("LEVEL message" on stderr) when imported;
-    # do it first so the level chosen here is the one that stays.
-    singer.get_logger()
+    logs.configure()
     try:
         knobs = knobs_module.from_environment(os.environ)
     except ConfigError as exc:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import copy
 import datetime
 import decimal
+import functools
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, Literal, TypeAlias, TypeVar
-
-from singer.transform import Transformer
 
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -285,11 +285,28 @@ _DEDICATED: tuple[tuple[dict[str, Any], Converter | None], ...] = (
 )
 
 
+@functools.cache
+def _singer_transformer() -> type:
+    """singer-python's Transformer, imported on first use (only hand-edited catalogs need it).
+
+    Importing singer re-reads its logging configuration: the root logger's level and handlers
+    (TAP_INTACCT_LOG_LEVEL, the Azure store's redacting filter) are put back afterwards.
+    """
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    from singer.transform import Transformer
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    return Transformer
+
+
 def _transformer_checked(schema: Schema) -> Converter:
     """For schema shapes discovery never writes (hand-edited catalogs): singer-python's
     Transformer decides the type, and its result is kept only if it renders back to the text.
     A float is replaced by the exact Decimal of its text (no digit lost through float)."""
     schema = copy.deepcopy(schema)  # the Transformer reorders type lists in place
+    Transformer = _singer_transformer()  # noqa: N806 (a class)
+
     def convert(text: str | None) -> Value:
         try:
             ok, value = Transformer().transform_recur(text, schema, [])
