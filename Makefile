@@ -23,7 +23,6 @@ $(STAMP): setup.py
 install: $(STAMP)  ## create .venv with the tap and its test tools
 
 STORAGE ?= s3
-E2E_WORKERS ?= 4  # the end-to-end tests mostly wait on the servers: run several at once
 
 demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap end to end on built-in sample exports, no cloud account (STORAGE=azure: through Azurite)
 	STORAGE=$(STORAGE) $(BIN)/python -m devtools.demo
@@ -54,13 +53,16 @@ $(TOOLS_STAMP): Makefile
 
 integration-tools: $(TOOLS_STAMP)  ## Meltano and target-postgres, each in its own virtualenv
 
-test: lint unit e2e integration  ## everything CI runs: lint, unit, end-to-end and integration tests
+TEST_WORKERS ?= 4  # most of a test's time is the tap's start and the servers: two per core
+
+test: lint $(STAMP) $(AZURITE_STAMP) $(TOOLS_STAMP)  ## everything CI runs: lint, then unit, end-to-end and integration tests in one parallel session
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests
 
 unit: $(STAMP)  ## fast tests of the pure modules
 	$(BIN)/python -m pytest -q tests/unit
 
 e2e: $(STAMP) $(AZURITE_STAMP)  ## the installed command against moto's S3/STS server and Azurite on 127.0.0.1
-	$(BIN)/python -m pytest -q -n $(E2E_WORKERS) tests/e2e
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests/e2e
 
 bench: $(STAMP)  ## throughput, memory and S3 requests vs the csv+json floor (prints figures)
 	$(BIN)/python -m devtools.bench

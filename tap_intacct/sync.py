@@ -6,6 +6,7 @@ import collections
 import datetime
 import io
 import logging
+import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -95,14 +96,18 @@ def fast_engine(choice: str) -> Engine | None:
 
 class _ColumnarOnFirstFile:
     """The fast engine's module (tap_intacct.engines.columnar), imported when the first file is
-    read: Arrow and numpy take about 0.17 s of CPU to import, which a run that reads no file
-    (nothing new, a failed check) need not spend."""
+    read: Arrow and numpy take about 0.1 s of CPU to import, which a run that reads no file
+    (nothing new, a failed check) need not spend.
+
+    numpy starts OpenBLAS's thread pool (one spinning thread per core) when imported; the tap
+    does no linear algebra, so unless the user chose otherwise the pool has one thread."""
 
     def __init__(self) -> None:
         self._module: Engine | None = None
 
     def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None:
         if self._module is None:
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
             from tap_intacct.engines import columnar
             self._module = columnar
         self._module.read_file(binary, reading)

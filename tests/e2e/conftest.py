@@ -1,5 +1,5 @@
-"""End-to-end harness: moto's S3/STS server and Azurite on 127.0.0.1, and the installed
-tap-intacct command.
+"""End-to-end harness: companies in the servers of tests/conftest.py (moto's S3/STS server and
+Azurite on 127.0.0.1), and the installed tap-intacct command.
 
 Tests take a `company` (one bucket or container with one company's DDS folder) and use its put,
 config, tap, discover and sync whatever the store. A module runs against both stores with
@@ -8,6 +8,7 @@ storage classes, S3 error codes) runs against S3 only. Unmarked modules run agai
 """
 
 import datetime
+import functools
 import itertools
 import json
 import os
@@ -30,47 +31,13 @@ TAP = shutil.which("tap-intacct") or os.path.join(os.path.dirname(sys.executable
 _bucket_numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def s3():
-    with EmbeddedS3() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def azurite():
-    from devtools.azuriteserver import EmbeddedAzurite
-    with EmbeddedAzurite() as server:
-        yield server
-
-
-def _parametrizes_store(metafunc):
-    """True if the test lists its own stores (cases that exist for one store only)."""
-    for marker in metafunc.definition.iter_markers("parametrize"):
-        names = marker.args[0]
-        if "store" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
-            return True
-    return False
-
-
-def pytest_generate_tests(metafunc):
-    if "store" in metafunc.fixturenames and not _parametrizes_store(metafunc):
-        marker = metafunc.definition.get_closest_marker("stores")
-        metafunc.parametrize("store", marker.args if marker else ("s3",), indirect=True)
-
-
-@pytest.fixture
-def store(request):
-    """The server of the store under test: moto (s3) or Azurite (azure)."""
-    return request.getfixturevalue("s3" if request.param == "s3" else "azurite")
-
-
 @dataclass
 class Run:
     returncode: int
     stdout: str
     stderr: str
 
-    @property
+    @functools.cached_property
     def messages(self):
         return [json.loads(line) for line in self.stdout.splitlines()]
 

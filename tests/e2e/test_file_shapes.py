@@ -12,7 +12,7 @@ import pytest
 from devtools.faultproxy import FaultProxy
 from devtools.s3server import zipped
 from tap_intacct.settings import knobs
-from tests.e2e.conftest import T0, assert_clean_failure
+from tests.e2e.conftest import T0, AzureCompany, Company, EmbeddedS3, assert_clean_failure
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -60,46 +60,80 @@ def exact_records(run, stream=None):
     return records
 
 
-def amount_type(catalog):
-    [stream] = catalog["streams"]
-    return stream["schema"]["properties"]["AMOUNT"]["type"]
+DIALECTS = [(";", '"', {}), (";", '"', {"delimiter": ";"}), ("\t", '"', {}),
+            ("|", "'", {"quotechar": "'"}), (",", "'", {"quotechar": "'"}),
+            (";", "'", {"delimiter": ";", "quotechar": "'"})]
+PACKINGS = ["plain", "crlf", "cr", "gzip", "zip"]
+_dialect_runs = {}
 
 
-@pytest.mark.parametrize("delimiter, quote, setting", [
-    (";", '"', {}), (";", '"', {"delimiter": ";"}), ("\t", '"', {}), ("|", "'", {"quotechar": "'"}),
-    (",", "'", {"quotechar": "'"}), (";", "'", {"delimiter": ";", "quotechar": "'"})])
-@pytest.mark.parametrize("packing", ["plain", "crlf", "cr", "gzip", "zip"])
-def test_every_dialect_is_read_into_its_columns(company, tmp_path, delimiter, quote, setting,
-                                                packing):
+def dialect_stream(delimiter, quote, setting, packing):
+    return f"D{DIALECTS.index((delimiter, quote, setting))}_{packing.upper()}"
+
+
+def dialect_file(delimiter, quote, packing):
+    """(file name suffix, body) of the export in this dialect and packing."""
     line_end = {"crlf": "\r\n", "cr": "\r"}.get(packing, "\n")
     data = export(delimiter, quote, line_end)
     if packing == "cr":  # a CR-only file keeps line ends inside values as they are
         data = data.replace(b"multi\nline", b"multi\rline")
     body = {"gzip": gzip.compress, "zip": zipped}.get(packing, lambda d: d)(data)
-    name = "GLENTRY.change.1" + {"gzip": ".csv.gz", "zip": ".zip"}.get(packing, ".csv")
-    company.put(name, body)
-    catalog = company.discover(**setting)
-    assert amount_type(catalog) == ["null", "number", "string"]
-    catalog_path = company.selected_catalog(catalog)
+    return ".change.1" + {"gzip": ".csv.gz", "zip": ".zip"}.get(packing, ".csv"), body
+
+
+def dialect_runs(store, tmp_path_factory, setting):
+    """(catalog, {engine: (RECORD run, BATCH run)}) for every case of the matrix with these
+    settings, each case one stream of one company: one discovery and, per engine, one run in
+    RECORD and one in BATCH mode. Made once per test process (the cases of one setting are one
+    xdist group): a discovery and four runs per case would be most of the suite's time."""
+    key = (isinstance(store, EmbeddedS3), json.dumps(setting, sort_keys=True))
+    if key not in _dialect_runs:
+        workdir = tmp_path_factory.mktemp("dialects")
+        company = (Company if key[0] else AzureCompany)(store, workdir)
+        for delimiter, quote, case_setting in DIALECTS:
+            for packing in PACKINGS if case_setting == setting else ():
+                suffix, body = dialect_file(delimiter, quote, packing)
+                company.put(dialect_stream(delimiter, quote, setting, packing) + suffix, body)
+        catalog = company.discover(**setting)
+        catalog_path = company.selected_catalog(catalog)
+        runs = {}
+        for engine in ENGINES:
+            batch_config = {"encoding": {"format": "jsonl", "compression": "gzip"},
+                            "storage": {"root": (workdir / engine).as_uri()}}
+            runs[engine] = (
+                run_engine(company, engine, "--catalog", catalog_path,
+                           config=company.config(**setting)),
+                run_engine(company, engine, "--catalog", catalog_path,
+                           config=company.config(**setting, batch_config=batch_config)))
+        _dialect_runs[key] = catalog, runs
+    return _dialect_runs[key]
+
+
+@pytest.mark.parametrize("delimiter, quote, setting", [
+    pytest.param(*dialect, marks=pytest.mark.xdist_group(f"dialects {dialect[2]}"))
+    for dialect in DIALECTS])
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_every_dialect_is_read_into_its_columns(store, tmp_path_factory, delimiter, quote,
+                                                setting, packing):
+    catalog, runs = dialect_runs(store, tmp_path_factory, setting)
+    name = dialect_stream(delimiter, quote, setting, packing)
+    [stream] = [s for s in catalog["streams"] if s["tap_stream_id"] == name]
+    assert stream["schema"]["properties"]["AMOUNT"]["type"] == ["null", "number", "string"]
     expected = expected_records()
     if packing == "cr":
         expected[2]["NAME"] = "multi\rline"
     outputs = set()
     for engine in ENGINES:
-        run = run_engine(company, engine, "--catalog", catalog_path,
-                         config=company.config(**setting))
+        run, batched = runs[engine]
         assert run.returncode == 0, run.stderr
-        assert chosen(exact_records(run)) == expected
-        assert [r["_sdc_source_lineno"] for r in run.records()] == [2, 3, 4]
+        assert chosen(exact_records(run, name)) == expected
+        assert [r["_sdc_source_lineno"] for r in run.records(name)] == [2, 3, 4]
         outputs.add(run.stdout)
-        batched = run_engine(company, engine, "--catalog", catalog_path, config=company.config(
-            **setting, batch_config={"encoding": {"format": "jsonl", "compression": "gzip"},
-                                     "storage": {"root": (tmp_path / engine).as_uri()}}))
         assert batched.returncode == 0, batched.stderr
-        [batch] = batched.of_type("BATCH")
+        [batch] = [m for m in batched.of_type("BATCH") if m["stream"] == name]
         path = urllib.parse.urlsplit(batch["manifest"][0]).path
         with gzip.open(path, "rt") as lines:
-            assert [json.loads(line) for line in lines] == run.records()
+            assert [json.loads(line) for line in lines] == run.records(name)
     assert len(outputs) == 1  # both engines, byte for byte
 
 

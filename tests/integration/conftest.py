@@ -7,15 +7,7 @@ import pathlib
 import pytest
 
 from devtools import pgserver
-from tests.e2e.conftest import (  # noqa: F401 (the servers' fixtures and the store parameter)
-    AzureCompany,
-    Company,
-    EmbeddedS3,
-    azurite,
-    pytest_generate_tests,
-    s3,
-    store,
-)
+from tests.e2e.conftest import AzureCompany, Company, EmbeddedS3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"

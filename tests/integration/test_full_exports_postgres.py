@@ -74,7 +74,6 @@ def test_meltano_run_into_target_postgres(company, tmp_path, postgres_url, schem
     postgres_project(project, postgres_url, schema_name, tmp_path / "batches",
                      config={"full_exports": "replace"}, hard_delete=hard_delete)
     meltano_cli = meltano_runner(project, meltano_env(company))
-    meltano_cli("install", "extractor", "tap-intacct")
     table = f'"{schema_name}"."VENDOR"'
     for number, (files, expected) in enumerate(DELIVERIES):
         for name, body, seconds in files:
