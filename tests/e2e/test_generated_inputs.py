@@ -7,6 +7,7 @@ Each example runs the tap once (about a second): TAP_INTACCT_FUZZ_EXAMPLES (defa
 budget per family; raise it for a longer hunt.
 """
 
+import copy
 import gzip
 import io
 import itertools
@@ -95,6 +96,18 @@ def mutate(draw, value, depth=0):
     return draw(odd_values) if draw(st.integers(0, 4)) == 0 else value
 
 
+_good_catalogs = []
+
+
+def good_catalog(company):
+    """The catalog (all selected) of a company holding GOOD_CSV as GLENTRY.1.csv: discovered by
+    the first example in this process, then reused, since the same files discover the same
+    catalog and what the examples vary is what they sync."""
+    if not _good_catalogs:
+        _good_catalogs.append(json.loads(open(company.selected_catalog()).read()))
+    return copy.deepcopy(_good_catalogs[0])
+
+
 @st.composite
 def mutated(draw, base):
     value = base
@@ -108,7 +121,7 @@ def mutated(draw, base):
 def test_generated_catalogs(s3, tmp_path, data):
     company = new_company(s3, tmp_path)
     company.put("GLENTRY.1.csv", GOOD_CSV)
-    base = json.loads(open(company.selected_catalog()).read())
+    base = good_catalog(company)
     extras = {"schema_true": True, "nested": {"type": "object", "properties": {"x": True}},
               "legacy": {"inclusion": "automatic"}}
     base["streams"][0]["schema"]["properties"]["ACCOUNTNO"] = data.draw(st.sampled_from(
@@ -124,7 +137,7 @@ def test_generated_catalogs(s3, tmp_path, data):
 def test_generated_states(s3, tmp_path, data):
     company = new_company(s3, tmp_path)
     company.put("GLENTRY.1.csv", GOOD_CSV)
-    catalog = company.selected_catalog()
+    catalog = company.write("catalog.json", good_catalog(company))
     base = {"bookmarks": {"GLENTRY": {
         "modified_since": "2024-01-01T00:00:00+00:00",
         "synced_keys": {company.prefix + "GLENTRY.0.csv": "2024-01-01T00:00:00+00:00"},
