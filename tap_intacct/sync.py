@@ -38,7 +38,8 @@ FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYT
 
 
 class Engine(Protocol):
-    """The fast engine's module (tap_intacct.engines.columnar), as sync uses it."""
+    """The fast engine as sync uses it: tap_intacct.engines.columnar, imported by fast_engine's
+    loader when the first file is read."""
 
     def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None: ...
 
@@ -203,10 +204,10 @@ def sync_file(bucket: Store, stored: StoredFile, binary: io.BufferedReader, reco
               sinks: Sinks, *, progress_seconds: float, engine: Engine | None = None,
               dialect: Dialect = DEFAULT_DIALECT, version: int | None = None) -> int:
     """Emit every record of one file (binary: its open stream, closed here) into a sink of
-    `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine's
-    module (tap_intacct.engines.columnar), or None for the row path alone; `dialect`: the configured
-    one (the delimiter may be found in the file's header line); `version`: the table version
-    the records carry (full_exports replace), or None."""
+    `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine
+    (fast_engine's, or the columnar module itself), or None for the row path alone;
+    `dialect`: the configured one (the delimiter may be found in the file's header line);
+    `version`: the table version the records carry (full_exports replace), or None."""
     started = time.monotonic()
     with binary, sinks.open(records.name, version) as sink:
         reading = FileReading(bucket, stored, records, sink, progress_seconds, dialect=dialect)

@@ -1,8 +1,9 @@
 """The tap's log lines on stderr: singer-python's format ("LEVEL message") and its METRIC lines.
 
 Written here rather than through singer-python because importing singer runs its whole package
-(jsonschema, requests, ...): about 60 ms of CPU on every start, a fifth of a small incremental
-run. The lines are the ones singer-python writes (docs/COMPATIBILITY.md, "logs").
+(jsonschema, requests, simplejson, ...): 20 to 60 ms of CPU on every start, depending on what
+the store's SDK already shares with it (docs/ARCHITECTURE.md, "Start-up cost"). The lines are
+the ones singer-python writes (docs/COMPATIBILITY.md, "logs").
 """
 
 from __future__ import annotations
