@@ -168,6 +168,9 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
         LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())
 
 
+STDOUT_CLOSED = f"{NAME}: error: stdout was closed (did the target exit?)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     try:
@@ -195,9 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_problems(exc)
         return exc.exit_code
     except BrokenPipeError:
-        # Point stdout at /dev/null so that the interpreter's final flush stays quiet.
+        # Point stdout at /dev/null so that the final flush (cli) stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"{NAME}: error: stdout was closed (did the target exit?)", file=sys.stderr)
+        print(STDOUT_CLOSED, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{NAME}: interrupted", file=sys.stderr)
@@ -218,7 +221,7 @@ def cli() -> NoReturn:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        print(f"{NAME}: error: stdout was closed (did the target exit?)", file=sys.stderr)
+        print(STDOUT_CLOSED, file=sys.stderr)
         code = code or 1
     sys.stderr.flush()
     logging.shutdown()

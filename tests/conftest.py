@@ -42,3 +42,10 @@ def pytest_generate_tests(metafunc):
 def store(request):
     """The server of the store under test: moto (s3) or Azurite (azure)."""
     return request.getfixturevalue("s3" if request.param == "s3" else "azurite")
+
+
+@pytest.fixture
+def company(store, tmp_path):
+    """One bucket or container with one company's DDS folder (tests/e2e/conftest.py)."""
+    from tests.e2e.conftest import company_in
+    return company_in(store, tmp_path)

@@ -17,8 +17,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-import pytest
-
 from devtools.s3server import EmbeddedS3
 
 ARCHIVE_NOTES = {"GLACIER": "its storage class is GLACIER",
@@ -52,6 +50,12 @@ class Run:
     def last_state(self):
         states = self.of_type("STATE")
         return states[-1]["value"] if states else None
+
+    @property
+    def imported(self):
+        """Modules the run imported (the lines PYTHONPROFILEIMPORTTIME=1 puts on stderr)."""
+        return [line.rsplit("|", 1)[-1].strip() for line in self.stderr.splitlines()
+                if line.startswith("import time:")]
 
 
 class Company:
@@ -212,11 +216,9 @@ class AzureCompany(Company):
 
 
 
-@pytest.fixture
-def company(store, tmp_path):
-    if isinstance(store, EmbeddedS3):
-        return Company(store, tmp_path)
-    return AzureCompany(store, tmp_path)
+def company_in(store, workdir):
+    """A new company in the store's server (moto or Azurite), its files written under workdir."""
+    return (Company if isinstance(store, EmbeddedS3) else AzureCompany)(store, workdir)
 
 
 def assert_clean_failure(run, *fragments, code=None):

@@ -12,7 +12,7 @@ import pytest
 from devtools.faultproxy import FaultProxy
 from devtools.s3server import zipped
 from tap_intacct.settings import knobs
-from tests.e2e.conftest import T0, AzureCompany, Company, EmbeddedS3, assert_clean_failure
+from tests.e2e.conftest import T0, EmbeddedS3, assert_clean_failure, company_in
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -89,7 +89,7 @@ def dialect_runs(store, tmp_path_factory, setting):
     key = (isinstance(store, EmbeddedS3), json.dumps(setting, sort_keys=True))
     if key not in _dialect_runs:
         workdir = tmp_path_factory.mktemp("dialects")
-        company = (Company if key[0] else AzureCompany)(store, workdir)
+        company = company_in(store, workdir)
         for delimiter, quote, case_setting in DIALECTS:
             for packing in PACKINGS if case_setting == setting else ():
                 suffix, body = dialect_file(delimiter, quote, packing)

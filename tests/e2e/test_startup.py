@@ -6,9 +6,8 @@ import json
 
 
 def imported(run):
-    """Top-level package names the run imported (PYTHONPROFILEIMPORTTIME lines on stderr)."""
-    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
-            if line.startswith("import time:")}
+    """Top-level package names the run imported."""
+    return {name.split(".")[0] for name in run.imported}
 
 
 def profiled_sync(company, catalog, state=None, **env_settings):

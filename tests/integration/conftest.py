@@ -7,7 +7,6 @@ import pathlib
 import pytest
 
 from devtools import pgserver
-from tests.e2e.conftest import AzureCompany, Company, EmbeddedS3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools"
@@ -31,9 +30,3 @@ def postgres_url():
     except RuntimeError as exc:
         pytest.fail(str(exc))
 
-
-@pytest.fixture
-def company(store, tmp_path):  # noqa: F811
-    if isinstance(store, EmbeddedS3):
-        return Company(store, tmp_path)
-    return AzureCompany(store, tmp_path)
