@@ -15,12 +15,16 @@ DELIMITERS = (",", ";", "\t", "|")  # what a header line is searched for, in thi
 QUOTECHARS = ('"', "'")
 DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", ".": "'.'"}
 
-# A column name as Intacct writes them (standard and custom fields, ddsReadTime, _sdc_*): a
-# letter or '_' first, then letters, digits, '_', '-', '$', '#' (a stray quote is kept as part
-# of a name, as Python's csv reader does). A cell of any other shape (a number, a date, text
-# with spaces or punctuation) is a value, so the line is not a header.
-COLUMN_NAME = re.compile(r"[^\W\d][\w$#\"'-]*")
-MAX_NAME_LENGTH = 128
+# A column name as Intacct writes them (README "File attributes"): standard and custom fields
+# (`TRX_AMOUNT`, `GLDIM_PROGRAM`, `R10048`), `ddsReadTime`, and the fields of related records
+# joined with dots (`DISPLAYCONTACT.MAILADDRESS.CITY`, `PAYTO.TAXGROUP.RECORDNO`): a letter or
+# '_' first, then letters, digits, '_', '.', '-', '$', '#' (a stray quote is kept as part of a
+# name, as Python's csv reader does). A cell of any other shape (a number, a date, text with
+# spaces, '@', ',' or '/') is a value, so the line is not a header. The rule errs towards
+# accepting: a data row taken as a header costs one row read as names (every later value is
+# still read exactly), a real header refused stops the stream.
+COLUMN_NAME = re.compile(r"[^\W\d][\w$#\"'.-]*")
+MAX_NAME_LENGTH = 256
 
 PGP_ARMOR = b"-----BEGIN PGP "
 # First byte of an OpenPGP message's first packet (public-key or symmetric-key encrypted
@@ -96,15 +100,19 @@ def resolve(dialect: Dialect, first_line: str) -> Dialect:
 
 def header_problem(names: Sequence[str], dialect: Dialect) -> Optional[str]:
     """Why these first-line cells are not a header row (None when they are one)."""
+    if len(names) == 1 and "." in names[0]:
+        # Every DDS export has at least ddsReadTime beside its fields, so a line that is one
+        # cell holding dots is a '.'-delimited line, not one dotted column name.
+        name = names[0].strip()
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        return (f"its first line {shown!r} looks '.'-delimited: DDS's '.' delimiter cannot "
+                "be read losslessly (it is also the decimal point); choose ',' or ';' in "
+                "DDS and export again")
     for position, raw in enumerate(names, start=1):
         name = raw.strip()
         if not name or (len(name) <= MAX_NAME_LENGTH and COLUMN_NAME.fullmatch(name)):
             continue
         shown = name if len(name) <= 40 else name[:37] + "..."
-        if len(names) == 1 and "." in name:
-            return (f"its first line {shown!r} looks '.'-delimited: DDS's '.' delimiter cannot "
-                    "be read losslessly (it is also the decimal point); choose ',' or ';' in "
-                    "DDS and export again")
         how = "" if dialect.delimiter in (None, ",") else (
             f", read with delimiter {DELIMITER_NAMES[dialect.delimiter]}")
         return (f"its first line is not a header row (cell {position} is {shown!r}, a value, "
