@@ -294,11 +294,14 @@ def _misfit_advice(schema: object) -> str:
         return ("the column's catalog schema (edited by hand?) would change this text; use "
                 "the schema discovery writes for it, or a plain string column "
                 "({\"type\": [\"null\", \"string\"]})")
-    return "fix the export, or declare the column with a string fallback in the catalog"
+    return ("the column's schema has no string fallback (string_fallback off, and "
+            "discovery's sample of every 5th row held no such value; or a hand edit): fix the "
+            "export, or give the column a string fallback (string_fallback on, the default, "
+            "then discover again)")
 
 
 def _allows_plain_string(schema: object) -> bool:
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or "format" in schema:
         return False
     types = schema.get("type")
     if types == "string" or (isinstance(types, list) and "string" in types):

@@ -106,11 +106,16 @@ def date_time_value(text: str) -> str:
     elif DATE_TIME.fullmatch(text):
         try:
             moment = datetime.datetime.fromisoformat(text)
-            if moment.tzinfo is not None:
-                moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-            return moment.isoformat(timespec="microseconds") + "Z"
-        except (ValueError, OverflowError):
+        except ValueError:
             pass
+        else:
+            try:
+                if moment.tzinfo is not None:
+                    moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            except OverflowError:
+                raise Misfit(f"{text!r} falls outside years 1 to 9999 once converted to UTC, "
+                             "so it cannot be written as a UTC date-time") from None
+            return moment.isoformat(timespec="microseconds") + "Z"
     raise Misfit(f"{text!r} is not an ISO 8601 date or date-time")
 
 

@@ -162,4 +162,30 @@ def test_a_hand_edited_schema_with_a_string_alternative_gets_the_right_advice(co
         string_fallback=False))
     assert_clean_failure(run, "VENDOR.all.1.csv: line 3, column ACTIVE", code=1)
     assert "would change this text" in run.stderr
-    assert "declare the column with a string fallback" not in run.stderr
+    assert "give the column a string fallback" not in run.stderr
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_date_time_past_year_9999_in_utc_is_named_as_such_without_blaming_a_hand_edit(
+        company, engine):
+    """Discovery and sync share one reading of a date-time: '9999-12-31T23:00:00-05:00' is no
+    date-time (it leaves the calendar in UTC) for either. Sampled, it keeps the column a string;
+    missed by the sample of a strict (string_fallback off) discovery, it stops the stream with
+    the true reason, never 'edited by hand?' for discovery's own catalog."""
+    edge = "9999-12-31T23:00:00-05:00"
+    rows = [f"{n},2024-01-0{n % 9 + 1}T10:00:00Z\n" for n in range(1, 12)]
+    company.put("GLENTRY.all.1.csv", "RECORDNO,WHEN\n" + "".join(rows[:2]) + f"3,{edge}\n"
+                + "".join(rows[3:]))
+    company.put("VENDOR.all.1.csv", f"RECORDNO,WHEN\n1,{edge}\n2,2024-01-02T10:00:00Z\n")
+    strict = company.config(string_fallback=False)
+    catalog = company.discover(string_fallback=False)
+    schemas = {s["tap_stream_id"]: s["schema"]["properties"]["WHEN"] for s in catalog["streams"]}
+    assert schemas["GLENTRY"] == {"type": ["null", "string"], "format": "date-time"}
+    assert schemas["VENDOR"] == {"type": ["null", "string"]}
+    env = company.server.tap_environment()
+    env["TAP_INTACCT_ENGINE"] = engine
+    run = company.tap("--catalog", company.selected_catalog(catalog), config=strict, env=env)
+    assert_clean_failure(run, f"GLENTRY.all.1.csv: line 4, column WHEN: '{edge}' falls outside "
+                              "years 1 to 9999 once converted to UTC", "string_fallback", code=1)
+    assert "edited by hand" not in run.stderr
+    assert [r["WHEN"] for r in run.records("VENDOR")] == [edge, "2024-01-02T10:00:00Z"]
