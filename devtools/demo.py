@@ -2,11 +2,13 @@
 
 Starts an S3 API (or Azurite, Azure's blob emulator) on 127.0.0.1, loads sample DDS exports, runs
 `tap-intacct --discover`, selects every stream, runs a sync, loads the output into SQLite through
-a Singer target, and prints what arrived per stream and a general-ledger query.
+a Singer target, and prints what arrived per stream, the trial balance, a customer's dotted
+contact field, the deleted vendor and (FULL_EXPORTS=replace) the tables after ACTIVATE_VERSION.
 """
 
 import contextlib
 import datetime
+import decimal
 import json
 import os
 import shutil
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from devtools import ddsdata
+from devtools import intacct_exports
 from devtools.s3server import EmbeddedS3
 
 BUCKET = "intacct-dds-demo"
@@ -87,15 +89,19 @@ def main():
     storage = os.environ.get("STORAGE") or "s3"
     if storage not in ("s3", "azure"):
         raise SystemExit(f"STORAGE must be s3 or azure, got {storage!r}")
+    full_exports = os.environ.get("FULL_EXPORTS") or "append"
+    if full_exports not in ("append", "replace"):
+        raise SystemExit(f"FULL_EXPORTS must be append or replace, got {full_exports!r}")
     workdir = tempfile.mkdtemp(prefix="tap-intacct-demo-")
     base_time = datetime.datetime(2024, 1, 2, 1, 5, tzinfo=datetime.timezone.utc)
-    exports = ddsdata.demo_exports(base_time)
+    exports = intacct_exports.demo_exports(base_time)
     store = azure_store if storage == "azure" else s3_store
     with store(exports) as (settings, env):
         config_path = os.path.join(workdir, "config.json")
         with open(config_path, "w", encoding="utf-8") as handle:
             json.dump({"start_date": "2024-01-01T00:00:00Z", "path": PATH,
-                       "company_id": COMPANY, **settings}, handle, indent=2)
+                       "company_id": COMPANY, "full_exports": full_exports, **settings},
+                      handle, indent=2)
 
         catalog = json.loads(run_tap(["--config", config_path, "--discover"], env))
         print(f"Discovered {len(catalog['streams'])} streams: "
@@ -108,7 +114,8 @@ def main():
         output_path = os.path.join(workdir, "output.jsonl")
         with open(output_path, "w", encoding="utf-8") as handle:
             handle.write(output)
-        rows, state = summarize(json.loads(line) for line in output.splitlines())
+        messages = [json.loads(line) for line in output.splitlines()]
+        rows, state = summarize(messages)
         database = os.path.join(workdir, "intacct.db")
         subprocess.run([sys.executable, "-m", "devtools.target_sqlite", database],
                        input=output, text=True, capture_output=True, check=True)
@@ -120,23 +127,64 @@ def main():
         files, records = len(rows[stream]["files"]), rows[stream]["records"]
         print(f"{stream:<10} {files:>5} {records:>8}  {bookmark}")
     print()
-    print(f"Loaded into SQLite through a Singer target: {database}")
-    print("General ledger by account (SUM of AMOUNT x TR_TYPE), straight from the table GLENTRY:")
-    print(f"  {'account':<8} {'title':<24} {'entries':>7} {'balance':>16}")
+    print(f"Loaded into SQLite through a Singer target: {database} (full_exports: "
+          f"{full_exports})")
     with sqlite3.connect(database) as db:
-        for account, title, entries, balance in db.execute(GL_BY_ACCOUNT):
-            print(f"  {account:<8} {title:<24} {entries:>7} {balance:>16}")
-        deleted = db.execute(DELETED_VENDORS).fetchone()[0]
-    print(f"Vendors marked deleted by the change export (_sdc_deleted_at set): {deleted}")
+        report(db, full_exports, messages)
     print()
     print(f"Singer messages: {output_path}  (config and catalog beside it)")
 
 
-GL_BY_ACCOUNT = """
-    SELECT ACCOUNTNO, ACCOUNTTITLE, COUNT(*),
-           printf('%.2f', SUM(CAST(AMOUNT AS NUMERIC) * TR_TYPE))
-    FROM GLENTRY GROUP BY ACCOUNTNO, ACCOUNTTITLE ORDER BY ACCOUNTNO"""
-DELETED_VENDORS = "SELECT COUNT(*) FROM VENDOR WHERE _sdc_deleted_at IS NOT NULL"
+def report(db, full_exports, messages):
+    """What a finance team checks first: the trial balance, a customer's contact as loaded, the
+    deleted vendor, and with replace the tables after ACTIVATE_VERSION."""
+    print("Trial balance (GLENTRY lines not deleted; TR_TYPE 1 = debit, -1 = credit):")
+    print(f"  {'account':<8} {'title':<24} {'lines':>5} {'debits':>14} {'credits':>14} "
+          f"{'balance':>14}")
+    totals = [decimal.Decimal(0), decimal.Decimal(0)]
+    for account, title, lines in trial_balance(db):
+        debits = sum((amount for kind, amount in lines if kind == "1"), decimal.Decimal(0))
+        credits = sum((amount for kind, amount in lines if kind == "-1"), decimal.Decimal(0))
+        totals = [totals[0] + debits, totals[1] + credits]
+        print(f"  {account:<8} {title:<24} {len(lines):>5} {debits:>14.2f} {credits:>14.2f} "
+              f"{debits - credits:>14.2f}")
+    print(f"  {'total':<8} {'':<24} {'':>5} {totals[0]:>14.2f} {totals[1]:>14.2f} "
+          f"{totals[0] - totals[1]:>14.2f}")
+    print(f"Trial balance total: {totals[0] - totals[1]:.2f} (debits = credits)")
+    customer = db.execute(CUSTOMER_CONTACT).fetchone()
+    print(f"Customer {customer[0]} ({customer[1]!r}): DISPLAYCONTACT.EMAIL1 = {customer[2]} "
+          f"(updated by the change export), DISPLAYCONTACT.MAILADDRESS.CITY = {customer[3]}")
+    deleted = db.execute(DELETED_VENDORS).fetchall()
+    for recordno, name, when in deleted:
+        print(f"Deleted vendor: RECORDNO {recordno} ({name!r}), _sdc_deleted_at {when}")
+    vendors = db.execute("SELECT COUNT(*) FROM VENDOR").fetchone()[0]
+    if full_exports == "replace":
+        activations = [m for m in messages if m["type"] == "ACTIVATE_VERSION"]
+        print(f"ACTIVATE_VERSION messages: {len(activations)} ("
+              + ", ".join(sorted({m["stream"] for m in activations})) + ")")
+        print(f"VENDOR after activating its newest full export: {vendors} rows; the deleted "
+              f"vendor is {'still there' if deleted else 'gone'} (its row had an older version)")
+    else:
+        print(f"VENDOR: {vendors} rows; the deleted vendor stays, marked by _sdc_deleted_at "
+              "(make demo FULL_EXPORTS=replace drops it at the next full export)")
+
+
+def trial_balance(db):
+    """[(account, title, [(TR_TYPE, exact amount)])] of the GLENTRY lines not deleted."""
+    accounts = {}
+    for account, title, kind, amount in db.execute(GL_LINES):
+        accounts.setdefault((account, title), []).append((str(kind), decimal.Decimal(amount)))
+    return [(account, title, lines) for (account, title), lines in sorted(accounts.items())]
+
+
+GL_LINES = """
+    SELECT ACCOUNTNO, ACCOUNTTITLE, TR_TYPE, AMOUNT FROM GLENTRY
+    WHERE _sdc_deleted_at IS NULL"""
+CUSTOMER_CONTACT = """
+    SELECT CUSTOMERID, NAME, "DISPLAYCONTACT.EMAIL1", "DISPLAYCONTACT.MAILADDRESS.CITY"
+    FROM CUSTOMER WHERE RECORDNO = 3"""
+DELETED_VENDORS = """
+    SELECT RECORDNO, NAME, _sdc_deleted_at FROM VENDOR WHERE _sdc_deleted_at IS NOT NULL"""
 
 
 if __name__ == "__main__":

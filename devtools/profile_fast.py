@@ -25,7 +25,7 @@ from tap_intacct.engines.chunks import Chunks, record_lines
 from tap_intacct.engines.records import COLUMN, LINENO, StreamRecords
 from tap_intacct.output.messages import SingerWriter
 from tap_intacct.reading.csvfile import CsvRows
-from tap_intacct.reading.dialect import DEFAULT_DIALECT
+from tap_intacct.reading.dialect import Dialect
 from tap_intacct.values.encoding import encode_string
 
 
@@ -49,7 +49,7 @@ def main():
         build, _ = records.for_file(LocalBucket.name, stored, header)
         writer = SingerWriter(io.StringIO())
         plan = columnar.Plan(records, build, writer.record_writer("GLENTRY").line_format,
-                             DEFAULT_DIALECT)
+                             Dialect(","))  # a resolved dialect, as sync hands it
         kinds = {}
         for part in plan._parts:
             if not isinstance(part, str) and part[0] == COLUMN:

@@ -1,8 +1,10 @@
 """A small Singer target for the demo: loads SCHEMA/RECORD messages from stdin into SQLite.
 
 Tables are created from SCHEMA messages (one column per property, primary key from
-key_properties), records are upserted by that key, and the last STATE is printed on stdout, as
-Singer targets do. Numbers are stored as exact decimal text and compared with CAST in queries.
+key_properties), records are upserted by that key (with their table version in
+`_sdc_table_version` when they carry one; ACTIVATE_VERSION deletes the rows of older versions),
+and the last STATE is printed on stdout, as Singer targets do. Numbers are stored as their exact decimal text (a TEXT column; SQLite's NUMERIC
+affinity would turn them into floats): sum them as decimals, not in SQL.
 
     tap-intacct --config c.json --catalog cat.json | python -m devtools.target_sqlite out.db
 """
@@ -11,15 +13,15 @@ import json
 import sqlite3
 import sys
 
+VERSION_COLUMN = "_sdc_table_version"
+
 
 def sql_type(schema):
     types = schema.get("type") or [t for sub in schema.get("anyOf", []) for t in sub["type"]]
     types = [types] if isinstance(types, str) else types
     if "integer" in types:
         return "INTEGER"
-    if "number" in types:
-        return "NUMERIC"
-    return "TEXT"
+    return "TEXT"  # numbers too: SQLite's NUMERIC would round them through a float
 
 
 def quoted(name):
@@ -51,9 +53,29 @@ class Loader:
         names = [name for name in self.tables[stream] if name in record]
         values = [json.dumps(record[n]) if isinstance(record[n], (list, dict)) else record[n]
                   for n in names]
+        if "version" in message:
+            self.versioned(stream)
+            names.append(VERSION_COLUMN)
+            values.append(message["version"])
         self.db.execute(f"INSERT OR REPLACE INTO {quoted(stream)} "
                         f"({', '.join(quoted(n) for n in names)}) "
                         f"VALUES ({', '.join('?' for _ in names)})", values)
+
+    def versioned(self, stream):
+        if VERSION_COLUMN not in self.tables[stream]:
+            known = {row[1] for row in self.db.execute(f"PRAGMA table_info({quoted(stream)})")}
+            if VERSION_COLUMN not in known:
+                self.db.execute(f"ALTER TABLE {quoted(stream)} ADD COLUMN {VERSION_COLUMN} "
+                                "INTEGER")
+            self.tables[stream].append(VERSION_COLUMN)
+
+    def activate_version(self, message):
+        """Rows of an older table version (or none) are gone from the source: deleted (a hard
+        delete, as target-postgres does with `hard_delete: true`)."""
+        stream = message["stream"]
+        self.versioned(stream)
+        self.db.execute(f"DELETE FROM {quoted(stream)} WHERE {VERSION_COLUMN} IS NULL OR "
+                        f"{VERSION_COLUMN} < ?", (message["version"],))
 
     def run(self, lines):
         for line in lines:
@@ -63,6 +85,8 @@ class Loader:
                 self.schema(message)
             elif kind == "RECORD":
                 self.record(message)
+            elif kind == "ACTIVATE_VERSION":
+                self.activate_version(message)
             elif kind == "STATE":
                 self.db.commit()
                 self.last_state = message["value"]

@@ -1,0 +1,69 @@
+"""Every developer tool of the Makefile (demo, benchmarks, profile) runs on small data, through
+`make` as a user types it, and prints its figures: tools nobody runs rot."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def make(tmp_path, target, *variables, **env):
+    """`make -s TARGET VARIABLES...` with this test's virtualenv; its stdout (exit 0 asserted)."""
+    environment = {**os.environ, "BENCH_CACHE": str(tmp_path / "bench"), "BENCH_RUNS": "1",
+                   "BENCH_ROWS": "2000", **env}
+    result = subprocess.run(["make", "-s", target, f"VENV={sys.prefix}", *variables], cwd=ROOT,
+                            env=environment, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize("variables", [(), ("STORAGE=azure", "FULL_EXPORTS=replace")])
+def test_make_demo_balances_and_shows_the_dotted_field_and_the_deleted_vendor(tmp_path,
+                                                                              variables):
+    output = make(tmp_path, "demo", *variables)
+    assert "Discovered 6 streams: APBILL, ARINVOICE, CUSTOMER, GLACCOUNT, GLENTRY, VENDOR" in output
+    assert "Trial balance total: 0.00 (debits = credits)" in output
+    [total] = [line.split() for line in output.splitlines() if line.strip().startswith("total ")]
+    assert total[1] == total[2] and total[3] == "0.00"
+    assert "DISPLAYCONTACT.EMAIL1 = billing@acme.example" in output
+    if variables:
+        assert re.search(r"ACTIVATE_VERSION messages: [1-9]", output)
+        assert "VENDOR after activating its newest full export: 7 rows; the deleted vendor is " \
+               "gone" in output
+    else:
+        assert "Deleted vendor: RECORDNO 7 ('Globex #7'), _sdc_deleted_at " \
+               "2024-01-03T01:00:00.000000Z" in output
+        assert "VENDOR: 8 rows; the deleted vendor stays" in output
+
+
+def test_make_bench_prints_throughput_memory_and_requests(tmp_path):
+    output = make(tmp_path, "bench", BENCH_CASES="single")
+    assert re.search(r"sync, rows engine: +[0-9.]+s = [0-9,]+ records/s.*peak RSS [0-9]+ MB, "
+                     r"S3 GetObject=1 ListObjectsV2=1", output), output
+    assert "output identical" in output
+
+
+def test_make_bench_compare_runs_both_trees(tmp_path):
+    output = make(tmp_path, "bench-compare", "REF=HEAD", BENCH_ENGINES="rows")
+    assert re.search(r"this tree / HEAD: [0-9.]+% of its throughput", output), output
+
+
+def test_make_profile_fast_prints_its_table(tmp_path):
+    output = make(tmp_path, "profile-fast")
+    assert re.search(r"\| fragments: integer columns \| [0-9.]+ \| [0-9]+% \|", output), output
+
+
+def test_make_bench_discover_and_bench_state(tmp_path):
+    output = make(tmp_path, "bench-discover", BENCH_DISCOVER_FILES="2",
+                  BENCH_DISCOVER_ROWS="500")
+    assert re.search(r"discover 2 files x 500 GLENTRY rows .* median [0-9.]+s, peak RSS", output)
+    output = make(tmp_path, "bench-state", BENCH_STATE_CASES="noop,discover",
+                  BENCH_STATE_OBJECTS="300", BENCH_STATE_DISCOVER="200")
+    assert re.search(r"300 objects: [0-9.]+s, peak RSS [0-9]+ MB, 0 file\(s\) read", output)
+    assert "the column of one file found in" in output
