@@ -146,7 +146,7 @@ def gl_batch(batch: int, first_recordno: int, rng: random.Random,
     rows = []
     for line_no, (account, tr_type, amount) in enumerate(lines, start=1):
         recordno = first_recordno + line_no - 1
-        row = dict(zip(columns, (cell(c, recordno, rng, change_type) for c in columns)))
+        row = {c: cell(c, recordno, rng, change_type) for c in columns}
         text = f"{amount // 100}.{amount % 100:02d}"
         row.update({
             "BATCHNO": str(batch), "BATCH_NUMBER": str(batch), "LINE_NO": str(line_no),
@@ -171,7 +171,8 @@ def rows_csv(name: str, rows: Sequence[dict[str, str]]) -> str:
 def object_rows(name: str, recordnos: Iterable[int], seed: int,
                 change_type: str = "") -> list[dict[str, str]]:
     columns = real_headers()[name]
-    return [dict(zip(columns, row)) for row in records(columns, recordnos, seed, change_type)]
+    return [dict(zip(columns, row, strict=True))
+            for row in records(columns, recordnos, seed, change_type)]
 
 
 def demo_exports(base_time: datetime.datetime

@@ -3,8 +3,9 @@
 Tables are created from SCHEMA messages (one column per property, primary key from
 key_properties), records are upserted by that key (with their table version in
 `_sdc_table_version` when they carry one; ACTIVATE_VERSION deletes the rows of older versions),
-and the last STATE is printed on stdout, as Singer targets do. Numbers are stored as their exact decimal text (a TEXT column; SQLite's NUMERIC
-affinity would turn them into floats): sum them as decimals, not in SQL.
+and the last STATE is printed on stdout, as Singer targets do. Numbers are stored as their exact
+decimal text (a TEXT column; SQLite's NUMERIC affinity would turn them into floats): sum them as
+decimals, not in SQL.
 
     tap-intacct --config c.json --catalog cat.json | python -m devtools.target_sqlite out.db
 """
