@@ -6,7 +6,17 @@ A test taking `store` runs against S3 unless its module or itself is marked
 `pytest.mark.stores("s3", "azure")` (or lists `store` in its own parametrize).
 """
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property tests: `make test` runs a fixed, seeded sample ("ci": derandomized, the same examples
+# every run); `make fuzz` ("fuzz") draws fresh ones, scaled up by TAP_INTACCT_FUZZ_SCALE
+# (tests/support.py `examples`). README "Tests" says which to run when.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("TAP_INTACCT_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,21 @@ alike, and hypothesis strategies for cells that look like numbers and date-times
 
 import datetime
 import gzip
+import os
 
 from hypothesis import strategies as st
 
 from devtools.s3server import zipped
+
+# `make test` runs each property test's examples from a fixed seed (the "ci" hypothesis profile,
+# tests/conftest.py); `make fuzz` multiplies them by TAP_INTACCT_FUZZ_SCALE with fresh seeds.
+FUZZ_SCALE = float(os.environ.get("TAP_INTACCT_FUZZ_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """A property test's example budget: `count` in `make test`, scaled up in `make fuzz`."""
+    return max(1, round(count * FUZZ_SCALE))
+
 
 INTEGER_SCHEMA = {"type": ["null", "integer", "string"]}
 NUMBER_SCHEMA = {"type": ["null", "number", "string"]}

@@ -4,7 +4,7 @@ stdout only Singer messages; a failing file never has a record past its first ba
 bookmark never passes it.
 
 Each example runs the tap once (about a second): TAP_INTACCT_FUZZ_EXAMPLES (default 12) sets the
-budget per family; raise it for a longer hunt.
+budget per family, scaled like every property test's by `make fuzz` (tests/support.py).
 """
 
 import copy
@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from tap_intacct.settings.config import SETTINGS
 from tests.e2e.conftest import Company
+from tests.support import examples
 
-EXAMPLES = int(os.environ.get("TAP_INTACCT_FUZZ_EXAMPLES", "12"))
+EXAMPLES = examples(int(os.environ.get("TAP_INTACCT_FUZZ_EXAMPLES", "12")))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])

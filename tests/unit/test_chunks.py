@@ -13,6 +13,7 @@ from tap_intacct.engines.chunks import Chained, Chunk, Chunks, NotFast, record_e
 from tap_intacct.reading.csvfile import CsvRows
 from tap_intacct.values.conversion import DDS_DATE_TIME, Misfit, date_time_value
 from tap_intacct.values.encoding import encode_string
+from tests.support import examples
 
 pa = pytest.importorskip("pyarrow")
 fragments = pytest.importorskip("tap_intacct.engines.fragments")
@@ -73,7 +74,7 @@ shapes = st.builds(lambda y, m, d, sep, h, mi, s, z: f"{y}-{m}-{d}{sep}{h}:{mi}:
                    digits.map(lambda t: t[:2]), st.sampled_from(["", "Z", "+01:00", "z"]))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.one_of(shapes, st.text(max_size=21)), max_size=20))
 def test_dds_date_times_accepts_what_the_row_path_rearranges(texts):
     accepted = fragments.dds_date_times(pa.array(texts, pa.string())).tolist()
@@ -102,7 +103,7 @@ def test_plain_cells_are_those_encode_string_only_quotes(texts):
     assert plain == [encode_string(text) == f'"{text}"' for text in texts]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.from_regex(r"-?[0-9]{0,20}(\.[0-9]{0,4})?", fullmatch=True),
                           st.sampled_from(["-0", "-0.00", "-0.10", "0100", "1e5", "+5"]),
                           st.text(max_size=6)), min_size=1, max_size=20))

@@ -19,7 +19,7 @@ from tap_intacct.dds.catalog import stream_entry
 from tap_intacct.engines import chunks, columnar
 from tap_intacct.reading.dialect import DEFAULT_DIALECT, Dialect
 from tap_intacct.values.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS
-from tests.support import CORPUS, TYPED
+from tests.support import CORPUS, TYPED, examples
 
 pytest.importorskip("pyarrow")
 
@@ -126,7 +126,7 @@ def generated_files(draw):
     return data, catalog
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(generated_files())
 def test_generated_files_are_identical(case):
@@ -192,7 +192,7 @@ def dialect_files(draw):
     return stored, text, Dialect(delimiter if configured else None, quotechar)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(dialect_files())
 def test_every_dialect_is_read_alike_by_both_engines_and_the_csv_module(case):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from devtools.localsync import catalog_for, sync_bytes
 from devtools.s3server import zipped
 from tap_intacct.settings import knobs
+from tests.support import examples
 
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
 HANG_GUARD_SECONDS = 60  # not a speed check: a read that never ends fails instead of hanging
@@ -48,7 +49,7 @@ LAST_LINES = st.text(alphabet=st.sampled_from(["a", "7", ",", "é", "€", "\U00
                      min_size=1, max_size=8)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body_rows=st.integers(0, 3), last=LAST_LINES,
        kind=st.sampled_from(["plain", "gzip", "zip"]))
 def test_every_cut_of_the_last_line_ends_with_the_records_before_it(body_rows, last, kind):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tap_intacct.values.conversion import DATE_TIME_SCHEMA, converter_for
 from tap_intacct.values.encoding import encode_value, fragment_for
-from tests.support import INTEGER_SCHEMA, NUMBER_SCHEMA, date_like, number_like
+from tests.support import INTEGER_SCHEMA, NUMBER_SCHEMA, date_like, examples, number_like
 
 
 def check(schema, text):
@@ -19,25 +19,25 @@ def check(schema, text):
     assert parsed == converted
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.one_of(number_like, st.none()))
 def test_integer_fragments(text):
     check(INTEGER_SCHEMA, text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.one_of(number_like, st.none()))
 def test_number_fragments(text):
     check(NUMBER_SCHEMA, text)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.one_of(date_like, st.none()))
 def test_date_time_fragments(text):
     check(DATE_TIME_SCHEMA, text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.one_of(date_like, st.none(), st.sampled_from(["2024-01-02", ""])),
                 max_size=12))
 def test_date_time_fragment_of_a_column_is_the_same_whatever_came_before(texts):

@@ -7,12 +7,13 @@ import io
 import pathlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tap_intacct.errors import DataError
 from tap_intacct.reading.csvfile import CsvRows
 from tap_intacct.reading.dialect import DEFAULT_DIALECT, Dialect
+from tests.support import examples
 
 FACTS = pathlib.Path(__file__).parent.parent / "fixtures" / "dds-facts"
 HEADERS = [line for line in (FACTS / "headers.txt").read_text().splitlines() if line]
@@ -71,6 +72,7 @@ rest = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 intacct_names = st.builds(lambda a, b: a + b, first, rest)
 
 
+@settings(max_examples=examples(300))
 @given(st.lists(intacct_names, min_size=2, max_size=30),
        st.sampled_from([",", ";", "\t", "|"]), st.booleans())
 def test_random_intacct_shaped_names_are_accepted(names, delimiter, enclose):

@@ -22,7 +22,7 @@ from tap_intacct.engines.records import (
     reference_json,
 )
 from tap_intacct.values.conversion import DATE_TIME_SCHEMA, STRICT_SCHEMAS, Misfit
-from tests.support import as_utc, date_like, number_like
+from tests.support import as_utc, date_like, examples, number_like
 
 STORED = StoredFile("dds/ACME/GLENTRY.change.1.csv", 10,
                     datetime.datetime(2024, 3, 1, 12, tzinfo=datetime.timezone.utc))
@@ -92,7 +92,7 @@ def assert_renders_back(value, text):
         assert value.endswith("Z") and as_utc(value[:-1]) == as_utc(text) is not None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(files())
 def test_fast_record_equals_reference_and_renders_back(case):
     header, catalog, rows = case
