@@ -85,6 +85,15 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_EXCEPTIONS)
 
 
+def _refused(exc: BaseException) -> bool:
+    """True if AWS refused the credentials or their permissions (HTTP 403), or there are none:
+    `--test` then prints the policies the tap needs."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+    return isinstance(exc, (botocore.exceptions.NoCredentialsError,
+                            botocore.exceptions.PartialCredentialsError))
+
+
 def _log_retry(details: dict[str, Any]) -> None:
     LOGGER.warning("S3 request failed (%s), retry %d in %.1fs",
                    _describe(details.get("exception")), details["tries"], details["wait"])
@@ -177,7 +186,8 @@ class RoleChain:
                 creds = assume_role(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
-                                   "role's trust policy and external ID") from None
+                                   "role's trust policy and external ID",
+                                   refused=_refused(exc)) from None
             metadata = {
                 "access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                 "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat(),
@@ -246,7 +256,7 @@ class Bucket(ResumableReads):
         message = (f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
                    + (f"; {hint}" if hint else ""))
         if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
-            return StorageError(message)
+            return StorageError(message, refused=_refused(exc))
         return ObjectError(key, message)
 
     def location(self, prefix: str = "") -> str:
