@@ -37,20 +37,19 @@ class CredentialCache:
             with open(self.path, encoding="utf-8") as handle:
                 metadata = json.load(handle)
         except OSError as exc:
-            return self._ignore(f"it cannot be read ({exc.strerror})")
+            problem = f"it cannot be read ({exc.strerror})"
         except ValueError:  # not JSON, not UTF-8, empty
-            return self._ignore("it is not a JSON object")
-        credentials, problem = _credentials(metadata)
-        if credentials is None:
-            return self._ignore(problem)
-        expiry = datetime.datetime.fromisoformat(credentials["expiry_time"])
-        if expiry - self.margin <= datetime.datetime.now(datetime.timezone.utc):
-            return None  # expired or about to be: an ordinary refresh
-        return credentials
-
-    def _ignore(self, problem: str) -> None:
+            problem = "it is not a JSON object"
+        else:
+            credentials, problem = _credentials(metadata)
+            if credentials is not None:
+                expiry = datetime.datetime.fromisoformat(credentials["expiry_time"])
+                if expiry - self.margin <= datetime.datetime.now(datetime.timezone.utc):
+                    return None  # expired or about to be: an ordinary refresh
+                return credentials
         LOGGER.warning("Ignoring the credentials cache %s: %s; assuming the role and rewriting "
                        "it", self.path, problem)
+        return None
 
     def save(self, metadata: dict[str, Any]) -> None:
         """Writes the file whole with mode 0600: a new file replaces the old one (whatever its
