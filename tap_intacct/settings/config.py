@@ -271,7 +271,8 @@ SETTINGS = (
             _text_then(_account_id)),
     Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
     Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
-            "runs (files are written with mode 0600)."),
+            "runs (files are written with mode 0600; one that cannot be used is ignored with a "
+            "warning and rewritten)."),
     Setting("endpoint_url", "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
             "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
             _text_then(_url)),
@@ -280,11 +281,13 @@ SETTINGS = (
             "AWS_ENDPOINT_URL_STS when set.", _text_then(_url)),
     Setting("container", "Azure Blob Storage container DDS writes to (storage azure)."),
     Setting("azure_account_url", "Blob service URL of the storage account, "
-            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL). "
-            "Required for storage azure unless azure_connection_string gives it.",
+            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL), "
+            "without the container or a SAS token. Required for storage azure unless "
+            "azure_connection_string gives it.",
             _text_then(_azure_account_url)),
-    Setting("azure_connection_string", "Storage account connection string (one way to "
-            "authenticate to Azure).", sensitive=True),
+    Setting("azure_connection_string", "Storage account connection string, with an account "
+            "key or a SharedAccessSignature (one way to authenticate to Azure).",
+            sensitive=True),
     Setting("azure_sas_token", "SAS token with Read and List permissions on the container, with "
             "or without its leading '?' (one way to authenticate to Azure).", sensitive=True),
     Setting("azure_tenant_id", "Microsoft Entra tenant ID of the service principal (one way to "
