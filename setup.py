@@ -16,7 +16,8 @@ setup(
     packages=find_packages(include=["tap_intacct", "tap_intacct.*"]),
     install_requires=[
         "singer-python>=6.0,<7",
-        "boto3>=1.28,<2",
+        # 1.34: botocore's RefreshableCredentials take their refresh margins (storage/s3.py)
+        "boto3>=1.34,<2",
         "backoff>=2.2,<3",
     ],
     extras_require={

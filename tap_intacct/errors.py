@@ -23,7 +23,13 @@ class ConfigError(TapError):
 
 class StorageError(TapError):
     """S3 refused or failed a request about the whole bucket (listing, credentials, a missing
-    bucket): the run stops at once."""
+    bucket): the run stops at once. `refused`: the store or STS refused the credentials or
+    their permissions (not a missing bucket, an expired SAS, an unreachable endpoint), so
+    `--test` prints what access the tap needs."""
+
+    def __init__(self, *problems: str, refused: bool = False) -> None:
+        super().__init__(*problems)
+        self.refused = refused
 
 
 class DataError(TapError):

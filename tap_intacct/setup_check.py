@@ -21,6 +21,7 @@ from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, CutShort
 from tap_intacct.reading.dialect import DELIMITER_NAMES
+from tap_intacct.settings.secrets import connection_string_sas
 
 if TYPE_CHECKING:
     from tap_intacct.dds.catalog import SelectedStream
@@ -47,8 +48,9 @@ def check(connect: Callable[[], Store], config: Config,
             lambda stored, reason: skipped.append((stored, reason))))
     except StorageError as exc:
         report(f"FAILED: {exc.problems[0]}")
-        for line in access_advice(config):
-            report(line)
+        if exc.refused:  # else the line above says what to check (no container, unreachable...)
+            for line in access_advice(config):
+                report(line)
         return False
     for stored, reason in skipped:
         report(f"skipped {stored.key}: {reason}")
@@ -127,9 +129,7 @@ def _age(delta: datetime.timedelta) -> str:
 def access_advice(config: Config) -> list[str]:
     """The lines telling what access the tap needs, with this config's names filled in."""
     if config.storage == "azure":
-        return [f"grant the tap's identity the 'Storage Blob Data Reader' role on container "
-                f"{config.container} (or give a SAS token with Read and List on it); see the "
-                "README's 'Azure Blob Storage'"]
+        return [_azure_access(config) + "; see the README's 'Azure Blob Storage'"]
     prefix = config.company_prefix
     policy = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:ListBucket",
@@ -147,3 +147,15 @@ def access_advice(config: Config) -> list[str]:
         lines += [f"and {config.role_arn} this trust policy (with your external_id):",
                   json.dumps(trust, separators=(",", ":"))]
     return lines
+
+
+def _azure_access(config: Config) -> str:
+    """What the configured way of authenticating to Azure needs to read the container."""
+    if config.azure_sas_token or connection_string_sas(config.azure_connection_string):
+        return (f"give a SAS token for container {config.container} (or the whole account) with "
+                "Read and List permissions, signed with a current key of the account")
+    if config.azure_connection_string:
+        return ("copy a current connection string from the storage account's Access keys "
+                "(a rotated key is refused) and check the account's network rules")
+    return (f"grant the tap's identity the 'Storage Blob Data Reader' role on container "
+            f"{config.container} (a new role assignment takes a few minutes to apply)")

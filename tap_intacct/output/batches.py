@@ -117,8 +117,10 @@ def _root(root: object, name: str, problems: list[str]) -> str | None:
         return root
     if parts.scheme == "s3" and re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc):
         return root
+    # not repeated: a URL pasted here may carry a signature or a password
+    got = f"{parts.scheme}://" if parts.scheme else "no scheme"
     problems.append(f"{name}: storage.root must be file:///absolute/folder or "
-                    f"s3://bucket[/prefix], got {root!r}")
+                    f"s3://bucket[/prefix], got {got} (the value is not repeated here)")
     return None
 
 

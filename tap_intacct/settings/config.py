@@ -16,6 +16,12 @@ from typing import Any, Optional
 from tap_intacct.errors import ConfigError
 from tap_intacct.output.batches import BatchConfig, parse_batch_config
 from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
+from tap_intacct.settings.secrets import (
+    connection_string_fields,
+    container_in_url,
+    is_domain_style,
+    shown,
+)
 
 
 class Invalid(ValueError):
@@ -60,7 +66,7 @@ def checked_datetime(text: Any, label: str, *, out_of_range: str,
 
 def _date_time(text: str, label: str) -> datetime.datetime:
     return checked_datetime(text, label, out_of_range=" ", invalid=(
-        f" is not an ISO 8601 date or date-time: {text!r} (example: 2024-01-01T00:00:00Z)"))
+        f" is not an ISO 8601 date or date-time: {shown(text)} (example: 2024-01-01T00:00:00Z)"))
 
 
 def _storage(text: str, label: str) -> str:
@@ -71,19 +77,19 @@ def _storage(text: str, label: str) -> str:
 
 def _bucket(bucket: str, label: str) -> str:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", bucket):
-        raise Invalid(f"{label} must be the bucket name only, not an address: {bucket!r}; put "
+        raise Invalid(f"{label} must be the bucket name only, not an address: {shown(bucket)}; put "
                       "any folder in 'path'")
     if "/" in bucket:
-        raise Invalid(f"{label} must be the bucket name only, without slashes: {bucket!r}; put "
-                      "any folder in 'path'")
+        raise Invalid(f"{label} must be the bucket name only, without slashes: "
+                      f"{shown(bucket)}; put any folder in 'path'")
     if re.search(r"\s", bucket):
-        raise Invalid(f"{label} must not contain spaces: {bucket!r}")
+        raise Invalid(f"{label} must not contain spaces: {shown(bucket)}")
     return bucket
 
 
 def _company_id(text: str, label: str) -> str:
     if "/" in text:
-        raise Invalid(f"{label} must not contain '/': {text!r}")
+        raise Invalid(f"{label} must not contain '/': {shown(text)}")
     return text
 
 
@@ -94,7 +100,8 @@ def _path(text: str, _label: str) -> str:
 def _account_id(text: str, label: str) -> str:
     digits = text.replace("-", "")
     if not re.fullmatch(r"[0-9]{12}", digits):
-        raise Invalid(f"{label} must be a 12-digit AWS account ID (dashes allowed), got {text!r}")
+        raise Invalid(f"{label} must be a 12-digit AWS account ID (dashes allowed), got "
+                      f"{shown(text)}")
     return digits
 
 
@@ -110,7 +117,7 @@ _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 
 def _url(url: str, label: str) -> str:
     problem = Invalid(f"{label} must be an http:// or https:// URL with a host name, such as "
-                      f"https://s3.eu-west-1.amazonaws.com, got {url!r}")
+                      f"https://s3.eu-west-1.amazonaws.com, got {shown(url)}")
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
@@ -118,6 +125,33 @@ def _url(url: str, label: str) -> str:
         raise problem from None
     if parts.scheme.lower() not in ("http", "https") or not _valid_host(parts.hostname):
         raise problem
+    return url
+
+
+def _azure_account_url(url: str, label: str) -> str:
+    """The blob service URL of a storage account: no query string (a pasted "Blob SAS URL"
+    holds the token's signature, which no message may repeat) and, on a domain-style host,
+    no path (the container has its own setting)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and (parts.query or parts.fragment):
+        container = container_in_url(url)
+        raise Invalid(
+            f"{label} must be the storage account's blob service URL without a query string, "
+            "such as https://<account>.blob.core.windows.net; it looks like a SAS URL: put the "
+            "token (the part after '?') in 'azure_sas_token'"
+            + (f" and the container name {container!r} in 'container'" if container else "")
+            + " (the URL is not repeated here: it holds the token's signature)")
+    url = _url(url, label)
+    parts = urllib.parse.urlsplit(url)
+    if is_domain_style(parts.hostname or "") and parts.path.strip("/"):
+        container = container_in_url(url)
+        raise Invalid(f"{label} must be the storage account's blob service URL without a path, "
+                      f"such as {parts.scheme}://{parts.hostname}: put the container name"
+                      + (f" {container!r}" if container else "") + " in 'container' (and any "
+                      "folder in 'path')")
     return url
 
 
@@ -237,7 +271,8 @@ SETTINGS = (
             _text_then(_account_id)),
     Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
     Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
-            "runs (files are written with mode 0600)."),
+            "runs (files are written with mode 0600; one that cannot be used is ignored with a "
+            "warning and rewritten)."),
     Setting("endpoint_url", "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
             "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
             _text_then(_url)),
@@ -246,11 +281,13 @@ SETTINGS = (
             "AWS_ENDPOINT_URL_STS when set.", _text_then(_url)),
     Setting("container", "Azure Blob Storage container DDS writes to (storage azure)."),
     Setting("azure_account_url", "Blob service URL of the storage account, "
-            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL). "
-            "Required for storage azure unless azure_connection_string gives it.",
-            _text_then(_url)),
-    Setting("azure_connection_string", "Storage account connection string (one way to "
-            "authenticate to Azure).", sensitive=True),
+            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL), "
+            "without the container or a SAS token. Required for storage azure unless "
+            "azure_connection_string gives it.",
+            _text_then(_azure_account_url)),
+    Setting("azure_connection_string", "Storage account connection string, with an account "
+            "key or a SharedAccessSignature (one way to authenticate to Azure).",
+            sensitive=True),
     Setting("azure_sas_token", "SAS token with Read and List permissions on the container, with "
             "or without its leading '?' (one way to authenticate to Azure).", sensitive=True),
     Setting("azure_tenant_id", "Microsoft Entra tenant ID of the service principal (one way to "
@@ -443,7 +480,7 @@ def _azure_problems(values: dict[str, Any], source: str, invalid: set[str]) -> l
                             "container Intacct's Data Delivery Service writes to)")
     elif not re.fullmatch(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}", container):
         problems.append(f"{source}: 'container' must be an Azure container name (3 to 63 "
-                        f"lowercase letters, digits and single hyphens), got {container!r}")
+                        f"lowercase letters, digits and single hyphens), got {shown(container)}")
     if (values["azure_account_url"] is None and "azure_account_url" not in invalid
             and values["azure_connection_string"] is None):
         problems.append(f"{source}: 'azure_account_url' is required for storage azure (such as "
@@ -454,7 +491,7 @@ def _azure_problems(values: dict[str, Any], source: str, invalid: set[str]) -> l
     if token_credential and url.lower().startswith("http://"):
         problems.append(f"{source}: 'azure_account_url' must be https:// with a service "
                         "principal or DefaultAzureCredential (Azure sends their tokens over TLS "
-                        f"only), got {url!r}; use azure_connection_string or azure_sas_token "
+                        f"only), got {shown(url)}; use azure_connection_string or azure_sas_token "
                         "for an http:// emulator")
     ways = [way for way, keys in (("azure_connection_string", ["azure_connection_string"]),
                                   ("azure_sas_token", ["azure_sas_token"]),
@@ -464,6 +501,12 @@ def _azure_problems(values: dict[str, Any], source: str, invalid: set[str]) -> l
         problems.append(f"{source}: give one way to authenticate to Azure, not {len(ways)}: "
                         f"{' and '.join(ways)}")
     problems += _check_together(values, SERVICE_PRINCIPAL_KEYS, source, invalid)
+    fields = connection_string_fields(values["azure_connection_string"] or "")
+    if ("SHAREDACCESSSIGNATURE" in fields and not fields.get("ACCOUNTKEY")
+            and "sig=" not in fields["SHAREDACCESSSIGNATURE"]):
+        problems.append(f"{source}: 'azure_connection_string' holds a SharedAccessSignature "
+                        "that is not a SAS token (it has no 'sig=' part); copy the whole "
+                        "connection string")
     if values["azure_sas_token"] is not None:
         values["azure_sas_token"] = values["azure_sas_token"].removeprefix("?")
         if "sig=" not in values["azure_sas_token"]:

@@ -103,7 +103,9 @@ VARIABLES = (
     # STS's limits for an assumed role's session (the role's maximum may be lower)
     Variable("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200),
              "3600", "assumed-role session length, 900 to 43200 (the role's maximum session "
-             "duration must allow it)"),
+             "duration must allow it); credentials are refreshed 15 minutes before a session "
+             "ends (a quarter of a session shorter than an hour before), so each role is "
+             "assumed once per session"),
     Variable("TAP_INTACCT_ENGINE", "engine", _engine, "auto",
              "`auto` (the fast engine when `tap-intacct[fast]` is installed), `rows` (the row "
              "path only) or `fast` (an error if the extra is not installed); output is the same "

@@ -30,6 +30,12 @@ from azure.storage.blob import BlobClient, BlobPrefix, BlobServiceClient
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
+from tap_intacct.settings.secrets import (
+    connection_string_fields,
+    connection_string_sas,
+    container_in_url,
+    sas_lapsed,
+)
 from tap_intacct.storage import request_metrics, retry
 from tap_intacct.storage.resumable import ResumableReads
 
@@ -63,6 +69,13 @@ HINTS = {
                                    "principal, or give DefaultAzureCredential an identity",
     "BlobArchived": "the blob is in the Archive tier; rehydrate it to read it",
 }
+# Refusals of the credentials or of their permissions: `--test` then says what access to give.
+# (A refused IP address or protocol is the account's network rules, not an access grant.)
+REFUSAL_CODES = frozenset({
+    "AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
+    "AuthorizationResourceTypeMismatch", "AuthorizationServiceMismatch",
+    "InsufficientAccountPermissions", "InvalidAuthenticationInfo", "NoAuthenticationInformation",
+})
 BODY_BLOCK_BYTES = 64 * 1024  # a cut loses at most this much of what was already received
 
 
@@ -155,10 +168,14 @@ def _credential_and_url(config: "Config") -> tuple[Any, str, list[Optional[str]]
     if config.azure_connection_string:
         parsed = BlobServiceClient.from_connection_string(config.azure_connection_string)
         url = config.azure_account_url or parsed.url.split("?", 1)[0]
-        secrets = [config.azure_connection_string,
-                   *re.findall(r"(?:AccountKey|SharedAccessSignature)=([^;]+)",
-                               config.azure_connection_string)]
-        return parsed.credential, url, secrets
+        fields = connection_string_fields(config.azure_connection_string)
+        secrets = [config.azure_connection_string, fields.get("ACCOUNTKEY"),
+                   fields.get("SHAREDACCESSSIGNATURE")]
+        # The SDK keeps a SharedAccessSignature in its client's URL (whose query is dropped
+        # above), not as its credential: the token itself must be the credential, or every
+        # request would go out unsigned.
+        credential = parsed.credential or connection_string_sas(config.azure_connection_string)
+        return credential, url, secrets
     if config.azure_sas_token:
         return config.azure_sas_token, config.azure_account_url or "", [config.azure_sas_token]
     if config.azure_client_secret:
@@ -199,6 +216,11 @@ class Container(ResumableReads):
                 f"cannot use the Azure settings for container {self.name}: {first_line}; check "
                 "azure_connection_string or azure_account_url")) from None
         self.redactor.secrets += [s for s in secrets if s and len(s) >= 4]
+        self._account_url = url
+        # the SAS the requests carry, and the setting holding it (for an expired token's hint)
+        self._sas, self._sas_setting = (
+            (config.azure_sas_token, "azure_sas_token") if config.azure_sas_token else
+            (connection_string_sas(config.azure_connection_string), "azure_connection_string"))
         self.account = service.account_name
         # scheme://host[:port][/account for path-style URLs], without any SAS query string
         self._base = f"{service.scheme}://{service.primary_hostname}"
@@ -213,18 +235,40 @@ class Container(ResumableReads):
         blob `key`, else a StorageError naming account, container and what to check."""
         code = error_code(exc)
         hint = HINTS.get(code, "")
+        refused = code in REFUSAL_CODES
         if isinstance(exc, ClientAuthenticationError) and not code:
             hint = ("check the Azure credential settings (or the identity found by "
                     "DefaultAzureCredential)")
         if key is not None and code == "AuthorizationPermissionMismatch":
             hint = "grant the identity read access (Storage Blob Data Reader) to the blob"
+        lapsed = sas_lapsed(self._sas, datetime.datetime.now(datetime.timezone.utc))
+        if refused and lapsed:
+            hint = (f"the SAS token in {self._sas_setting} {lapsed}: put a new one there (Read "
+                    "and List on the container)")
+            refused = False
+        if key is None and (code in ("BlobNotFound", "ResourceNotFound") or (
+                status_of(exc) == 404 and code != "ContainerNotFound")):
+            hint = self._url_hint()
+        if isinstance(exc, ServiceRequestError):
+            hint = (f"nothing answered at {self._base}: check 'azure_account_url' (or the "
+                    "BlobEndpoint of 'azure_connection_string'), the network and any firewall "
+                    "or proxy on the way")
         message = self.redactor.redact(
             f"cannot {what} in {self.location()} (account {self.account}, container "
             f"{self.name}): {describe(exc)}" + (f"; {hint}" if hint else ""))
         if key is None or code in CONTAINER_CODES or (
                 isinstance(exc, ClientAuthenticationError) and not code):
-            return StorageError(message)
+            return StorageError(message, refused=refused)
         return ObjectError(key, message)
+
+    def _url_hint(self) -> str:
+        """What to check when the listing's URL names no container (a container name in the
+        account URL makes the container setting a blob name)."""
+        named = container_in_url(self._account_url)
+        return ("check the account URL ('azure_account_url', or the BlobEndpoint of "
+                "'azure_connection_string'): it must be the storage account's blob service URL, "
+                "without the container" + (f" (it includes {named!r}: remove it; the container "
+                                           "goes in 'container')" if named else ""))
 
     def _log_retry(self, details: dict[str, Any]) -> None:
         LOGGER.warning("Azure request failed (%s), retry %d in %.1fs",

@@ -85,6 +85,15 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_EXCEPTIONS)
 
 
+def _refused(exc: BaseException) -> bool:
+    """True if AWS refused the credentials or their permissions (HTTP 403), or there are none:
+    `--test` then prints the policies the tap needs."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+    return isinstance(exc, (botocore.exceptions.NoCredentialsError,
+                            botocore.exceptions.PartialCredentialsError))
+
+
 def _log_retry(details: dict[str, Any]) -> None:
     LOGGER.warning("S3 request failed (%s), retry %d in %.1fs",
                    _describe(details.get("exception")), details["tries"], details["wait"])
@@ -137,6 +146,15 @@ def _client_config() -> botocore.config.Config:
     )
 
 
+def refresh_margins(session_seconds: int) -> tuple[int, int]:
+    """(advisory, mandatory): how many seconds before an assumed role's credentials expire
+    botocore refreshes them (and, advisory, how much must remain of cached ones). Its own 15 and
+    10 minutes for sessions of an hour or more; a quarter and a sixth of a shorter session, so
+    that a 15-minute session is not refreshed at every request but once, after 11 minutes
+    (README "AWS access")."""
+    return min(15 * 60, session_seconds // 4), min(10 * 60, session_seconds // 6)
+
+
 class RoleChain:
     """The boto3 session to use: the default chain, or the configured role(s) assumed with
     refreshable credentials (proxy role first, when there is one)."""
@@ -160,13 +178,14 @@ class RoleChain:
         # endpoint_url is for S3 only: a VPC endpoint for S3 does not answer STS
         sts = source_session.client("sts", endpoint_url=self.config.sts_endpoint_url,
                                     config=_client_config())
-        cache = CredentialCache(self.config.credentials_cache_path, role_arn, external_id)
+        advisory, mandatory = refresh_margins(self.knobs.role_session_seconds)
+        cache = CredentialCache(self.config.credentials_cache_path, role_arn, external_id,
+                                datetime.timedelta(seconds=advisory))
 
         def fetch() -> dict[str, str]:
             cached = cache.load()
             if cached:
                 return cached
-            # botocore refreshes the credentials 15 minutes before they expire
             kwargs = {"RoleArn": role_arn, "DurationSeconds": self.knobs.role_session_seconds,
                       "RoleSessionName": f"tap-intacct-{uuid.uuid4().hex[:12]}"}
             if external_id:
@@ -177,7 +196,8 @@ class RoleChain:
                 creds = assume_role(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
-                                   "role's trust policy and external ID") from None
+                                   "role's trust policy and external ID",
+                                   refused=_refused(exc)) from None
             metadata = {
                 "access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                 "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat(),
@@ -186,7 +206,8 @@ class RoleChain:
             return metadata
 
         credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
-            metadata=fetch(), refresh_using=fetch, method=_AssumedRole.METHOD)
+            metadata=fetch(), refresh_using=fetch, method=_AssumedRole.METHOD,
+            advisory_timeout=advisory, mandatory_timeout=mandatory)
         core = botocore.session.get_session()
         core.register_component("credential_provider",
                                 botocore.credentials.CredentialResolver([_AssumedRole(credentials)]))
@@ -246,7 +267,7 @@ class Bucket(ResumableReads):
         message = (f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
                    + (f"; {hint}" if hint else ""))
         if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
-            return StorageError(message)
+            return StorageError(message, refused=_refused(exc))
         return ObjectError(key, message)
 
     def location(self, prefix: str = "") -> str:

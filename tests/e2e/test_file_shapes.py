@@ -249,8 +249,10 @@ def test_setup_check_prints_the_policies_when_the_role_is_refused(company):
 
 
 @pytest.mark.stores("azure")
-def test_setup_check_names_the_azure_role_when_access_is_refused(company):
+def test_setup_check_says_what_a_refused_account_key_needs(company):
     company.put("GLENTRY.change.1.csv", export())
     wrong_key = company.azurite.connection_string.replace("AccountKey=", "AccountKey=AAAA")
     run = company.tap("--test", config=company.config(azure_connection_string=wrong_key))
-    assert_clean_failure(run, "the setup check failed", "Storage Blob Data Reader", code=1)
+    assert_clean_failure(run, "the setup check failed", "copy a current connection string from "
+                         "the storage account's Access keys", code=1)
+    assert "Storage Blob Data Reader" not in run.stderr  # a key needs no role
