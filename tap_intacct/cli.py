@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from tap_intacct import NAME, __version__
+from tap_intacct.dds import state_file
 from tap_intacct.errors import ConfigError, TapError
 from tap_intacct.output import logs
 from tap_intacct.settings import config as config_module
@@ -94,14 +95,10 @@ def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
                                     source=f"config {args.config}")
     syncing = not args.discover
     catalog = load_json(catalog_path, "catalog") if syncing and catalog_path else None
-    state = load_json(args.state, "state") if args.state and not args.discover else {}
-    if not isinstance(state, dict):
-        raise ConfigError(f"state {args.state}: must be a JSON object")
-    if state.get("bookmarks") is not None and not isinstance(state["bookmarks"], dict):
-        # checked here, not only per selected stream: every stream's bookmark is carried along
-        raise ConfigError(f"state {args.state}: 'bookmarks' must be an object of stream "
-                          "bookmarks")
-    return config, catalog_path, catalog, cast("State", state)  # bookmarks: Bookmark.from_state
+    state: State = {}
+    if args.state and not args.discover:
+        state = state_file.state_of(load_json(args.state, "state"), f"state {args.state}")
+    return config, catalog_path, catalog, state
 
 
 def _setup_check(config: Config, knobs: Knobs, selected: list[SelectedStream] | None) -> None:

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger("tap_intacct")
 FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
+# How far a store's clock may run ahead of this machine's before the log warns about it (a
+# file modified "in the future" is handled the same either way: Bookmark.advance)
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 class Engine(Protocol):
@@ -48,22 +51,27 @@ class Engine(Protocol):
 
 def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
          selected: Sequence[SelectedStream], *, state: State, config: Config,
-         writer: SingerWriter, sinks: Sinks, knobs: Knobs | None = None) -> None:
+         writer: SingerWriter, sinks: Sinks, knobs: Knobs | None = None,
+         now: datetime.datetime | None = None) -> None:
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     `listing`: (table, file) of every readable data file, as candidates.data_files yields them;
     only the files the bookmarks want are kept (candidates.for_sync). A file that cannot be read
     stops its own stream at that file (its bookmark stays before it); the other streams still
-    sync, and the run then fails naming every such file.
+    sync, and the run then fails naming every such file. `now`: the run's start (by default
+    this machine's clock, read before the listing is): a file modified later is in the future
+    and moves no bookmark past it (Bookmark.advance).
     """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     # every bookmark is checked before anything is emitted
     bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.start_date,
-                                                  config.lookback_seconds)
+                                                  config.lookback_seconds, now=now)
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
+    _warn_if_no_bookmark_matches(state, selected)
     tables = candidates.for_sync(listing, bookmarks)
-    checkpoints = Checkpoints(writer, state, bookmarks, paced=config.lookback_seconds > 0)
+    checkpoints = Checkpoints(writer, state, bookmarks)
     knobs = knobs or Knobs()
     progress_seconds = knobs.progress_seconds
     engine = fast_engine(knobs.engine)
@@ -86,6 +94,17 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
             engine.shutdown()
     if failures:
         raise DataError(*failures)
+
+
+def _warn_if_no_bookmark_matches(state: State, selected: Sequence[SelectedStream]) -> None:
+    """A state with bookmarks, none of them for a selected stream (another company's or
+    catalog's state, streams renamed?): every stream is read from start_date; say so."""
+    held = sorted(state["bookmarks"])
+    if held and selected and not any(stream.name in state["bookmarks"] for stream in selected):
+        LOGGER.warning("the state holds bookmarks only for %s, none for the selected stream(s) "
+                       "%s: they are read from start_date", ", ".join(held[:10]) +
+                       (f" and {len(held) - 10} more" if len(held) > 10 else ""),
+                       ", ".join(stream.name for stream in selected))
 
 
 def fast_engine(choice: str) -> Engine | None:
@@ -123,6 +142,7 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
                  writer: SingerWriter, sinks: Sinks, progress_seconds: float,
                  engine: Engine | None) -> None:
     writer.schema(stream.name, stream.schema, stream.key_properties)
+    _warn_if_bookmark_in_future(stream.name, bookmark)
     if files is None:
         LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
                        "sync, state unchanged", stream.name,
@@ -135,8 +155,10 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
                        "edited or copied from elsewhere, fix it", stream.name,
                        bookmark.modified_since.isoformat(),  # type: ignore[union-attr]
                        files.newest.last_modified.isoformat())  # type: ignore[union-attr]
-    # lookback_seconds was raised (cover_window), or a state of an earlier version shrinks
-    if bookmark.cover_window(files.covered) | bookmark.prune():
+    # lookback_seconds was raised (cover_window), a state of an earlier version shrinks, or
+    # files read in the future are no longer (settle)
+    oldest = files.wanted[0].last_modified if files.wanted else None
+    if bookmark.cover_window(files.covered) | bookmark.prune() | bookmark.settle(oldest):
         checkpoints.changed(stream.name, file_read=False)
     pending = files.wanted
     table_versions = None
@@ -145,6 +167,7 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
         table_versions = versions.TableVersions(bookmark, pending)
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
+    _log_future_files(stream.name, bookmark, pending)
     records = StreamRecords(stream)
     total = 0
     for stored, binary in opened_ahead(bucket, pending):
@@ -169,6 +192,47 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
         if activated is not None:
             checkpoints.write()  # the STATE with the activated version follows at once
     LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
+
+
+def _warn_if_bookmark_in_future(stream: str, bookmark: Bookmark) -> None:
+    """A bookmark later than the run's start (by more than CLOCK_SKEW) hides every file
+    modified before it: say so (earlier builds moved it to a future LastModified)."""
+    moment = bookmark.modified_since
+    if moment is not None and moment - bookmark.now > CLOCK_SKEW:
+        LOGGER.warning("%s: the bookmark %s is %s ahead of this machine's clock, so files "
+                       "modified before it are not read (earlier builds of this tap moved it "
+                       "to the LastModified of a file from a store whose clock ran ahead, "
+                       "skipping the files that arrived after that file); to read them, set "
+                       "bookmarks.%s.modified_since in the state to the last LastModified "
+                       "read before that file", stream, moment.isoformat(),
+                       _duration(moment - bookmark.now), stream)
+
+
+def _log_future_files(stream: str, bookmark: Bookmark, pending: Sequence[StoredFile]) -> None:
+    """One line about the files modified after the run's start (they are read, and remembered
+    so that they are read once); a warning if a file is more than CLOCK_SKEW ahead."""
+    ahead = [stored for stored in pending if bookmark.in_future(stored)]
+    if not ahead:
+        return
+    lead = ahead[-1].last_modified - bookmark.now  # pending is oldest first
+    LOGGER.log(logging.WARNING if lead > CLOCK_SKEW else logging.INFO,
+               "%s: %d file(s) were modified after this run started (%s the latest, up to %s "
+               "ahead of this machine's clock: the store's clock runs ahead, or this "
+               "machine's is behind); they are read and kept in the state (synced_keys) so "
+               "that they are read once, and the bookmark does not move past this run's "
+               "start, so that files arriving later are not skipped", stream, len(ahead),
+               ahead[-1].key, _duration(lead))
+
+
+def _duration(span: datetime.timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{span.total_seconds():.0f} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def _ready(stream: str, pending: list[StoredFile], quiet_seconds: int) -> list[StoredFile]:

@@ -4,13 +4,18 @@ State format (compatible with singer-io's tap-intacct, which wrote only modified
     {"bookmarks": {"GLENTRY": {"modified_since": "2024-01-02T03:04:05+00:00",
                                "synced_keys": {"<key>": "<its LastModified>", ...},
                                "synced_keys_since": "2024-01-01T03:04:05+00:00"}}}
-modified_since is the newest LastModified read. synced_keys lists every file read whose
-LastModified is at or after synced_keys_since; older files are taken as read. Only what exactness
-needs is kept (README, "Sync, state and bookmarks"): by default the keys at exactly
-modified_since (so that two files in the same second are never skipped), with lookback_seconds
-the keys inside that window (so that a late file is read once); raising lookback_seconds
-re-reads nothing already synced (cover_window). The state therefore stays the same size however
-many files were read.
+modified_since is the newest LastModified read that was not in the future. synced_keys lists
+every file read whose LastModified is at or after synced_keys_since; older files are taken as
+read. Only what exactness needs is kept (README, "Sync, state and bookmarks"): by default the
+keys at exactly modified_since (so that two files in the same second are never skipped), with
+lookback_seconds the keys inside that window (so that a late file is read once); raising
+lookback_seconds re-reads nothing already synced (cover_window). The state therefore stays the
+same size however many files were read.
+
+A file modified after the run started (`now`: the store's clock runs ahead of this machine's) is
+read, but moves the bookmark no further than the files modified before `now`: its key is kept
+(it is later than modified_since), so that it is read once and a file arriving later with an
+earlier LastModified is still read. Once `now` has passed it, settle moves the bookmark there.
 """
 
 from __future__ import annotations
@@ -80,9 +85,11 @@ class Bookmark:
     def __init__(self, start_date: datetime.datetime, lookback_seconds: int = 0,
                  modified_since: datetime.datetime | None = None,
                  synced_keys: Mapping[str, datetime.datetime] | None = None,
-                 keys_since: datetime.datetime | None = None) -> None:
+                 keys_since: datetime.datetime | None = None, *,
+                 now: datetime.datetime = LATEST) -> None:
         self.start_date = start_date
         self.lookback = datetime.timedelta(seconds=lookback_seconds)
+        self.now = now  # when the run started: later LastModified times are in the future
         self.modified_since = modified_since
         self.synced_keys = dict(synced_keys or {})
         # None only while modified_since is None (no file read yet), and never read then
@@ -95,7 +102,8 @@ class Bookmark:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], stream: str, start_date: datetime.datetime,
-                   lookback_seconds: int = 0, source: str = "state") -> Self:
+                   lookback_seconds: int = 0, source: str = "state", *,
+                   now: datetime.datetime = LATEST) -> Self:
         bookmarks = state.get("bookmarks")
         if bookmarks is None:
             bookmarks = {}
@@ -103,7 +111,7 @@ class Bookmark:
             raise ConfigError(f"{source}: 'bookmarks' must be an object of stream bookmarks")
         value = bookmarks.get(stream)
         if value is None:
-            return cls(start_date, lookback_seconds)
+            return cls(start_date, lookback_seconds, now=now)
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: bookmarks.{stream} must be an object")
         modified_since = _moment(value, "modified_since", stream, source)
@@ -121,14 +129,14 @@ class Bookmark:
         keys_since = _moment(value, "synced_keys_since", stream, source)
         table_version, activated, job = _versions(value, stream, source)
         if modified_since is None:
-            bookmark = cls(start_date, lookback_seconds)
+            bookmark = cls(start_date, lookback_seconds, now=now)
             bookmark.table_version, bookmark.activated_job = table_version, activated
             return bookmark
         if keys_since is None:
             # Older states: singer-io's (no keys) read everything up to modified_since; this
             # tap's earlier versions kept every key from the oldest one they list.
             keys_since = min([*synced.values(), _after(modified_since, _JUST_AFTER)])
-        bookmark = cls(start_date, lookback_seconds, modified_since, synced, keys_since)
+        bookmark = cls(start_date, lookback_seconds, modified_since, synced, keys_since, now=now)
         bookmark.table_version, bookmark.activated_job = table_version, activated
         bookmark.full_export_job = job
         return bookmark
@@ -138,10 +146,9 @@ class Bookmark:
         moment = stored.last_modified
         if self.modified_since is None:
             return moment > self.start_date
-        if moment > self.modified_since:
-            return True
         if moment < self.keys_since or moment < _before(self.modified_since, self.lookback):
             return False
+        # a file after the bookmark is wanted unless its key is recorded (read in the future)
         return self.synced_keys.get(stored.key) != moment
 
     def cover_window(self, files: Iterable[StoredFile]) -> bool:
@@ -166,15 +173,40 @@ class Bookmark:
                 and _before(self.modified_since, self.lookback) <= stored.last_modified
                 < self.keys_since)
 
+    def in_future(self, stored: StoredFile) -> bool:
+        """True if the file's LastModified is later than the run's start."""
+        return stored.last_modified > self.now
+
     def advance(self, stored: StoredFile) -> None:
-        """Record that the file has been read completely."""
+        """Record that the file has been read completely. A file in the future does not move
+        modified_since (its key records it), so that no file is skipped that arrives later with
+        a LastModified between the run's start and this file's."""
+        moment = stored.last_modified
         if self.modified_since is None:
-            self.modified_since = stored.last_modified
-            self.keys_since = _after(self.start_date, _JUST_AFTER)  # every file after start_date
-        elif stored.last_modified > self.modified_since:
-            self.modified_since = stored.last_modified
-        self.synced_keys[stored.key] = stored.last_modified
+            # every file after start_date is then wanted unless its key is recorded
+            self.modified_since = moment if moment <= self.now else self.start_date
+            self.keys_since = _after(self.start_date, _JUST_AFTER)
+        elif self.modified_since < moment <= self.now:
+            self.modified_since = moment
+        self.synced_keys[stored.key] = moment
         self.prune()
+
+    def settle(self, before: datetime.datetime | None) -> bool:
+        """Before a stream's files are read: move modified_since to the newest file read while
+        it was in the future that is no longer (not after the run's start), if no file still
+        to be read (`before`: the LastModified of the oldest, None if none) is older. Files
+        read in the future are read once whatever modified_since is; this keeps the state
+        small. Returns True if the bookmark changed."""
+        if self.modified_since is None:
+            return False
+        limit = self.now if before is None else min(self.now, before)
+        passed = [moment for moment in self.synced_keys.values()
+                  if self.modified_since < moment <= limit]
+        if not passed:
+            return False
+        self.modified_since = max(passed)
+        self.prune()
+        return True
 
     def prune(self) -> bool:
         """Forget the keys older than the lookback window (by default: older than the bookmark

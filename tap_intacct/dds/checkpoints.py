@@ -1,13 +1,16 @@
 """When sync writes STATE (README, "Sync, state and bookmarks").
 
-By default a STATE follows every file: the state holds per stream the bookmark and the keys at
-exactly its timestamp, so a STATE costs the same after the first file as after the millionth.
-With lookback_seconds the state also holds the keys inside the window, which grow with the files
-read in it; a STATE after every file would then make the output grow with the square of the
-files read. So, once the whole state holds more than KEYS_PER_FILE keys, a STATE follows a file
-only when the files read since the last STATE are at least (keys held / KEYS_PER_FILE): on
-average a file then pays for at most KEYS_PER_FILE keys of STATE, and a stop repeats at most
-the files read since the last STATE. A stream's end and a stream that stops always write one.
+A STATE follows every file while the state holds per stream its bookmark and at most one key
+(the newest file's): a STATE then costs the same after the first file as after the millionth.
+The state holds more keys when files share the bookmark's second (a DDS job's parts, a bulk
+copy), with lookback_seconds (the keys inside the window) and for files modified in the future;
+those grow with the files read, and a STATE after every file would make the output grow with the
+square of the files read (1,000 files in one second: 32 MB). So, once the keys beyond one per
+stream are more than KEYS_PER_FILE, a STATE follows a file only when the files read since the
+last STATE are at least (those keys / KEYS_PER_FILE): on average a file then pays for at most
+KEYS_PER_FILE keys of STATE, and a stop repeats at most the files read since the last STATE
+(each STATE still records exactly the files read before it). A stream's end and a stream that
+stops always write one.
 """
 
 from __future__ import annotations
@@ -29,27 +32,24 @@ class StateWriter(Protocol):
 class Checkpoints:
     """The run's state (updated in place) and the bookmarks of its selected streams."""
 
-    def __init__(self, writer: StateWriter, state: State, bookmarks: Mapping[str, Bookmark],
-                 paced: bool) -> None:
+    def __init__(self, writer: StateWriter, state: State,
+                 bookmarks: Mapping[str, Bookmark]) -> None:
         self._writer = writer
         self._state = state
         self._bookmarks = bookmarks
-        self._paced = paced  # lookback_seconds is set: the state may hold many keys
         self._changed: set[str] = set()
         self._files = 0  # files read since the last STATE
         # other streams' bookmarks are carried as they are (never checked): count what is there
         others = [value.get("synced_keys") for stream, value in state["bookmarks"].items()
                   if stream not in bookmarks and isinstance(value, dict)]
-        self._other_keys = sum(len(keys) for keys in others if isinstance(keys, dict))
+        self._other_keys = sum(_beyond_one(len(keys)) for keys in others
+                               if isinstance(keys, dict))
 
     def changed(self, stream: str, file_read: bool = True) -> None:
         """The stream's bookmark changed (after a file read, or before any was)."""
         self._changed.add(stream)
         self._files += file_read
-        if not self._paced:
-            self.write()
-            return
-        held = self._other_keys + sum(b.key_count for b in self._bookmarks.values())
+        held = self._other_keys + sum(_beyond_one(b.key_count) for b in self._bookmarks.values())
         if held <= KEYS_PER_FILE or self._files * KEYS_PER_FILE >= held:
             self.write()
 
@@ -63,3 +63,8 @@ class Checkpoints:
         self._changed.clear()
         self._files = 0
         self._writer.state(self._state)
+
+
+def _beyond_one(keys: int) -> int:
+    """The keys of one stream's bookmark that a STATE after every file could not afford."""
+    return max(keys - 1, 0)

@@ -26,7 +26,7 @@ def read_files(streams, files_each, lookback, state=None):
     state = state if state is not None else {"bookmarks": {}}
     bookmarks = {name: Bookmark(START, lookback) for name in streams}
     writer = Collect()
-    checkpoints = Checkpoints(writer, state, bookmarks, paced=lookback > 0)
+    checkpoints = Checkpoints(writer, state, bookmarks)
     for name in streams:
         for n in range(files_each):
             stored = StoredFile(f"dds/ACME/{name}.change.{n:05d}.csv", 10,
@@ -62,7 +62,7 @@ def test_write_flushes_only_when_something_changed():
     writer = Collect()
     state = {"bookmarks": {"OTHER": {"modified_since": T0.isoformat()}}}
     bookmark = Bookmark(START, 3600)
-    checkpoints = Checkpoints(writer, state, {"A": bookmark}, paced=True)
+    checkpoints = Checkpoints(writer, state, {"A": bookmark})
     checkpoints.write()
     assert writer.sizes == []
     bookmark.advance(StoredFile("a", 1, T0))
@@ -77,9 +77,9 @@ def test_other_streams_bookmarks_are_carried_whatever_they_hold():
     state = {"bookmarks": {"ODD": {"synced_keys": 5}, "LIST": ["x"], "KEYS": {
         "synced_keys": {f"k{n}": T0.isoformat() for n in range(100)}}}}
     bookmark = Bookmark(START, 3600)
-    checkpoints = Checkpoints(writer, state, {"A": bookmark}, paced=True)
+    checkpoints = Checkpoints(writer, state, {"A": bookmark})
     bookmark.advance(StoredFile("a", 1, T0))
-    checkpoints.changed("A")  # 101 keys held: a STATE only every 4th file
+    checkpoints.changed("A")  # 99 keys beyond one per stream: a STATE only every 4th file
     assert writer.sizes == []
     checkpoints.write()
     assert writer.last["bookmarks"]["ODD"] == {"synced_keys": 5}
