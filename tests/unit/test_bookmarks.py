@@ -182,3 +182,57 @@ def test_bookmark_arithmetic_stops_at_the_ends_of_the_calendar():
     assert mark.wants(listed) and not mark.cover_window([listed])
     mark.advance(listed)
     assert mark.to_state()["synced_keys_since"] == earliest.isoformat()
+
+
+def test_a_file_in_the_future_is_remembered_and_moves_the_bookmark_no_further_than_now():
+    now = T0 + datetime.timedelta(seconds=10)
+    bookmark = Bookmark(START, now=now)
+    past, ahead = stored("past", 5), stored("ahead", 7200)
+    bookmark.advance(past)
+    bookmark.advance(ahead)
+    assert bookmark.modified_since == past.last_modified
+    assert not bookmark.wants(ahead) and not bookmark.wants(past)
+    later = [stored("arrived", 11), stored("soon", 3600), stored("same", 7200)]
+    assert all(bookmark.wants(f) for f in later)
+    resumed = Bookmark.from_state({"bookmarks": {"A": bookmark.to_state()}}, "A", START,
+                                  now=now + datetime.timedelta(seconds=5))
+    assert [f.key for f in [past, ahead, *later] if resumed.wants(f)] == [f.key for f in later]
+
+
+def test_a_first_file_in_the_future_leaves_the_bookmark_at_start_date():
+    bookmark = Bookmark(START, now=T0)
+    ahead = stored("ahead", 60)
+    bookmark.advance(ahead)
+    assert bookmark.to_state() == {"modified_since": START.isoformat(),
+                                   "synced_keys": {"ahead": ahead.last_modified.isoformat()},
+                                   "synced_keys_since": "2024-01-01T00:00:00.000001+00:00"}
+    assert not bookmark.wants(ahead)
+    assert bookmark.wants(stored("any", -86400)) and not bookmark.wants(StoredFile("old", 1, START))
+
+
+@pytest.mark.parametrize("lookback", [0, 60])
+def test_settle_moves_the_bookmark_to_files_no_longer_in_the_future(lookback):
+    bookmark = Bookmark(START, lookback, now=T0)
+    bookmark.advance(stored("past", -100))
+    for key, seconds in (("a", 10), ("b", 20), ("c", 30)):
+        bookmark.advance(stored(key, seconds))
+    assert bookmark.modified_since == stored("past", -100).last_modified
+    bookmark.now = T0 + datetime.timedelta(seconds=25)
+    assert not bookmark.settle(stored("waiting", 5).last_modified)  # an unread file before them
+    assert bookmark.settle(stored("next", 20).last_modified)
+    assert bookmark.modified_since == stored("b", 20).last_modified
+    assert sorted(bookmark.synced_keys) == (["a", "b", "c"] if lookback else ["b", "c"])
+    assert bookmark.settle(None) is False  # c is still in the future
+    bookmark.now = T0 + datetime.timedelta(seconds=40)
+    assert bookmark.settle(None)
+    assert sorted(bookmark.synced_keys) == (["a", "b", "c"] if lookback else ["c"])
+    assert not any(bookmark.wants(stored(key, s)) for key, s in (("b", 20), ("c", 30)))
+
+
+def test_files_of_one_second_later_than_the_keys_are_wanted_once_listed():
+    """A file at the bookmark's second whose key sorts before those read (listed late) is read."""
+    bookmark = Bookmark(START, now=T0)
+    for key in ("k5", "k7"):
+        bookmark.advance(stored(key, 0))
+    assert bookmark.wants(stored("k1", 0)) and bookmark.wants(stored("k6", 0))
+    assert not bookmark.wants(stored("k5", 0))

@@ -1,6 +1,8 @@
 import datetime
 import json
 
+import pytest
+
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.checkpoints import KEYS_PER_FILE, Checkpoints
 from tap_intacct.dds.files import StoredFile
@@ -83,3 +85,31 @@ def test_other_streams_bookmarks_are_carried_whatever_they_hold():
     assert writer.sizes == []
     checkpoints.write()
     assert writer.last["bookmarks"]["ODD"] == {"synced_keys": 5}
+
+
+def one_second(files, lookback=0):
+    """Sync `files` files that share one LastModified second into one stream; the STATEs."""
+    bookmark = Bookmark(START, lookback)
+    writer = Collect()
+    checkpoints = Checkpoints(writer, {"bookmarks": {}}, {"A": bookmark})
+    for n in range(files):
+        bookmark.advance(StoredFile(f"dds/ACME/A.change.{n:05d}.csv", 10, T0))
+        checkpoints.changed("A")
+    checkpoints.write()
+    return writer
+
+
+@pytest.mark.parametrize("lookback", [0, 3600])
+def test_files_in_one_second_write_state_linear_in_the_files(lookback):
+    """Every key of the second must be kept; a STATE after every file would grow with the
+    square of the files (1,000 files: 500,000 keys written)."""
+    small, large = one_second(250, lookback), one_second(1000, lookback)
+    assert len(large.last["bookmarks"]["A"]["synced_keys"]) == 1000
+    assert sum(large.sizes) <= 5 * sum(small.sizes)  # the square: 16 times
+    entry = len('"dds/ACME/A.change.00000.csv":"2024-03-01T12:00:00+00:00",')
+    assert sum(large.sizes) <= 1000 * 1.5 * KEYS_PER_FILE * entry
+
+
+def test_many_streams_with_one_key_each_still_write_a_state_after_every_file():
+    writer = read_files([f"T{n:03d}" for n in range(100)], 3, lookback=0)
+    assert len(writer.sizes) == 300
