@@ -11,7 +11,10 @@ subprocess. Cases (BENCH_STATE_CASES, default all of them):
   200,000) objects in 100 tables: time and peak RSS;
 - discover: discovery over BENCH_STATE_DISCOVER (default 100,000) objects in 100 tables, one of
   which alone has an extra column: time, requests, and whether the column was found;
-- latency: discovery over 2,000 objects through a proxy adding 20 ms to every GET.
+- latency: discovery over 2,000 objects through a proxy adding 20 ms to every GET;
+- second: full syncs of 250 and 1,000 one-record files of one table with the same LastModified
+  second (a bulk copy, a job's parts: the state holds every key of that second), by default and
+  with lookback_seconds 86400: total STATE bytes and how they grow with the files.
 """
 
 import datetime
@@ -31,18 +34,21 @@ from devtools.bench import LAUNCHER, T0, TAP, Tap, s3_requests
 from devtools.faultproxy import FaultProxy
 from devtools.s3server import EmbeddedS3
 
-CASES = set(os.environ.get("BENCH_STATE_CASES", "state,noop,discover,latency").split(","))
+CASES = set(os.environ.get("BENCH_STATE_CASES",
+                           "state,noop,discover,latency,second").split(","))
 NOOP_OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "200000"))
 DISCOVER_OBJECTS = int(os.environ.get("BENCH_STATE_DISCOVER", "100000"))
 ODD_COLUMN = "ONLY_IN_ONE_FILE"
 
 
-def load(s3, bucket, tables, per_table, body=lambda table, n: b"RECORDNO,NAME\n1,x\n"):
-    """tables x per_table objects BENCH/T<t>.change.<n>.csv, file n at T0 + n minutes."""
+def load(s3, bucket, tables, per_table, body=lambda table, n: b"RECORDNO,NAME\n1,x\n",
+         *, minutes_apart=1):
+    """tables x per_table objects BENCH/T<t>.change.<n>.csv, file n at T0 + n minutes (or
+    n x minutes_apart)."""
     s3.create_bucket(bucket)
     backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
     for n in range(per_table):
-        moment = (T0 + datetime.timedelta(minutes=n)).replace(tzinfo=None)
+        moment = (T0 + datetime.timedelta(minutes=n * minutes_apart)).replace(tzinfo=None)
         for t in range(tables):
             key = f"BENCH/T{t:03d}.change.{n:05d}.csv"
             backend.put_object(bucket, key, body(t, n))
@@ -100,6 +106,31 @@ def state_case(s3, workdir):
     for lookback in (0, 86400):
         print(f"total STATE bytes, 4,000 / 2,000 files, lookback_seconds {lookback}: "
               f"{totals[4000, lookback] / totals[2000, lookback]:.2f}x")
+
+
+def second_case(s3, workdir):
+    print("\n## full sync of one-record files of one table, all in the same second")
+    totals = {}
+    for files in (250, 1000):
+        bucket = f"bench-second-{files}"
+        load(s3, bucket, 1, files, minutes_apart=0)
+        tap = tap_for(s3, bucket, workdir)
+        tap.discover()
+        for lookback in (0, 86400):
+            settings = json.loads(tap.config.read_text())
+            settings["lookback_seconds"] = lookback
+            config = tap.workdir / f"config-{lookback}.json"
+            config.write_text(json.dumps(settings))
+            seconds, _rss, total, states, _stderr = run(
+                [TAP, "--config", str(config), "--catalog", str(tap.catalog)], tap.env)
+            totals[files, lookback] = sum(states)
+            print(f"{files:,} files, lookback_seconds {lookback}: stdout {total / 1e6:.2f} MB, "
+                  f"{len(states):,} STATE messages, largest {max(states) / 1e3:.1f} KB, total "
+                  f"{sum(states) / 1e6:.2f} MB; {seconds:.1f}s")
+    for lookback in (0, 86400):
+        print(f"total STATE bytes, 1,000 / 250 files, lookback_seconds {lookback}: "
+              f"{totals[1000, lookback] / totals[250, lookback]:.2f}x (linear: 4x, the square: "
+              "16x)")
 
 
 def newest_state(tables, per_table):
@@ -199,7 +230,8 @@ def main():
           f"Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
         for name, case in (("state", state_case), ("noop", noop_case),
-                           ("discover", discover_case), ("latency", latency_case)):
+                           ("discover", discover_case), ("latency", latency_case),
+                           ("second", second_case)):
             if name in CASES:
                 case(s3, workdir)
 
