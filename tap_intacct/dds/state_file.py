@@ -6,9 +6,9 @@ read every stream again from start_date).
 - a whole STATE message, as the tap writes it ({"type": "STATE", "value": <the state>}): its
   value is the state, with a warning;
 - `meltano state get` output ({"singer_state": <the state>}): the same;
-- `currently_syncing` (singer-python taps mark the stream they were in): every stream resumes
-  from its own bookmark, in catalog order, so it is dropped rather than carried, stale, into
-  every STATE;
+- `currently_syncing` (other Singer taps mark the stream they were in): every stream resumes
+  from its own bookmark, in catalog order, so a stream named there is cleared (null) rather than
+  carried, stale, into every STATE (other top-level keys are kept as they are);
 - refused (exit 2, naming the file): another Singer message (a RECORD line), a wrapper that also
   holds bookmarks of its own, stream bookmarks at the top level instead of under "bookmarks".
 """
@@ -40,9 +40,10 @@ def state_of(value: Any, source: str) -> State:
     elif not isinstance(value["bookmarks"], dict):
         # checked here, not only per selected stream: every stream's bookmark is carried along
         raise ConfigError(f"{source}: 'bookmarks' must be an object of stream bookmarks")
-    if "currently_syncing" in value:
-        LOGGER.info("%s: currently_syncing (%r) is not used: every stream resumes from its own "
-                    "bookmark", source, value.pop("currently_syncing"))
+    if value.get("currently_syncing") is not None:
+        LOGGER.info("%s: currently_syncing (%r) is cleared: every stream resumes from its own "
+                    "bookmark", source, value["currently_syncing"])
+        value["currently_syncing"] = None
     return cast("State", value)  # each selected stream's bookmark: Bookmark.from_state
 
 

@@ -166,7 +166,7 @@ def test_meltano_state_get_output_is_taken_as_its_singer_state(company):
     assert set(again.last_state) == {"bookmarks"}
 
 
-def test_currently_syncing_is_not_carried_and_the_bookmarks_count(company):
+def test_currently_syncing_is_cleared_and_the_bookmarks_count(company):
     company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
     company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,y\n", modified=2)
     catalog = company.selected_catalog()
@@ -175,7 +175,8 @@ def test_currently_syncing_is_not_carried_and_the_bookmarks_count(company):
     run = company.sync(catalog, state=state)
     assert run.returncode == 0, run.stderr
     assert [r["RECORDNO"] for r in run.records()] == [2]
-    assert "currently_syncing" not in run.last_state
+    assert run.last_state["currently_syncing"] is None
+    assert "currently_syncing ('GLENTRY') is cleared" in run.stderr
 
 
 @pytest.mark.parametrize("state, fragment", [

@@ -10,6 +10,7 @@ STATE = {"bookmarks": {"GLENTRY": {"modified_since": "2024-03-01T12:00:00+00:00"
 
 @pytest.mark.parametrize("given, warning", [
     (STATE, None),
+    ({"currently_syncing": None, **STATE}, None),
     ({}, None),
     ({"bookmarks": None}, None),
     ({"type": "STATE", "value": STATE}, "is a whole STATE message"),
@@ -28,11 +29,11 @@ def test_the_state_and_the_wrappers_of_it_users_hand_over(given, warning, caplog
         assert state == given  # other top-level keys are kept
 
 
-def test_currently_syncing_is_dropped_and_named(caplog):
+def test_currently_syncing_is_cleared_and_named(caplog):
     with caplog.at_level(logging.INFO, logger="tap_intacct"):
         state = state_of({"currently_syncing": "GLENTRY", **STATE}, "state s.json")
-    assert state == STATE
-    assert "currently_syncing ('GLENTRY') is not used" in caplog.text
+    assert state == {"currently_syncing": None, **STATE}
+    assert "currently_syncing ('GLENTRY') is cleared" in caplog.text
 
 
 @pytest.mark.parametrize("given, message", [
