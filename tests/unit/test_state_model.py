@@ -28,6 +28,7 @@ from tap_intacct.dds.files import StoredFile
 from tap_intacct.output.messages import RecordSinks, SingerWriter
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings.knobs import Knobs
+from tests.support import examples
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -128,7 +129,7 @@ def histories(draw):
     return lookback, steps
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), names=st.randoms(use_true_random=False))
 def test_every_file_is_emitted_and_once_per_state_whatever_the_kills(history, names):
     lookback, steps = history
