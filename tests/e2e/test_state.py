@@ -83,7 +83,7 @@ def test_once_the_clock_has_passed_a_file_from_the_future_the_bookmark_moves_the
 
 def test_a_file_a_few_seconds_ahead_is_handled_the_same_without_a_warning(company):
     ahead = company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n",
-                        modified=now() + datetime.timedelta(seconds=30))
+                        modified=now() + datetime.timedelta(seconds=90))
     catalog = company.selected_catalog()
     first = company.sync(catalog)
     assert read_files(first) == [ahead]
