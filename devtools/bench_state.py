@@ -38,6 +38,8 @@ CASES = set(os.environ.get("BENCH_STATE_CASES",
                            "state,noop,discover,latency,second").split(","))
 NOOP_OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "200000"))
 DISCOVER_OBJECTS = int(os.environ.get("BENCH_STATE_DISCOVER", "100000"))
+STATE_FILES = int(os.environ.get("BENCH_STATE_FILES", "2000"))  # state: this many, then twice
+SECOND_FILES = int(os.environ.get("BENCH_STATE_SECOND", "250"))  # second: this many, then 4x
 ODD_COLUMN = "ONLY_IN_ONE_FILE"
 
 
@@ -86,7 +88,8 @@ def run(command, env):
 def state_case(s3, workdir):
     print("\n## full sync of one-record files (20 tables, one minute apart)")
     totals = {}
-    for files in (2000, 4000):
+    small, large = STATE_FILES, 2 * STATE_FILES
+    for files in (small, large):
         bucket = f"bench-state-{files}"
         load(s3, bucket, 20, files // 20)
         tap = tap_for(s3, bucket, workdir)
@@ -104,14 +107,15 @@ def state_case(s3, workdir):
                   f"{sum(states) / 1e6:.2f} MB; {seconds:.1f}s, peak RSS {rss:.0f} MB, "
                   f"S3 {s3_requests(stderr)}")
     for lookback in (0, 86400):
-        print(f"total STATE bytes, 4,000 / 2,000 files, lookback_seconds {lookback}: "
-              f"{totals[4000, lookback] / totals[2000, lookback]:.2f}x")
+        print(f"total STATE bytes, {large:,} / {small:,} files, lookback_seconds {lookback}: "
+              f"{totals[large, lookback] / totals[small, lookback]:.2f}x")
 
 
 def second_case(s3, workdir):
     print("\n## full sync of one-record files of one table, all in the same second")
     totals = {}
-    for files in (250, 1000):
+    small, large = SECOND_FILES, 4 * SECOND_FILES
+    for files in (small, large):
         bucket = f"bench-second-{files}"
         load(s3, bucket, 1, files, minutes_apart=0)
         tap = tap_for(s3, bucket, workdir)
@@ -128,9 +132,9 @@ def second_case(s3, workdir):
                   f"{len(states):,} STATE messages, largest {max(states) / 1e3:.1f} KB, total "
                   f"{sum(states) / 1e6:.2f} MB; {seconds:.1f}s")
     for lookback in (0, 86400):
-        print(f"total STATE bytes, 1,000 / 250 files, lookback_seconds {lookback}: "
-              f"{totals[1000, lookback] / totals[250, lookback]:.2f}x (linear: 4x, the square: "
-              "16x)")
+        print(f"total STATE bytes, {large:,} / {small:,} files, lookback_seconds {lookback}: "
+              f"{totals[large, lookback] / totals[small, lookback]:.2f}x (linear: 4x, the "
+              "square: 16x)")
 
 
 def newest_state(tables, per_table):

@@ -63,7 +63,10 @@ def test_make_bench_discover_and_bench_state(tmp_path):
     output = make(tmp_path, "bench-discover", BENCH_DISCOVER_FILES="2",
                   BENCH_DISCOVER_ROWS="500")
     assert re.search(r"discover 2 files x 500 GLENTRY rows .* median [0-9.]+s, peak RSS", output)
-    output = make(tmp_path, "bench-state", BENCH_STATE_CASES="noop,discover",
-                  BENCH_STATE_OBJECTS="300", BENCH_STATE_DISCOVER="200")
+    output = make(tmp_path, "bench-state", BENCH_STATE_CASES="state,noop,discover,second",
+                  BENCH_STATE_OBJECTS="300", BENCH_STATE_DISCOVER="200", BENCH_STATE_FILES="40",
+                  BENCH_STATE_SECOND="10")
     assert re.search(r"300 objects: [0-9.]+s, peak RSS [0-9]+ MB, 0 file\(s\) read", output)
     assert "the column of one file found in" in output
+    assert re.search(r"total STATE bytes, 80 / 40 files, lookback_seconds 0: [0-9.]+x", output)
+    assert re.search(r"total STATE bytes, 40 / 10 files, lookback_seconds 0: [0-9.]+x", output)
