@@ -4,7 +4,10 @@ Tests point the tap's endpoint_url here and add faults: error responses (503 Slo
 S3 error code with its status, e.g. 403 AccessDenied), bodies cut after N bytes (the
 Content-Length promised more), bodies that stall after N bytes, added latency, hooks that run
 before a request is forwarded (to replace or delete an object "between listing and reading"), a
-server that ignores Range (200 with the whole object), and a Range header rewritten on its way.
+server that ignores Range (200 with the whole object), a Range header rewritten on its way, query
+parameters set on the forwarded request (a small listing page size: max-keys, maxresults), and
+answers whose body is replaced (emptied, corrupted or truncated) with the status kept; cuts and
+replaced bodies may be aimed at the answers that hold given bytes (one page of a listing).
 """
 
 import http.client
@@ -13,8 +16,9 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Optional
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Union
 
 from devtools.s3server import free_port
 
@@ -28,7 +32,7 @@ ERROR_BODIES = {
 @dataclass
 class Fault:
     pattern: str             # regex searched in "METHOD /path?query" (and the body for POST)
-    # "status", "cut", "stall", "delay", "hook", "ignore_range" or "range"
+    # "status", "cut", "stall", "delay", "hook", "ignore_range", "range", "query" or "body"
     kind: str
     times: float = 1         # how many matching requests it applies to (float("inf"): always)
     status: int = 503
@@ -37,6 +41,15 @@ class Fault:
     seconds: float = 0.0     # for "delay" and "stall"
     range_header: str = ""   # for "range": the Range header forwarded instead of the asked one
     hook: Optional[Callable[[], None]] = None
+    # for "query": parameters set (added or replaced) in the forwarded request's query string;
+    # moto checks no signature and an Azure SAS does not sign them (a shared key does: 403)
+    query: dict = field(default_factory=dict)
+    # for "body": the body sent instead of the upstream answer's (bytes, or a function of it),
+    # with the upstream status and headers and a Content-Length that matches it
+    body: Union[bytes, Callable[[bytes], bytes]] = b""
+    # for "cut", "stall" and "body": only answers whose upstream body holds these bytes (a
+    # listing page chosen by a name it lists); hits count those answers only
+    answer: Optional[bytes] = None
     hits: int = 0
 
 
@@ -85,10 +98,15 @@ class FaultProxy:
             self.faults.clear()
             self.log.clear()
 
-    def _take_faults(self, text):
+    def _take_faults(self, text, answer=None):
+        """The faults for this request: those without `answer` (answer None, before it is
+        forwarded), or those whose `answer` bytes are in the upstream answer's body."""
         with self._lock:
             taken = []
             for fault in self.faults:
+                if (fault.answer is None) != (answer is None) or (
+                        answer is not None and fault.answer not in answer):
+                    continue
                 if fault.hits < fault.times and re.search(fault.pattern, text):
                     fault.hits += 1
                     taken.append(fault)
@@ -98,47 +116,65 @@ class FaultProxy:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         request = f"{handler.command} {handler.path}"
-        faults = self._take_faults(request + "\n" + body.decode("latin-1"))
+        text = request + "\n" + body.decode("latin-1")
+        faults = self._take_faults(text)
         headers = {k: v for k, v in handler.headers.items() if k.lower() != "connection"}
-        cut = stall = None
+        path = handler.path
         for fault in faults:
             if fault.kind == "status":
                 self._record(request, handler, fault.status)
                 self._send_error(handler, fault.status, fault.code)
                 return
-            if fault.kind in ("cut", "stall"):
-                cut = fault.cut_after
-                stall = fault.seconds if fault.kind == "stall" else None
-            else:
+            if fault.kind == "query":
+                path = _with_query(path, fault.query)
+            elif fault.kind not in ("cut", "stall", "body"):
                 headers = self._apply(fault, headers)
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
-            upstream.request(handler.command, handler.path, body=body, headers=headers)
-            response = upstream.getresponse()
-            payload = response.read()
-            if self._rewrite is not None:
-                payload = self._rewrite(request, payload)
+            response, payload = self._forward(upstream, handler, path, body, headers)
+            cut = stall = None
+            for fault in faults + self._take_faults(text, payload):
+                if fault.kind in ("cut", "stall"):
+                    cut = fault.cut_after
+                    stall = fault.seconds if fault.kind == "stall" else None
+                elif fault.kind == "body":
+                    payload = fault.body(payload) if callable(fault.body) else fault.body
             self._record(request, handler, response.status)
-            handler.send_response(response.status)
-            for key, value in response.getheaders():
-                if key.lower() not in ("connection", "transfer-encoding", "content-length",
-                                       "date", "server"):
-                    handler.send_header(key, value)
-            handler.send_header("Content-Length", str(len(payload)))
-            if cut is not None:
-                handler.send_header("Connection", "close")
-            handler.end_headers()
-            if cut is None or handler.command == "HEAD":
-                handler.wfile.write(payload)
-                return
-            handler.wfile.write(payload[:cut])
-            handler.wfile.flush()
-            if stall is not None:
-                time.sleep(stall)
-            handler.close_connection = True
-            handler.connection.shutdown(socket.SHUT_RDWR)
+            self._send(handler, response, payload, cut, stall)
         finally:
             upstream.close()
+
+    @staticmethod
+    def _send(handler, response, payload, cut, stall):
+        """The answer: upstream's status and headers with payload, cut after `cut` bytes (then
+        stalling `stall` seconds before the connection is dropped) when cut is not None."""
+        handler.send_response(response.status)
+        for key, value in response.getheaders():
+            if key.lower() not in ("connection", "transfer-encoding", "content-length",
+                                   "date", "server"):
+                handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        if cut is not None:
+            handler.send_header("Connection", "close")
+        handler.end_headers()
+        if cut is None or handler.command == "HEAD":
+            handler.wfile.write(payload)
+            return
+        handler.wfile.write(payload[:cut])
+        handler.wfile.flush()
+        if stall is not None:
+            time.sleep(stall)
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _forward(self, upstream, handler, path, body, headers):
+        """(upstream response, its body after the rewrite given at construction)."""
+        upstream.request(handler.command, path, body=body, headers=headers)
+        response = upstream.getresponse()
+        payload = response.read()
+        if self._rewrite is not None:
+            payload = self._rewrite(f"{handler.command} {handler.path}", payload)
+        return response, payload
 
     @staticmethod
     def _apply(fault, headers):
@@ -171,3 +207,12 @@ class FaultProxy:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+
+def _with_query(path, params):
+    """path with the given query parameters set (added, or replacing the ones sent)."""
+    base, _, query = path.partition("?")
+    pairs = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
+             if k not in params]
+    pairs += [(k, str(v)) for k, v in params.items()]
+    return f"{base}?{urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)}"

@@ -56,7 +56,10 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     `listing`: (table, file) of every readable data file, as candidates.data_files yields them;
-    only the files the bookmarks want are kept (candidates.for_sync). A file that cannot be read
+    only the files the bookmarks want are kept (candidates.for_sync). The listing is read to its
+    end before anything is emitted (no SCHEMA, RECORD, STATE or ACTIVATE_VERSION): a listing
+    that fails on a later page (storage/pages.py) then fails the run with nothing bookmarked,
+    never after a bookmark moved past files that page held. A file that cannot be read
     stops its own stream at that file (its bookmark stays before it); the other streams still
     sync, and the run then fails naming every such file. `now`: the run's start (by default
     this machine's clock, read before the listing is): a file modified later is in the future
@@ -70,6 +73,7 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
     _warn_if_no_bookmark_matches(state, selected)
+    # the whole listing, before any output (see the docstring)
     tables = candidates.for_sync(listing, bookmarks)
     checkpoints = Checkpoints(writer, state, bookmarks)
     knobs = knobs or Knobs()

@@ -62,7 +62,9 @@ class StreamFiles:
 def for_sync(files: Iterable[tuple[str, StoredFile]],
              bookmarks: Mapping[str, Bookmark]) -> dict[str, StreamFiles]:
     """{stream: its StreamFiles} for the streams of `bookmarks` (the selected ones) that have at
-    least one file; files of other tables are dropped as they are listed."""
+    least one file; files of other tables are dropped as they are listed. It reads `files` to
+    the end before it returns, so sync emits nothing (and moves no bookmark) until the listing
+    is complete: a later page may hold a stream's oldest file."""
     found: dict[str, StreamFiles] = {}
     for table, stored in files:
         bookmark = bookmarks.get(table)

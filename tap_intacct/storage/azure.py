@@ -11,7 +11,8 @@ import contextlib
 import datetime
 import logging
 import re
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
 import azure.storage.blob
@@ -36,7 +37,7 @@ from tap_intacct.settings.secrets import (
     container_in_url,
     sas_lapsed,
 )
-from tap_intacct.storage import request_metrics, retry
+from tap_intacct.storage import pages, request_metrics, retry
 from tap_intacct.storage.resumable import ResumableReads
 
 if TYPE_CHECKING:
@@ -124,6 +125,8 @@ def status_of(exc: BaseException) -> Optional[int]:
 
 
 def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, pages.MalformedPage):  # a listing answer that is not a complete page
+        return True
     if isinstance(exc, ClientAuthenticationError):
         return False
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
@@ -249,6 +252,9 @@ class Container(ResumableReads):
         if key is None and (code in ("BlobNotFound", "ResourceNotFound") or (
                 status_of(exc) == 404 and code != "ContainerNotFound")):
             hint = self._url_hint()
+        if key is None and is_transient(exc):  # the listing, still failing after the retries
+            hint = (f"still failing after {self.knobs.max_tries} attempt(s); nothing was read "
+                    "or bookmarked: run again later")
         if isinstance(exc, ServiceRequestError):
             hint = (f"nothing answered at {self._base}: check 'azure_account_url' (or the "
                     "BlobEndpoint of 'azure_connection_string'), the network and any firewall "
@@ -275,9 +281,16 @@ class Container(ResumableReads):
                        describe(details.get("exception")), details["tries"], details["wait"])
 
     def list(self, prefix: str) -> Iterator[StoredFile]:
-        """Yield every blob directly under prefix: one paginated pass, sub-folders not entered."""
-        pages: Any = self._container.walk_blobs(name_starts_with=prefix, delimiter="/").by_page()
-        next_page = retry.retried(lambda: next(pages, None), self.knobs, is_transient,
+        """Yield every blob directly under prefix: one paginated pass, sub-folders not entered.
+
+        Every page's body is checked (pages.check_azure) before the SDK reads it; a page that is
+        not complete and well-formed is asked for again like a 503 (the SDK's pager has not moved
+        on: the check runs inside its request), and then fails the listing with a StorageError
+        naming the container and prefix, never ends it early."""
+        listed: Any = self._container.walk_blobs(
+            name_starts_with=prefix, delimiter="/",
+            raw_response_hook=self._page_check(prefix)).by_page()
+        next_page = retry.retried(lambda: next(listed, None), self.knobs, is_transient,
                                   self._log_retry)
         subfolders = 0
         more = True
@@ -288,9 +301,9 @@ class Container(ResumableReads):
                 if page is None:
                     break
                 items = list(page)
-            except AzureError as exc:
+            except (AzureError, pages.MalformedPage) as exc:
                 raise self.failure(exc, f"list prefix '{prefix}'") from None
-            more = bool(pages.continuation_token)  # else asking again would not be a request
+            more = bool(listed.continuation_token)  # else asking again would not be a request
             for item in items:
                 if isinstance(item, BlobPrefix):
                     subfolders += 1
@@ -302,6 +315,18 @@ class Container(ResumableReads):
         if subfolders:
             LOGGER.info("Ignored %d sub-folder(s) under %s (only direct children are DDS "
                         "exports)", subfolders, self.location(prefix))
+
+    def _page_check(self, prefix: str) -> Callable[[Any], None]:
+        """The SDK's raw_response_hook for List Blobs: raises pages.MalformedPage for an HTTP
+        200 answer that is not a well-formed page (other statuses are the SDK's errors)."""
+        def check(response: Any) -> None:
+            answer = response.http_response
+            if answer.status_code != 200:
+                return
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.request.url).query)
+            pages.check_azure(answer.body(), container=self.name, prefix=prefix,
+                              marker_sent=query.get("marker", [""])[0])
+        return check
 
     def get(self, stored: StoredFile, first_byte: int,
             last_byte: Optional[int] = None) -> tuple["_Body", int]:

@@ -18,13 +18,14 @@ import boto3
 import botocore.config
 import botocore.credentials
 import botocore.exceptions
+import botocore.parsers
 import botocore.session
 import urllib3.exceptions
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, ObjectError, StorageError
 from tap_intacct.settings.knobs import Knobs
-from tap_intacct.storage import request_metrics, retry
+from tap_intacct.storage import pages, request_metrics, retry
 from tap_intacct.storage.credentials_cache import CredentialCache
 from tap_intacct.storage.resumable import ResumableReads
 
@@ -67,6 +68,7 @@ TRANSIENT_EXCEPTIONS = (
     botocore.exceptions.IncompleteReadError,
     urllib3.exceptions.HTTPError,
     ConnectionError,
+    pages.MalformedPage,  # a listing answer that is not a complete page: asked for again
 )
 
 
@@ -261,6 +263,9 @@ class Bucket(ResumableReads):
         }.get(code, "")
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             hint = "set AWS credentials (environment, profile or instance role) or role settings"
+        if key is None and is_transient(exc):  # the listing, still failing after the retries
+            hint = (f"still failing after {self.knobs.max_tries} attempt(s); nothing was read "
+                    "or bookmarked: run again later")
         if key is not None and code == "AccessDenied":
             hint = ("check the IAM policy allows s3:GetObject on it (and kms:Decrypt on the key "
                     "of a KMS-encrypted file)")
@@ -275,14 +280,30 @@ class Bucket(ResumableReads):
         return f"s3://{self.name}/{prefix}"
 
     def list(self, prefix: str) -> Iterator[StoredFile]:
-        """Yield every object directly under prefix: one paginated pass, sub-folders not entered."""
-        list_page = retried(timed("ListObjectsV2", self._client.list_objects_v2), self.knobs)
+        """Yield every object directly under prefix: one paginated pass, sub-folders not entered.
+
+        Every page is checked (pages.check_s3) before any of its objects is yielded; a page that
+        is not complete and well-formed is asked for again like a 503, and then fails the listing
+        with a StorageError naming the bucket and prefix, never ends it early."""
+        request = timed("ListObjectsV2", self._client.list_objects_v2)
+
+        def checked_page(**kwargs: Any) -> dict[str, Any]:
+            try:
+                page = request(**kwargs)
+            except botocore.parsers.ResponseParserError as exc:  # older botocore: not a 500
+                raise pages.MalformedPage("ListObjectsV2", f"not XML: {exc}") from None
+            pages.check_s3(page, bucket=self.name, prefix=prefix,
+                           token_sent=kwargs.get("ContinuationToken"))
+            return page
+
+        list_page = retried(checked_page, self.knobs)
         kwargs = {"Bucket": self.name, "Prefix": prefix, "Delimiter": "/", "MaxKeys": 1000}
         subfolders = 0
         while True:
             try:
                 page = list_page(**kwargs)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError,
+                    pages.MalformedPage) as exc:
                 raise self._failure(exc, f"list prefix '{prefix}'") from None
             subfolders += len(page.get("CommonPrefixes", ()))
             for item in page.get("Contents", ()):

@@ -27,6 +27,7 @@ PURE = {
     "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.settings.config"},
     "tap_intacct.dds.versions": {"tap_intacct.dds.files"},
     "tap_intacct.dds.candidates": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files"},
+    "tap_intacct.storage.pages": set(),
 }
 
 
