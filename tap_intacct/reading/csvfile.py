@@ -230,7 +230,7 @@ def line_end_of(data: bytes | bytearray, complete: bool) -> bytes | None:
 class _CountedBytes(io.BufferedIOBase):
     """Hands the decoder chunks of the CSV bytes, counting line ends so a decoding error can be
     placed on its line, and NUL bytes (in UTF-8 a 0 byte is only ever U+0000, a character kept
-    like any other: README "Encoding").
+    like any other: README "Encoding and compression").
 
     `line_end` is the file's line ending, found in its first bytes. With `check_utf8`, bytes that
     are not UTF-8 are never handed out: everything before them is, then InvalidUtf8 is raised, so

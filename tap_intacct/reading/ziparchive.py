@@ -4,7 +4,7 @@ the rest of the archive to its last byte.
 Folder entries (names ending in '/') are skipped. After the file member's data, its CRC-32 and
 sizes are checked, then everything that follows is read: folder entries, the central directory
 and the end records. A second file member, or bytes after the end record, stop the read with an
-error naming the file (README "Compressed files"): nothing in an archive is left unread.
+error naming the file (README "Encoding and compression"): nothing in an archive is left unread.
 """
 
 from __future__ import annotations
