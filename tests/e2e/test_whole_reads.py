@@ -55,6 +55,8 @@ BAD = {
                             "match its CRC-32 or size)"),
     "GZBAD": (".all.2.csv.gz", _corrupt(gzip.compress(TEXT.encode() * 50), 14),
               "compressed data is corrupt or truncated after line 0"),
+    "ZIPCUT": (".all.2.zip", _zip(("ZIPCUT.csv", TEXT))[:60],  # inside the member's data
+               "compressed data is corrupt or truncated after line "),
     "QUOTE": (".all.2.csv", b"'RECORDNO','NAME'\n'7','x'\n",
               "its header names are enclosed in ' but 'quotechar' is \" (its default); set "
               "quotechar to '"),
@@ -106,7 +108,7 @@ def test_the_setup_check_gives_the_verdict_sync_gives_in_the_same_words(company)
                 + "\n" + ",".join(["1"] * 8000) + "\n")  # a 150 KiB header
     company.put("NULS.all.1.csv", "RECORDNO,NAME\n1,a\x00b\n")
     run = company.tap("--test")
-    assert_clean_failure(run, "FAILED: 11 of 13 object(s) have a problem", code=1)
+    assert_clean_failure(run, "FAILED: 12 of 14 object(s) have a problem", code=1)
     lines = {line.split(": ", 2)[1]: line for line in run.stderr.splitlines()
              if line.startswith("test: ") and " file(s), newest " in line}
     sync = _error_lines(company.tap("--catalog", company.selected_catalog()))
