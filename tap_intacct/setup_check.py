@@ -1,9 +1,11 @@
 """`tap-intacct --config c.json --test`: the setup check (like Stitch's "Check and Save").
 
-Lists the company folder, reads the first bytes of the newest file of each object, and reports
-one line per object on stderr: files found, the newest LastModified (how fresh the exports are),
-the dialect found and any problem (README "Checking the setup"). With a catalog, stdout carries
-a SCHEMA and at most one RECORD per selected stream, as Singer SDK taps do for `--test`.
+Lists the company folder, reads the first bytes of the newest file of each object (more for a
+long header) with the reader sync uses and its checks (compression, encoding, dialect, header,
+every whole record in those bytes), and reports one line per object on stderr: files found, the
+newest LastModified (how fresh the exports are), the dialect found and any problem (README
+"Checking the setup"). With a catalog, stdout carries a SCHEMA and at most one RECORD per
+selected stream, as Singer SDK taps do for `--test`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from tap_intacct.storage.store import Store
 
 FIRST_BYTES = 64 * 1024
+# A header longer than the first read is read again, 4 times longer each time, up to this.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
 
 
 def check(connect: Callable[[], Store], config: Config,
@@ -64,7 +68,9 @@ def check(connect: Callable[[], Store], config: Config,
         line = (f"{table}: {count} file(s), newest {newest.last_modified.isoformat()} "
                 f"({_age(now - newest.last_modified)} ago)")
         try:
-            rows = _first_rows(bucket, newest, config)
+            rows, records = _first_rows(bucket, newest, config)
+            first = (_first_record(bucket, newest, rows.header, records, wanted[table])
+                     if table in wanted else None)
         except (DataError, FileGone, StorageError) as exc:
             failed += 1
             report(f"{line}: PROBLEM: {exc}")
@@ -74,7 +80,10 @@ def check(connect: Callable[[], Store], config: Config,
         report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, "  # type: ignore[index]
                f"quote {dialect.quotechar}, {len(rows.header)} column(s): ok")
         if table in wanted:
-            _one_record(bucket, newest, rows, wanted.pop(table), writer)
+            stream = wanted.pop(table)
+            writer.schema(stream.name, stream.schema, stream.key_properties)
+            if first is not None:
+                writer.record_writer(stream.name)(first)
     for name in wanted:
         report(f"{name}: selected in the catalog, but no file of it is in {where}")
     if failed:
@@ -94,28 +103,42 @@ def newest_files(listed: Iterable[tuple[str, StoredFile]]) -> dict[str, tuple[in
     return dict(sorted(found.items()))
 
 
-def _first_rows(bucket: Store, newest: StoredFile, config: Config) -> CsvRows:
-    data = bucket.read_range(newest, FIRST_BYTES)
-    cut = len(data) >= FIRST_BYTES
-    binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
-    rows = CsvRows(binary, newest.key, sample=True, dialect=config.dialect)
+def _first_rows(bucket: Store, newest: StoredFile, config: Config
+                ) -> tuple[CsvRows, list[tuple[int, list[str]]]]:
+    """(CsvRows past the header, the whole records that follow in the bytes read) of the file's
+    first bytes, read as strictly as sync reads the file: only the record the end of the range
+    cuts is left out. DataError for any problem sync would stop at in those bytes."""
+    length = FIRST_BYTES
+    while True:
+        data = bucket.read_range(newest, length)
+        cut = len(data) >= length
+        binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
+        rows = CsvRows(binary, newest.key, dialect=config.dialect, bounded=cut)
+        if rows.header or not cut or length >= MAX_HEADER_BYTES:
+            break
+        length *= 4
+    if not rows.header and cut:
+        raise DataError(f"{newest.key}: its first {length // (1024 * 1024)} MiB hold no whole "
+                        "header line")
     if not rows.header:
-        raise DataError(f"{newest.key}: no header row in its first {FIRST_BYTES // 1024} KiB")
-    return rows
+        raise DataError(f"{newest.key}: no header row (the file holds no text)")
+    return rows, list(rows)
 
 
-def _one_record(bucket: Store, stored: StoredFile, rows: CsvRows, stream: SelectedStream,
-                writer: SingerWriter) -> None:
-    """SCHEMA, then the first record of `rows` (if the bytes read hold a whole one)."""
-    writer.schema(stream.name, stream.schema, stream.key_properties)
-    build, _unknown = StreamRecords(stream).for_file(bucket.name, stored, rows.header)
-    for line_number, fields in rows:
+def _first_record(bucket: Store, stored: StoredFile, header: list[str],
+                  records: list[tuple[int, list[str]]], stream: SelectedStream) -> str | None:
+    """The JSON text of the first record, None if the bytes read hold none; DataError if a
+    value of those records does not fit its column in the catalog (sync would stop there)."""
+    build, _unknown = StreamRecords(stream).for_file(bucket.name, stored, header)
+    built = []
+    for line_number, fields in records:
         try:
-            record = build.build(line_number, fields)
-        except ValueError:
-            return  # a value that does not fit its column: the sync reports it with its line
-        writer.record_writer(stream.name)(record)
-        return
+            built.append(build.build(line_number, fields))
+        except ValueError as exc:
+            raise DataError(f"{stored.key}: line {line_number}, column "
+                            f"{build.column_that_fails(fields)}: {exc}; sync stops at this "
+                            "value (see the README's 'Conversion contract')") from None
+    return built[0] if built else None
 
 
 def _age(delta: datetime.timedelta) -> str:

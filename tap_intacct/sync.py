@@ -283,8 +283,10 @@ def sync_file(bucket: Store, stored: StoredFile, binary: io.BufferedReader, reco
             reading.rows(CsvRows(binary, stored.key, dialect=dialect))
         else:
             engine.read_file(binary, reading)
-    if reading.nul_bytes_removed:
-        LOGGER.warning("%s: removed %d NUL character(s)", stored.key, reading.nul_bytes_removed)
+    if reading.nul_characters:
+        LOGGER.warning("%s: holds %d NUL character(s) (U+0000), kept in the values as written; "
+                       "Postgres cannot store them in text: see the README's 'Encoding'",
+                       stored.key, reading.nul_characters)
     elapsed = time.monotonic() - started
     LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, reading.count, stored.size,
                 elapsed)
@@ -302,7 +304,7 @@ class FileReading:
         self.dialect = dialect
         self.records = records
         self.count = 0
-        self.nul_bytes_removed = 0
+        self.nul_characters = 0
         self._bucket = bucket
         self._stored = stored
         self._sink = sink
@@ -353,7 +355,7 @@ class FileReading:
         finally:
             self.count = count
             self._check_at = check_at
-            self.nul_bytes_removed += rows.nul_bytes_removed
+            self.nul_characters += rows.nul_characters
 
 
 def _misfit_advice(schema: object) -> str:

@@ -18,8 +18,11 @@ from tap_intacct.reading.dialect import (
     DEFAULT_DIALECT,
     Dialect,
     ShapeError,
+    compression_problem,
+    encoding_problem,
     encryption_problem,
     header_problem,
+    quote_problem,
     resolve,
 )
 
@@ -55,10 +58,16 @@ def decompressed(binary: BufferedSource, name: str) -> BufferedSource:
 
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # gzip header and CRC checked by zlib
 RAW_DEFLATE_WBITS = -zlib.MAX_WBITS
+GZIP_HEADER_BYTES = 10
 
 
 class Inflated(io.RawIOBase):
     """Decompresses a gzip (every member, as gzip does) or raw deflate stream as it is read.
+
+    Only the compressed bytes are taken from `binary` (peeked, then read as far as zlib used
+    them), so that a raw deflate stream leaves `binary` at the first byte after it (a zip's
+    data descriptor or next header). After the last gzip member, zero bytes (padding some
+    writers add) are read and ignored; any other byte is an error naming the file.
 
     Unlike gzip.GzipFile, the data decompressed before a cut is returned before the error, so a
     ranged sample of a compressed file still yields its first rows.
@@ -70,8 +79,9 @@ class Inflated(io.RawIOBase):
         self._name = name
         self._wbits = wbits
         self._inflater = zlib.decompressobj(wbits)
-        self._input = b""
         self._pending = b""
+        self.consumed = 0  # compressed bytes used
+        self._member_start = 0  # where the current gzip member starts (in compressed bytes)
 
     def readable(self) -> bool:
         return True
@@ -89,36 +99,94 @@ class Inflated(io.RawIOBase):
 
     def _next_chunk(self) -> bytes:
         while True:
-            if self._inflater.eof:
-                leftover = self._inflater.unused_data
-                if self._wbits != GZIP_WBITS or not (leftover or self._binary.peek(1)):
-                    return b""
-                self._inflater = zlib.decompressobj(self._wbits)  # next gzip member
-                self._input = leftover
-            data = self._input or self._binary.read1(1 << 16)
+            if self._inflater.eof and not self._next_member():
+                return b""
+            data = self._binary.peek(1 << 16)
             if not data:
                 raise EOFError("the compressed stream ends before its end marker")
-            out = self._inflater.decompress(data, 1 << 20)
-            self._input = self._inflater.unconsumed_tail
+            try:
+                out = self._inflater.decompress(data, 1 << 20)
+            except zlib.error as exc:
+                if self.consumed and self.consumed - self._member_start < GZIP_HEADER_BYTES:
+                    raise DataError(f"{self._name}: bytes after the end of its gzip data are "
+                                    f"not gzip data ({exc}); upload the export as DDS wrote "
+                                    "it") from None
+                raise
+            used = (len(data) - len(self._inflater.unconsumed_tail)
+                    - len(self._inflater.unused_data))
+            self._binary.read(used)
+            self.consumed += used
             if out:
                 return out
 
+    def _next_member(self) -> bool:
+        """After a gzip member: True if another one follows (a new inflater is ready for it).
+        Raw deflate ends at its end marker."""
+        if self._wbits != GZIP_WBITS:
+            return False
+        following = self._binary.peek(1)
+        if not following:
+            return False
+        if following.startswith(b"\x00"):
+            self._skip_padding()
+            return False
+        self._inflater = zlib.decompressobj(self._wbits)
+        self._member_start = self.consumed
+        return True
+
+    def _skip_padding(self) -> None:
+        while data := self._binary.read1(1 << 16):
+            if data.count(0) != len(data):
+                raise DataError(f"{self._name}: bytes after the end of its gzip data are not "
+                                "gzip data; upload the export as DDS wrote it")
+
 
 def _first_zip_member(binary: BufferedSource, name: str) -> io.RawIOBase:
-    """The first file member of a zip archive, streamed. DDS zips hold one CSV; only deflate
-    and stored members are supported."""
+    """The file member of a zip archive, streamed, then the rest of the archive read to its end
+    (ziparchive.finish). DDS zips hold one CSV; only deflate and stored members are supported."""
     member = ziparchive.first_file_member(binary, name)
     if member.flags & ziparchive.ENCRYPTED:
         raise DataError(f"{name}: encrypted zip archives are not supported")
     if member.method == ziparchive.DEFLATED:
-        return Inflated(binary, name, RAW_DEFLATE_WBITS)
+        return _ZipMember(Inflated(binary, name, RAW_DEFLATE_WBITS), binary, member, name)
     if member.method == ziparchive.STORED and not member.has_descriptor:
-        return _Limited(binary, member.compressed_size)
+        return _ZipMember(_Limited(binary, member.compressed_size), binary, member, name)
     if member.method == ziparchive.STORED:
         raise DataError(f"{name}: a stored (uncompressed) zip member whose size follows its "
                         "data cannot be streamed; deflate it, or gzip the CSV instead")
     raise DataError(f"{name}: zip compression method {member.method} is not supported (use "
                     "deflate, or gzip the CSV instead)")
+
+
+class _ZipMember(io.RawIOBase):
+    """A zip member's data (`data`: inflated or stored), its CRC-32 and size counted; at its
+    end, ziparchive.finish checks them and reads the rest of the archive."""
+
+    def __init__(self, data: Inflated | _Limited, binary: BufferedSource,
+                 member: ziparchive.Member, name: str) -> None:
+        super().__init__()
+        self._data = data
+        self._binary = binary
+        self._member = member
+        self._name = name
+        self._crc = 0
+        self._size = 0
+        self._finished = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        size = self._data.readinto(buffer)
+        if size:
+            self._crc = zlib.crc32(buffer[:size], self._crc)
+            self._size += size
+            return size
+        if not self._finished:
+            self._finished = True
+            ziparchive.finish(self._binary, self._member, self._name, crc=self._crc,
+                              size=self._size, compressed_size=self._data.consumed)
+        return 0
 
 
 class _Limited(io.RawIOBase):
@@ -128,6 +196,7 @@ class _Limited(io.RawIOBase):
         super().__init__()
         self._binary = binary
         self._remaining = size
+        self.consumed = 0
 
     def readable(self) -> bool:
         return True
@@ -139,6 +208,7 @@ class _Limited(io.RawIOBase):
         if not chunk:
             raise EOFError("the zip member ends early")
         self._remaining -= len(chunk)
+        self.consumed += len(chunk)
         buffer[:len(chunk)] = chunk
         return len(chunk)
 
@@ -159,7 +229,8 @@ def line_end_of(data: bytes | bytearray, complete: bool) -> bytes | None:
 
 class _CountedBytes(io.BufferedIOBase):
     """Hands the decoder chunks of the CSV bytes, counting line ends so a decoding error can be
-    placed on its line, and removing NUL bytes (in UTF-8 a 0 byte is only ever U+0000).
+    placed on its line, and NUL bytes (in UTF-8 a 0 byte is only ever U+0000, a character kept
+    like any other: README "Encoding and compression").
 
     `line_end` is the file's line ending, found in its first bytes. With `check_utf8`, bytes that
     are not UTF-8 are never handed out: everything before them is, then InvalidUtf8 is raised, so
@@ -176,7 +247,7 @@ class _CountedBytes(io.BufferedIOBase):
         self._invalid: InvalidUtf8 | None = None
         self.newlines_before_chunk = newlines_before
         self.newlines = newlines_before
-        self.nul_bytes = 0
+        self.nul_characters = 0
         self.bytes_read = 0
         self._error: Exception | None = None
         self._pending = b""
@@ -221,10 +292,7 @@ class _CountedBytes(io.BufferedIOBase):
                     raise self._invalid
                 return b""
             if b"\x00" in chunk:
-                self.nul_bytes += chunk.count(b"\x00")
-                chunk = chunk.replace(b"\x00", b"")
-                if not chunk:
-                    continue
+                self.nul_characters += chunk.count(b"\x00")
             if self._check_utf8 and not (chunk.isascii() and not self._incomplete):
                 chunk = self._valid_utf8(chunk)
                 if not chunk:
@@ -292,12 +360,15 @@ class CsvRows:
     between records are skipped. With sample=True (discovery's ranged reads, which only shape
     types), reading is lenient: a record cut by the end of the range (where the stream raises
     EOFError, see CutShort) is left out, bytes that are not UTF-8 are replaced, and a
-    malformed record ends the sample instead of failing the run.
+    malformed record ends the sample instead of failing the run. With bounded=True (the setup
+    check's ranged reads of a file's first bytes), reading is as strict as sync's except at
+    the end of the range: the record it cuts is left out and reading ends there.
     """
 
     def __init__(self, binary: BufferedSource, name: str, sample: bool = False,
-                 dialect: Dialect = DEFAULT_DIALECT) -> None:
-        self._start(self.decompress(binary, name), name, sample=sample, dialect=dialect)
+                 dialect: Dialect = DEFAULT_DIALECT, bounded: bool = False) -> None:
+        self._start(self.decompress(binary, name), name, sample=sample, dialect=dialect,
+                    bounded=bounded)
 
     @staticmethod
     def decompress(binary: BufferedSource, name: str) -> BufferedSource:
@@ -325,9 +396,11 @@ class CsvRows:
 
     def _start(self, source: ByteSource, name: str, *, sample: bool = False,
                header: list[str] | None = None, lines_before: int = 0,
-               line_end: bytes | None = None, dialect: Dialect = DEFAULT_DIALECT) -> None:
+               line_end: bytes | None = None, dialect: Dialect = DEFAULT_DIALECT,
+               bounded: bool = False) -> None:
         self.name = name
         self._sample = sample
+        self._bounded = bounded
         self._lines_before = lines_before
         self._bytes = _CountedBytes(source, line_end, lines_before, check_utf8=not sample)
         if header is None:
@@ -350,19 +423,22 @@ class CsvRows:
         """The dialect of this file, from its first line (read by _CountedBytes's probe);
         DataError for an encrypted file or a header line of another shape."""
         first = self._bytes.first_bytes
-        problem = encryption_problem(first)
+        end = first.find(self._bytes.line_end)
+        first_line = first[:end if end >= 0 else len(first)]
+        problem = (encryption_problem(first) or compression_problem(first)
+                   or encoding_problem(first_line))
         if problem:
             raise DataError(f"{self.name}: {problem}")
-        end = first.find(self._bytes.line_end)
-        line = first[:end if end >= 0 else len(first)].decode("utf-8-sig", "replace")
+        line = first_line.decode("utf-8-sig", "replace")
         try:
             return resolve(dialect, line)
         except ShapeError as exc:
             raise DataError(f"{self.name}: {exc}") from None
 
     @property
-    def nul_bytes_removed(self) -> int:
-        return self._bytes.nul_bytes
+    def nul_characters(self) -> int:
+        """How many NUL characters (U+0000) were read (kept in the values)."""
+        return self._bytes.nul_characters
 
     @property
     def bytes_read(self) -> int:
@@ -370,7 +446,7 @@ class CsvRows:
 
     def _read_header(self) -> list[str]:
         for _start, fields in self._rows():
-            problem = header_problem(fields, self.dialect)
+            problem = quote_problem(fields, self.dialect) or header_problem(fields, self.dialect)
             # a sample's bytes that are not UTF-8 are replaced: sync reports them, not this
             if problem and not (self._sample and "\ufffd" in "".join(fields)):
                 raise DataError(f"{self.name}: {problem}")
@@ -399,7 +475,12 @@ class CsvRows:
                     + exc.object[:exc.start].count(self._bytes.line_end) + 1)
             raise DataError(f"{self.name}: line {line} is not valid UTF-8 (byte "
                             f"{exc.object[exc.start]:#04x}); DDS exports must be UTF-8") from None
-        except (EOFError, zlib.error) as exc:
+        except EOFError as exc:
+            if self._sample or self._bounded:
+                return  # the end of the range (see CutShort): the record it cut is left out
+            raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "
+                            f"{previous_end} ({exc})") from None
+        except zlib.error as exc:
             if self._sample:
                 return
             raise DataError(f"{self.name}: compressed data is corrupt or truncated after line "

@@ -67,6 +67,66 @@ def encryption_problem(first_bytes: bytes) -> Optional[str]:
     return None
 
 
+# Byte-order marks of the encodings DDS never writes, longest first (UTF-32LE's starts like
+# UTF-16LE's).
+FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"),
+                (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE"))
+# Where a wide encoding puts the NUL bytes of ASCII text (a header's column names): the
+# positions, modulo 4, that are NUL in every character.
+WIDE_NUL_POSITIONS = (({1, 2, 3}, "UTF-32LE"), ({0, 1, 2}, "UTF-32BE"), ({1, 3}, "UTF-16LE"),
+                      ({0, 2}, "UTF-16BE"))
+UTF8_ADVICE = "DDS writes UTF-8: upload the export as DDS wrote it, or save it as UTF-8"
+COMPRESSED_MAGICS = ((b"\x1f\x8b", "gzip data"), (b"PK\x03\x04", "a zip archive"),
+                     (b"PK\x05\x06", "a zip archive"))
+
+
+def encoding_problem(first_line: bytes) -> Optional[str]:
+    """Why the file is refused if its first line (bytes, before any decoding) is not UTF-8 text
+    of a header: a UTF-16 or UTF-32 byte-order mark, or NUL bytes, which no column name holds
+    (a UTF-16 or UTF-32 file without a byte-order mark has one in every character)."""
+    for bom, encoding in FOREIGN_BOMS:
+        if first_line.startswith(bom):
+            return f"the file is {encoding} text (it starts with a {encoding} byte-order mark); " \
+                   + UTF8_ADVICE
+    if b"\x00" not in first_line:
+        return None
+    nul_at = {position % 4 for position, byte in enumerate(first_line) if byte == 0}
+    text_at = {position % 4 for position, byte in enumerate(first_line) if byte != 0}
+    for positions, encoding in WIDE_NUL_POSITIONS:
+        if nul_at == positions and not text_at & positions:
+            return (f"the file looks like {encoding} text without a byte-order mark (NUL bytes "
+                    f"between the characters of its header line); {UTF8_ADVICE}")
+    return ("its header line holds NUL bytes, which no column name has; the file is not a DDS "
+            "CSV export in UTF-8 (" + UTF8_ADVICE + ")")
+
+
+def compression_problem(first_bytes: bytes) -> Optional[str]:
+    """Why the file is refused if its (decompressed) text starts as compressed data does: a
+    file compressed twice, which DDS never writes."""
+    for magic, what in COMPRESSED_MAGICS:
+        if first_bytes.startswith(magic):
+            return (f"its content is itself {what} (the file is compressed twice); DDS "
+                    "compresses an export once: upload the export as DDS wrote it")
+    return None
+
+
+def quote_problem(names: Sequence[str], dialect: Dialect) -> Optional[str]:
+    """Why these first-line cells are refused if they are enclosed in the other quote character
+    than the configured one (the names would keep their quotes, and values would be split at
+    delimiters inside quotes)."""
+    for quote in QUOTECHARS:
+        if quote == dialect.quotechar:
+            continue
+        for raw in names:
+            name = raw.strip()
+            if len(name) >= 2 and name[0] == name[-1] == quote:
+                default = " (its default)" if dialect.quotechar == '"' else ""
+                return (f"its header names are enclosed in {quote} but 'quotechar' is "
+                        f"{dialect.quotechar}{default}; set quotechar to {quote}, as the DDS "
+                        "job's enclosure setting says")
+    return None
+
+
 def _outside_quotes(line: str, quotechar: str) -> str:
     """The characters of `line` that are not inside a quoted cell."""
     kept, quoted = [], False

@@ -1,7 +1,10 @@
-"""Zip archives read front to back without seeking (so they stream): find the first file member.
+"""Zip archives read front to back without seeking (so they stream): the one file member, then
+the rest of the archive to its last byte.
 
-Only the local headers are used; the central directory at the end is never reached. Folder
-entries (names ending in '/') before the first file are skipped.
+Folder entries (names ending in '/') are skipped. After the file member's data, its CRC-32 and
+sizes are checked, then everything that follows is read: folder entries, the central directory
+and the end records. A second file member, or bytes after the end record, stop the read with an
+error naming the file (README "Encoding and compression"): nothing in an archive is left unread.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ if TYPE_CHECKING:
     from tap_intacct.reading.csvfile import BufferedSource
 
 LOCAL_HEADER = b"PK\x03\x04"
-# An archive ends with its central directory (PK\x01\x02), preceded by a zip64 end record
-# (PK\x06\x06) or not, then the end record (PK\x05\x06, all an empty archive holds).
-ARCHIVE_END = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x05\x06")
+# An archive ends with its central directory (PK\x01\x02 entries), then a zip64 end record
+# (PK\x06\x06) and its locator (PK\x06\x07) or not, then the end record (PK\x05\x06, all an
+# empty archive holds).
+CENTRAL_ENTRY, ZIP64_END, ZIP64_LOCATOR, END = (b"PK\x01\x02", b"PK\x06\x06", b"PK\x06\x07",
+                                                b"PK\x05\x06")
+ARCHIVE_END = (CENTRAL_ENTRY, ZIP64_END, END)
 DATA_DESCRIPTOR = b"PK\x07\x08"
+ONE_FILE_ADVICE = ("the tap reads one CSV per zip archive, as DDS writes them: zip each CSV on its "
+                   "own, or gzip it")
 ZIP_MAGICS = (LOCAL_HEADER, b"PK\x05\x06")
 
 STORED, DEFLATED = 0, 8
@@ -38,6 +46,8 @@ class Member:
     method: int
     compressed_size: int  # 0 when the sizes follow the data (HAS_DESCRIPTOR)
     zip64: bool
+    crc: int = 0  # CRC-32 and size of the uncompressed data (0 with HAS_DESCRIPTOR)
+    size: int = 0
 
     @property
     def is_folder(self) -> bool:
@@ -67,17 +77,19 @@ def first_file_member(binary: BufferedSource, name: str) -> Member:
 
 
 def _local_header(binary: BufferedSource, name: str) -> Member:
-    (_version, flags, method, _time, _date, _crc, compressed_size, size, name_length,
+    (_version, flags, method, _time, _date, crc, compressed_size, size, name_length,
      extra_length) = struct.unpack("<HHHHHIIIHH", _read(binary, 26, name))
     member_name = _read(binary, name_length, name)
     zip64 = _zip64_values(_read(binary, extra_length, name))
-    if compressed_size == _NO_SIZE:
+    if _NO_SIZE in (compressed_size, size):
         # the zip64 field holds the sizes marked _NO_SIZE, uncompressed size first
-        position = 1 if size == _NO_SIZE else 0
-        if zip64 is None or len(zip64) <= position:
-            raise DataError(f"{name}: not a valid zip archive (zip64 sizes missing)")
-        compressed_size = zip64[position]
-    return Member(member_name, flags, method, compressed_size, zip64 is not None)
+        values = iter(zip64 or [])
+        try:
+            size = next(values) if size == _NO_SIZE else size
+            compressed_size = next(values) if compressed_size == _NO_SIZE else compressed_size
+        except StopIteration:
+            raise DataError(f"{name}: not a valid zip archive (zip64 sizes missing)") from None
+    return Member(member_name, flags, method, compressed_size, zip64 is not None, crc, size)
 
 
 def _zip64_values(extra: bytes) -> list[int] | None:
@@ -94,20 +106,89 @@ def _zip64_values(extra: bytes) -> list[int] | None:
 def _skip_data(binary: BufferedSource, member: Member, name: str) -> None:
     """Move past a folder entry's data (normally none) and its data descriptor."""
     if not member.has_descriptor:
-        remaining = member.compressed_size
-        while remaining:
-            remaining -= len(_read(binary, min(remaining, 1 << 16), name))
+        _skip(binary, member.compressed_size, name)
         return
     if member.method == DEFLATED:
         _skip_deflated(binary, name)
     elif member.method != STORED:  # stored folders hold nothing; others: length unknown
         raise DataError(f"{name}: a folder entry uses zip compression method {member.method}, "
                         "which the tap cannot skip")
-    # the descriptor: an optional signature, then CRC, compressed and full sizes
-    sizes = 16 if member.zip64 else 8
-    if _read(binary, 4, name) == DATA_DESCRIPTOR:
-        sizes += 4  # what followed the signature was the CRC
-    _read(binary, sizes, name)
+    _descriptor(binary, member, name)
+
+
+def _descriptor(binary: BufferedSource, member: Member, name: str) -> tuple[int, int, int]:
+    """(CRC-32, compressed size, size) from the data descriptor after a member's data: an
+    optional signature, then the CRC, then both sizes (8 bytes each in a zip64 member)."""
+    first = _read(binary, 4, name)
+    if first == DATA_DESCRIPTOR:
+        first = _read(binary, 4, name)
+    (crc,) = struct.unpack("<I", first)
+    sizes = "<QQ" if member.zip64 else "<II"
+    compressed_size, size = struct.unpack(sizes, _read(binary, struct.calcsize(sizes), name))
+    return crc, compressed_size, size
+
+
+def finish(binary: BufferedSource, member: Member, name: str, *, crc: int, size: int,
+           compressed_size: int) -> None:
+    """Check the member just read (its data's CRC-32 and sizes, against its local header or
+    its data descriptor), then read the rest of the archive to its end; DataError for a
+    second file member, a damaged archive, or bytes after the archive's end record."""
+    expected = (_descriptor(binary, member, name) if member.has_descriptor
+                else (member.crc, member.compressed_size, member.size))
+    if (crc, compressed_size, size) != expected:
+        raise DataError(f"{name}: the zip archive is corrupt (the data of "
+                        f"{_shown(member.name)} does not match its CRC-32 or size)")
+    signature = _read(binary, 4, name)
+    while signature == LOCAL_HEADER:
+        other = _local_header(binary, name)
+        if not other.is_folder:
+            raise DataError(f"{name}: the zip archive holds more than one file "
+                            f"({_shown(member.name)}, then {_shown(other.name)}); "
+                            f"{ONE_FILE_ADVICE}")
+        _skip_data(binary, other, name)
+        signature = _read(binary, 4, name)
+    signature = _central_directory(binary, signature, member, name)
+    if signature == ZIP64_END:
+        (record_size,) = struct.unpack("<Q", _read(binary, 8, name))
+        _skip(binary, record_size, name)
+        signature = _read(binary, 4, name)
+    if signature == ZIP64_LOCATOR:
+        _read(binary, 16, name)
+        signature = _read(binary, 4, name)
+    if signature != END:
+        raise DataError(f"{name}: not a valid zip archive (unexpected bytes {signature!r} "
+                        "where its end record should be)")
+    (comment_length,) = struct.unpack("<H", _read(binary, 18, name)[16:])
+    _skip(binary, comment_length, name)
+    if binary.peek(1):
+        raise DataError(f"{name}: bytes follow the end of the zip archive (a damaged or "
+                        "appended upload?); upload the export as DDS wrote it")
+
+
+def _central_directory(binary: BufferedSource, signature: bytes, member: Member,
+                       name: str) -> bytes:
+    """Read the central directory's entries (`signature`: the 4 bytes read after the last
+    member); DataError if it lists another file. Returns the 4 bytes that follow it."""
+    while signature == CENTRAL_ENTRY:
+        fixed = _read(binary, 42, name)
+        lengths = struct.unpack("<HHH", fixed[24:30])  # name, extra field, comment
+        listed = _read(binary, lengths[0], name)
+        _skip(binary, lengths[1] + lengths[2], name)
+        if listed != member.name and not listed.endswith(b"/"):
+            raise DataError(f"{name}: the zip archive holds more than one file "
+                            f"({_shown(member.name)}, then {_shown(listed)}); "
+                            f"{ONE_FILE_ADVICE}")
+        signature = _read(binary, 4, name)
+    return signature
+
+
+def _shown(member_name: bytes) -> str:
+    return repr(member_name.decode("utf-8", "replace"))
+
+
+def _skip(binary: BufferedSource, size: int, name: str) -> None:
+    while size:
+        size -= len(_read(binary, min(size, 1 << 16), name))
 
 
 def _skip_deflated(binary: BufferedSource, name: str) -> None:

@@ -57,7 +57,7 @@ def test_nul_bytes_and_multi_megabyte_fields(company):
     run = synced(company)
     records = run.records()
     assert len(records[0]["NOTE"]) == len(huge)
-    assert records[1]["NOTE"] == "ab" and "removed 1 NUL character(s)" in run.stderr
+    assert records[1]["NOTE"] == "a\x00b" and "holds 1 NUL character(s)" in run.stderr
     assert records[2]["NOTE"] == "ok"
 
 

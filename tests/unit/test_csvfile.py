@@ -1,5 +1,6 @@
 import gzip
 import io
+import re
 import zipfile
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from devtools.s3server import zipped
 from tap_intacct.errors import DataError
 from tap_intacct.reading.csvfile import CsvRows, CutShort, line_end_of
+from tap_intacct.reading.dialect import Dialect
 
 
 def rows_of(data, sample=False):
@@ -51,10 +53,11 @@ def test_truncated_sample_drops_the_cut_record():
         rows_of(compressed[:len(compressed) // 2])
 
 
-def test_nul_characters_are_removed_and_counted_doubled_quotes_kept():
-    rows = CsvRows(io.BufferedReader(io.BytesIO(b'A,B\n"x\x00y","say ""hi"""\n')), "X.csv")
-    assert list(rows) == [(2, ["xy", 'say "hi"'])]
-    assert rows.nul_bytes_removed == 1
+def test_nul_characters_are_kept_and_counted_doubled_quotes_kept():
+    rows = CsvRows(io.BufferedReader(io.BytesIO(b'A,B\n"x\x00y","say ""hi"""\n\x00,z\n')),
+                   "X.csv")
+    assert list(rows) == [(2, ["x\x00y", 'say "hi"']), (3, ["\x00", "z"])]
+    assert rows.nul_characters == 2
 
 
 def test_multi_member_gzip_is_read_whole():
@@ -109,7 +112,7 @@ EXPECTED = (["A", "B"], [(2, ["1", "2024-01-02"])])
 def test_zip_folder_entries_before_the_file_are_skipped(seekable, folder_method):
     data = zip_of(("exports/", None, folder_method), ("exports/2024/", None, folder_method),
                   ("exports/2024/GLENTRY.csv", CSV_TEXT, zipfile.ZIP_DEFLATED),
-                  ("exports/2024/OTHER.csv", "C\n3\n", zipfile.ZIP_DEFLATED), seekable=seekable)
+                  ("exports/2024/more/", None, folder_method), seekable=seekable)
     assert data[6:8] == (b"\x08\x00" if not seekable else b"\x00\x00")  # the 0x8 flag or not
     assert rows_of(data) == EXPECTED
 
@@ -236,3 +239,147 @@ def test_a_field_of_several_megabytes_is_read_whatever_the_csv_module_limit_was(
     assert header == ["RECORDNO", "MEMO"]
     assert [(line, fields[0], len(fields[1])) for line, fields in rows] == [
         (2, "1", len(memo)), (3, "2", 5)]
+
+
+# ---- nothing read short: encodings, NULs, compression (issue 25) ------------------------------
+
+HEADED = "RECORDNO,NAME\r\n1,一丁\r\n2,b\r\n"
+
+
+@pytest.mark.parametrize(("encoding", "message"), [
+    ("utf-16-le", "looks like UTF-16LE text without a byte-order mark"),
+    ("utf-16-be", "looks like UTF-16BE text without a byte-order mark"),
+    ("utf-32-le", "looks like UTF-32LE text without a byte-order mark"),
+    ("utf-32-be", "looks like UTF-32BE text without a byte-order mark"),
+    ("utf-16", "is UTF-16LE text (it starts with a UTF-16LE byte-order mark)"),
+    ("utf-32", "is UTF-32LE text (it starts with a UTF-32LE byte-order mark)"),
+])
+@pytest.mark.parametrize("sample", [False, True])
+def test_utf16_and_utf32_are_refused_naming_the_encoding(encoding, message, sample):
+    data = HEADED.encode(encoding)
+    for packed in (data, gzip.compress(data)):
+        with pytest.raises(DataError, match=rf"^X.csv: the file {re.escape(message)}.*; DDS "
+                                            "writes UTF-8"):
+            rows_of(packed, sample=sample)
+
+
+def test_nul_in_the_header_line_is_refused_and_in_values_kept():
+    with pytest.raises(DataError, match="^X.csv: its header line holds NUL bytes"):
+        rows_of(b"RECORDNO,NA\x00ME\n1,2\n")
+    assert rows_of(b"RECORDNO,NAME\n1,\x00\n2,a\x00\x00b\n")[1] == [
+        (2, ["1", "\x00"]), (3, ["2", "a\x00\x00b"])]
+
+
+def _zip_holding(name, data):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("data", "what"), [
+    (gzip.compress(gzip.compress(b"A\n1\n")), "gzip data"),
+    (gzip.compress(zipped("A\n1\n")), "a zip archive"),
+    (_zip_holding("X.csv.gz", gzip.compress(b"A\n1\n")), "gzip data"),
+], ids=["gzip-in-gzip", "zip-in-gzip", "gzip-in-zip"])
+def test_a_file_compressed_twice_is_refused(data, what):
+    with pytest.raises(DataError, match=f"^X.csv: its content is itself {what} .the file is "
+                                        "compressed twice"):
+        rows_of(data)
+
+
+def test_gzip_zero_padding_is_read_and_other_trailing_bytes_refused():
+    members = gzip.compress(b"A\n1\n") + gzip.compress(b"2\n")
+    assert rows_of(members + b"\x00" * 5000)[1] == [(2, ["1"]), (3, ["2"])]
+    for trailing in (b"x", b"\x00" * 10 + b"x", b"PK\x05\x06" + b"\x00" * 18, b"\x1f"):
+        with pytest.raises(DataError, match="^X.csv: "):
+            rows_of(members + trailing)
+    with pytest.raises(DataError, match="bytes after the end of its gzip data are not gzip"):
+        rows_of(members + b"junk after the export")
+
+
+def _readable_rows(data):
+    """(the rows read before an error, the error's message or None)."""
+    read = []
+    try:
+        for row in CsvRows(io.BufferedReader(io.BytesIO(data)), "X.csv"):
+            read.append(row)
+    except DataError as exc:
+        return read, str(exc)
+    return read, None
+
+
+@pytest.mark.parametrize(("method", "seekable"), [
+    (zipfile.ZIP_STORED, True), (zipfile.ZIP_DEFLATED, True), (zipfile.ZIP_DEFLATED, False)],
+    ids=["stored", "deflated", "deflated-data-descriptor"])
+def test_a_zip_holding_more_than_one_file_is_refused_naming_both(method, seekable):
+    data = zip_of(("GLENTRY.1.csv", CSV_TEXT, method), ("dir/", None, zipfile.ZIP_STORED),
+                  ("GLENTRY.2.csv", "A,B\n2,x\n", method), seekable=seekable)
+    read, error = _readable_rows(data)
+    assert read == EXPECTED[1]  # the first file's records come before the error
+    assert error == ("X.csv: the zip archive holds more than one file ('GLENTRY.1.csv', then "
+                     "'GLENTRY.2.csv'); the tap reads one CSV per zip archive, as DDS writes "
+                     "them: zip each CSV on its own, or gzip it")
+
+
+def test_a_zip_is_read_to_its_last_byte():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("dir/", "")
+        archive.writestr("X.csv", CSV_TEXT)
+        archive.writestr("dir/later/", "")
+        archive.comment = b"a comment is part of the end record"
+    data = buffer.getvalue()
+    assert rows_of(data) == EXPECTED
+    read, error = _readable_rows(data + b"appended")
+    assert read == EXPECTED[1] and error.startswith("X.csv: bytes follow the end of the zip")
+    stored = zip_of(("X.csv", CSV_TEXT, zipfile.ZIP_STORED))
+    damaged = stored.replace(b"2024-01-02", b"2024-01-03")  # the CRC no longer matches
+    read, error = _readable_rows(damaged)
+    assert error == ("X.csv: the zip archive is corrupt (the data of 'X.csv' does not match its "
+                     "CRC-32 or size)")
+
+
+@pytest.mark.parametrize("packing", ["gzip", "zip", "zip-descriptor", "zip64", "stored"])
+def test_every_truncation_of_a_compressed_file_is_an_error(packing):
+    """The audit's property: a compressed file cut anywhere is never read as a shorter whole."""
+    text = "A,B\n" + "".join(f"{n},{n * 7919}\n" for n in range(300))
+    data = {"gzip": lambda: gzip.compress(text.encode()),
+            "zip": lambda: zip_of(("X.csv", text, zipfile.ZIP_DEFLATED)),
+            "zip-descriptor": lambda: zip_of(("X.csv", text, zipfile.ZIP_DEFLATED),
+                                             seekable=False),
+            "zip64": lambda: zip_of(("X.csv", text, zipfile.ZIP_DEFLATED), force_zip64=True),
+            "stored": lambda: zip_of(("X.csv", text, zipfile.ZIP_STORED))}[packing]()
+    assert _readable_rows(data) == (rows_of(text.encode())[1], None)
+    for cut in range(4, len(data)):  # shorter than the magic bytes: plain text
+        read, error = _readable_rows(data[:cut])
+        assert error is not None and error.startswith("X.csv: "), cut
+
+
+def test_a_bounded_read_is_strict_except_where_the_range_ends():
+    data = b"A,B\n1,x\n2,caf\xe9\n3,y\n"
+    with pytest.raises(DataError, match="X.csv: line 3 is not valid UTF-8"):
+        list(CsvRows(io.BufferedReader(CutShort(data)), "X.csv", bounded=True))
+    assert list(CsvRows(io.BufferedReader(CutShort(data)), "X.csv", sample=True))[0] == (
+        2, ["1", "x"])  # a sample replaces it
+    cut = b'A,B\n1,x\n2,"open\nquote'
+    assert list(CsvRows(io.BufferedReader(CutShort(cut)), "X.csv", bounded=True)) == [
+        (2, ["1", "x"])]
+    compressed = gzip.compress(b"A,B\n" + b"".join(b"%d,x\n" % n for n in range(9000)))
+    rows = CsvRows(io.BufferedReader(CutShort(compressed[:len(compressed) // 2])), "X.csv",
+                   bounded=True)
+    assert 100 < len(list(rows)) < 9000
+    with pytest.raises(DataError, match="compressed data is corrupt or truncated"):
+        rows_of(compressed[:len(compressed) // 2])  # not bounded: the whole file
+
+
+@pytest.mark.parametrize(("header", "quotechar", "enclosure"), [
+    (b"'RECORDNO','NAME'\n", '"', "'"), (b"RECORDNO,'NAME'\n", '"', "'"),
+    (b'"RECORDNO";"NAME"\n', "'", '"')])
+def test_header_names_in_the_other_quote_name_the_quotechar_setting(header, quotechar,
+                                                                    enclosure):
+    rows = io.BufferedReader(io.BytesIO(header + b"1,x\n"))
+    with pytest.raises(DataError, match=f"X.csv: its header names are enclosed in {enclosure} "
+                                        f"but 'quotechar' is {quotechar}.*; set quotechar to "
+                                        f"{enclosure}"):
+        CsvRows(rows, "X.csv", dialect=Dialect(None, quotechar))
