@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from devtools.faultproxy import FaultProxy
 from tests.e2e.conftest import assert_clean_failure, company_in
 from tests.e2e.test_full_exports import held_by_a_versioned_target, vendors
+from tests.support import examples
 
 pytestmark = pytest.mark.stores("s3", "azure")
 
@@ -195,7 +196,7 @@ FILES = [f"GLENTRY.change.{n}.csv" for n in range(1, 5)] + [
 _catalogs = {}
 
 
-@settings(max_examples=10, deadline=None, derandomize=True,
+@settings(max_examples=examples(10), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(modified=st.lists(st.integers(0, 6), min_size=len(FILES), max_size=len(FILES)),
        faults=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(sorted(PAGE_FAULTS)),
