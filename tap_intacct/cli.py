@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from tap_intacct import NAME, __version__
 from tap_intacct.errors import ConfigError, TapError
-from tap_intacct.output import logs
+from tap_intacct.output import logs, stopping
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings import knobs as knobs_module
 
@@ -189,11 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    # Large buffer: records are written in bulk, STATE messages flush.
-    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
-                                  write_through=False, line_buffering=False)
+    # Records are written in bulk (8 KiB at a time), STATE messages flush; a stop signal
+    # waits until the bytes being written are out (output/stopping.py: whole lines only).
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(stopping.StdoutLines(sys.stdout.fileno()), encoding="utf-8",
+                                  newline="\n", write_through=False, line_buffering=False)
     try:
-        run(args, knobs)
+        try:
+            stopping.catch_signals()
+            run(args, knobs)
+        finally:
+            stopping.ignore_signals()  # from here on (or since Stopped), signals change nothing
     except TapError as exc:
         _print_problems(exc)
         return exc.exit_code
@@ -202,9 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(STDOUT_CLOSED, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{NAME}: interrupted", file=sys.stderr)
-        return 130
+    except (stopping.Stopped, KeyboardInterrupt) as stop:
+        # SIGINT or SIGTERM (Meltano, Airflow and Kubernetes cancel with it): the STATE of the
+        # files read whole is out, and stdout ends with a whole line (cli flushes the rest)
+        reason, code = ((stop.reason, stop.exit_code) if isinstance(stop, stopping.Stopped)
+                        else ("interrupted", 130))
+        print(f"{NAME}: {reason}", file=sys.stderr)
+        return code
     return 0
 
 
