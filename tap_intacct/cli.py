@@ -67,10 +67,15 @@ def about(output_format: str) -> str:
     return "\n".join(lines)
 
 
+# Deeper than any config, catalog or state the tap writes or reads (a catalog is about 10 levels
+# deep); deeper JSON would exhaust the interpreter's stack wherever it is walked or written.
+MAX_JSON_DEPTH = 100
+
+
 def load_json(path: str, what: str) -> Any:
     try:
         with open(path, encoding="utf-8-sig") as handle:  # tolerate a BOM from Windows editors
-            return json.load(handle)
+            value = json.load(handle)
     except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
@@ -78,6 +83,25 @@ def load_json(path: str, what: str) -> Any:
                           f"{exc.colno}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{what} {path}: not UTF-8 text") from None
+    except RecursionError:
+        value = None  # nested past the parser's own limit
+    else:
+        if _depth(value, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH:
+            return value
+    raise ConfigError(f"{what} {path}: JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+                      f"this is not a {what} file the tap can use")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep arrays and objects nest in `value` (a scalar: 0), counted up to limit + 1."""
+    depth = 0
+    level = [value] if isinstance(value, (dict, list)) else []
+    while level and depth <= limit:
+        depth += 1
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+    return depth
 
 
 def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
