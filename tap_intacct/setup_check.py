@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from tap_intacct.dds.candidates import data_files
+from tap_intacct.dds.columns import unique_header
 from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
@@ -47,8 +48,9 @@ def check(connect: Callable[[], Store], config: Config,
             lambda stored, reason: skipped.append((stored, reason))))
     except StorageError as exc:
         report(f"FAILED: {exc.problems[0]}")
-        for line in access_advice(config):
-            report(line)
+        if config.storage != "s3" or exc.access_denied:  # S3: the policy helps only a denial
+            for line in access_advice(config):
+                report(line)
         return False
     for stored, reason in skipped:
         report(f"skipped {stored.key}: {reason}")
@@ -99,6 +101,7 @@ def _first_rows(bucket: Store, newest: StoredFile, config: Config) -> CsvRows:
     rows = CsvRows(binary, newest.key, sample=True, dialect=config.dialect)
     if not rows.header:
         raise DataError(f"{newest.key}: no header row in its first {FIRST_BYTES // 1024} KiB")
+    unique_header(rows.header, newest.key)  # a name the tap adds: refused as sync refuses it
     return rows
 
 
