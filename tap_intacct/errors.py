@@ -25,6 +25,8 @@ class StorageError(TapError):
     """S3 refused or failed a request about the whole bucket (listing, credentials, a missing
     bucket): the run stops at once."""
 
+    access_denied = False  # refused for lack of permission (--test then shows the policy)
+
 
 class DataError(TapError):
     """A file's content cannot be read as a DDS CSV export."""

@@ -90,6 +90,21 @@ def _log_retry(details: dict[str, Any]) -> None:
                    _describe(details.get("exception")), details["tries"], details["wait"])
 
 
+def _denied(exc: BaseException) -> bool:
+    """A refusal an IAM policy (or a role's trust policy) decides: AccessDenied, or a 403
+    without a code. --test then prints the policy; bad keys (also 403) are not such."""
+    if not isinstance(exc, botocore.exceptions.ClientError):
+        return False
+    code = error_code(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code == "AccessDenied" or (code in ("", "403") and status == 403)
+
+
+def _unreachable(service: str, endpoint: str, exc: BaseException) -> str:
+    """What a failure to connect says: the endpoint that could not be reached, and why."""
+    return f"the {service} endpoint {endpoint} could not be reached ({type(exc).__name__})"
+
+
 def _describe(exc: Optional[BaseException]) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
@@ -176,8 +191,14 @@ class RoleChain:
                 assume_role = retried(timed("AssumeRole", sts.assume_role), self.knobs)
                 creds = assume_role(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-                raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
-                                   "role's trust policy and external ID") from None
+                if isinstance(exc, botocore.exceptions.ConnectionError):
+                    unreachable = _unreachable("STS", sts.meta.endpoint_url, exc)
+                    raise StorageError(f"cannot assume role {role_arn}: {unreachable}; check "
+                                       "sts_endpoint_url, the network and any proxy") from None
+                error = StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check "
+                                     "the role's trust policy and external ID")
+                error.access_denied = _denied(exc)
+                raise error from None
             metadata = {
                 "access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                 "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat(),
@@ -243,10 +264,16 @@ class Bucket(ResumableReads):
         if key is not None and code == "AccessDenied":
             hint = ("check the IAM policy allows s3:GetObject on it (and kms:Decrypt on the key "
                     "of a KMS-encrypted file)")
-        message = (f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
-                   + (f"; {hint}" if hint else ""))
+        reason = _describe(exc)
+        if isinstance(exc, botocore.exceptions.ConnectionError):
+            reason = _unreachable("S3", self._client.meta.endpoint_url, exc)
+            hint = "check endpoint_url, the network and any proxy"
+        message = f"cannot {what} in s3://{self.name}/{role}: {reason}" + (
+            f"; {hint}" if hint else "")
         if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
-            return StorageError(message)
+            error = StorageError(message)
+            error.access_denied = _denied(exc)
+            return error
         return ObjectError(key, message)
 
     def location(self, prefix: str = "") -> str:
