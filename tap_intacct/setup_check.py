@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from tap_intacct.dds.candidates import data_files
+from tap_intacct.dds.columns import unique_header
 from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
@@ -122,6 +123,7 @@ def _first_rows(bucket: Store, newest: StoredFile, config: Config
                         "header line")
     if not rows.header:
         raise DataError(f"{newest.key}: no header row (the file holds no text)")
+    unique_header(rows.header, newest.key)  # a name the tap adds: refused as sync refuses it
     return rows, list(rows)
 
 
