@@ -23,6 +23,7 @@ from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.reading.decryption import encryption_note
 from tap_intacct.reading.dialect import DELIMITER_NAMES
 from tap_intacct.settings.secrets import connection_string_sas
 
@@ -76,6 +77,7 @@ def check(connect: Callable[[], Store], config: Config,
             failed += 1
             report(f"{line}: PROBLEM: {exc}")
             continue
+        line += encryption_note(bucket, newest)  # README "Encrypted exports"
         dialect = rows.dialect
         # a file's dialect (CsvRows.dialect) always has its delimiter
         report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, "  # type: ignore[index]

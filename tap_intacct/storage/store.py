@@ -41,7 +41,14 @@ class Store(Protocol):
 
 
 def connect(config: "Config", knobs: "Knobs") -> Store:
-    """The store the config names, with its client built once for the run."""
+    """The store the config names, with its client built once for the run. Its PGP-encrypted
+    files read decrypted with pgp_private_key, or are refused naming the key they need (README
+    "Encrypted exports"); other files pass through unchanged."""
+    from tap_intacct.reading.decryption import DecryptingStore
+    return DecryptingStore(_backend(config, knobs), config.pgp_keys)
+
+
+def _backend(config: "Config", knobs: "Knobs") -> Store:
     if config.storage == "azure":
         # the extra may be missing: config.validate checked it
         from tap_intacct.storage import azure
