@@ -4,9 +4,12 @@ Everything runs on 127.0.0.1: an embedded S3 API (moto) is loaded with determini
 exports, and the installed `tap-intacct` runs as a subprocess (discover, then sync to /dev/null).
 Figures are medians of BENCH_RUNS runs (default 3). Set BENCH_ROWS (default 1,000,000) and
 BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes, BENCH_CASES (default
-single,large,multi,small,listing,azure,odd-header,semicolon,encrypted) to choose the cases. The
-azure case syncs the same BENCH_ROWS file from Azurite (installed by `make azurite`), beside the
-S3 figures; the encrypted case the same file PGP-encrypted beside it plain. The single-file
+single,large,multi,small,listing,azure,odd-header,semicolon,encrypted,full-exports) to
+choose the cases. The full-exports case (BENCH_FULL_DAYS daily full exports of
+BENCH_FULL_ROWS rows, 30 and 20,000 by default, with hourly change files) is a first sync
+with full_exports append and replace. The azure case syncs the same BENCH_ROWS file from
+Azurite (installed by `make azurite`), beside the S3 figures; the encrypted case the same
+file PGP-encrypted beside it plain. The single-file
 cases run both engines (TAP_INTACCT_ENGINE=rows and fast): from the local file (in-process
 sync_file, devtools/localsync.py) and through the S3 API, RECORD and BATCH mode.
 """
@@ -36,7 +39,7 @@ ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
 CASES = set(os.environ.get("BENCH_CASES",
                            "single,large,multi,small,listing,azure,odd-header,semicolon,"
-                                          "encrypted").split(","))
+                                          "encrypted,full-exports").split(","))
 CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
 TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
@@ -435,34 +438,77 @@ def listing_case(s3, workdir, tables=100, per_table=200):
     print(f"no-op incremental: {seconds:.2f}s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
 
 
+FULL_DAYS = int(os.environ.get("BENCH_FULL_DAYS", "30"))
+FULL_ROWS = int(os.environ.get("BENCH_FULL_ROWS", "20000"))
+
+
+def vendor_full_csv(rows, day):
+    """A VENDOR full export: `rows` vendors as they are on `day`."""
+    return "RECORDNO,VENDORID,NAME,TOTALDUE,WHENMODIFIED,ddsReadTime\n" + "".join(
+        f"{n},V-{n:06d},Vendor {n} day {day},{(n * 37 + day) % 10**6 / 100:.2f},"
+        "2024-01-06T10:00:00Z,2024-01-06 10:05:00\n" for n in range(1, rows + 1))
+
+
+def full_exports_case(s3, workdir, days=FULL_DAYS, rows=FULL_ROWS, changes=20):
+    """full_exports replace, first sync of a history of `days` daily full exports of `rows`
+    VENDOR rows (job numbers growing with the jobs) and hourly change jobs between them (23 a
+    day, `changes` rows each): records emitted and seconds (issue 26: the newest export and
+    what follows it, nothing older), beside append (every file)."""
+    bucket = "bench-full-exports"
+    s3.create_bucket(bucket)
+    job = 0
+    for day in range(days):
+        job += 1
+        moment = T0 + datetime.timedelta(days=day)
+        s3.put(bucket, f"BENCH/VENDOR.all.{job}.{moment:%Y-%m-%dT%H%M%S}.csv",
+               vendor_full_csv(rows, day), last_modified=moment)
+        for hour in range(1, 24):
+            job += 1
+            moment = T0 + datetime.timedelta(days=day, hours=hour)
+            first = 1 + (day * 23 + hour) * changes % max(rows, 1)
+            s3.put(bucket, f"BENCH/VENDOR.change.{job}.{moment:%Y-%m-%dT%H%M%S}.csv",
+                   ddsdata.vendor_change_csv(range(first, first + changes), seed=job),
+                   last_modified=moment)
+    files = days * 24
+    print(f"\n## full exports: {days} daily full exports of {rows:,} rows + {days * 23} hourly "
+          f"change files of {changes} rows ({files} files), first sync")
+    for mode in ("append", "replace"):
+        tap = Tap(s3, bucket, pathlib.Path(workdir) / mode, settings={
+            "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
+            "endpoint_url": s3.url, "sts_endpoint_url": s3.url, "full_exports": mode})
+        tap.discover()
+        seconds, rss, stderr = median_runs(tap.sync)
+        records, read = re.findall(r"VENDOR: ([0-9]+) record\(s\) from ([0-9]+) file\(s\)",
+                                   stderr)[-1]
+        print(f"full_exports {mode + ':':8} {int(records):,} records from {int(read)} files in "
+              f"{seconds:.2f}s, peak RSS {rss:.0f} MB, S3 {s3_requests(stderr)}")
+
+
+# (name for BENCH_CASES, the case run in its own folder of the run's workdir), in print order
+CASE_RUNS = [
+    ("single", lambda s3, folder: single_file_case(s3, folder, ROWS)),
+    ("azure", lambda s3, folder: azure_single_file_case(folder, ROWS)),
+    ("large", lambda s3, folder: LARGE_ROWS and single_file_case(s3, folder, LARGE_ROWS, runs=1)),
+    ("multi", multi_file_case),
+    ("small", small_files_case),
+    ("listing", listing_case),
+    ("encrypted", lambda s3, folder: encrypted_case(s3, folder, ROWS)),
+    ("semicolon", lambda s3, folder: semicolon_case()),
+    ("odd-header", lambda s3, folder: odd_header_case(folder)),
+    ("full-exports", full_exports_case),
+]
+
+
 def main():
     print(f"tap-intacct benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, Python "
           f"{sys.version.split()[0]}, {os.cpu_count()} cores, medians of {RUNS} runs")
     with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
-        for name in ("single", "large", "multi", "listing"):
-            os.makedirs(os.path.join(workdir, name, "slow"), exist_ok=True)
-        for name in ("azure",):
-            os.makedirs(os.path.join(workdir, name), exist_ok=True)
-        if "single" in CASES:
-            single_file_case(s3, os.path.join(workdir, "single"), ROWS)
-        if "azure" in CASES:
-            azure_single_file_case(os.path.join(workdir, "azure"), ROWS)
-        if LARGE_ROWS and "large" in CASES:
-            single_file_case(s3, os.path.join(workdir, "large"), LARGE_ROWS, runs=1)
-        if "multi" in CASES:
-            multi_file_case(s3, os.path.join(workdir, "multi"))
-        if "small" in CASES:
-            os.makedirs(os.path.join(workdir, "small"), exist_ok=True)
-            small_files_case(s3, os.path.join(workdir, "small"))
-        if "listing" in CASES:
-            listing_case(s3, os.path.join(workdir, "listing"))
-        if "encrypted" in CASES:
-            os.makedirs(os.path.join(workdir, "encrypted"), exist_ok=True)
-            encrypted_case(s3, os.path.join(workdir, "encrypted"), ROWS)
-        if "semicolon" in CASES:
-            semicolon_case()
-        if "odd-header" in CASES:
-            odd_header_case(workdir)
+        for name, run in CASE_RUNS:
+            if name in CASES:
+                folder = os.path.join(workdir, name)
+                for sub in ("slow", "append", "replace"):  # what the cases write into
+                    os.makedirs(os.path.join(folder, sub), exist_ok=True)
+                run(s3, folder)
 
 
 if __name__ == "__main__":

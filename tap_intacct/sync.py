@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from tap_intacct.dds import candidates, versions
+from tap_intacct.dds import candidates, jobs, versions
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.checkpoints import Checkpoints
 from tap_intacct.engines.records import StreamRecords
@@ -167,7 +167,8 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
     pending = files.wanted
     table_versions = None
     if config.full_exports == "replace":
-        pending = _ready(stream.name, pending, config.full_export_quiet_seconds)
+        pending = _in_job_order(stream.name, files.wanted, bookmark, checkpoints,
+                                config.full_export_quiet_seconds)
         table_versions = versions.TableVersions(bookmark, pending)
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
@@ -187,6 +188,9 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
                                 "job is not activated without it (re-run once the export is "
                                 "complete)") from None
             LOGGER.warning("%s: skipped %s: %s", stream.name, gone.key, gone.why)
+            if table_versions:  # in job order: done, so that the frontier passes it
+                bookmark.advance(stored)
+                checkpoints.changed(stream.name)
             continue
         bookmark.advance(stored)
         activated = table_versions.completes(stored) if table_versions else None
@@ -218,14 +222,15 @@ def _log_future_files(stream: str, bookmark: Bookmark, pending: Sequence[StoredF
     ahead = [stored for stored in pending if bookmark.in_future(stored)]
     if not ahead:
         return
-    lead = ahead[-1].last_modified - bookmark.now  # pending is oldest first
+    latest = max(ahead, key=lambda stored: stored.sort_key)  # (full exports: in job order)
+    lead = latest.last_modified - bookmark.now
     LOGGER.log(logging.WARNING if lead > CLOCK_SKEW else logging.INFO,
                "%s: %d file(s) were modified after this run started (%s the latest, up to %s "
                "ahead of this machine's clock: the store's clock runs ahead, or this "
                "machine's is behind); they are read and kept in the state (synced_keys) so "
                "that they are read once, and the bookmark does not move past this run's "
                "start, so that files arriving later are not skipped", stream, len(ahead),
-               ahead[-1].key, _duration(lead))
+               latest.key, _duration(lead))
 
 
 def _duration(span: datetime.timedelta) -> str:
@@ -239,17 +244,50 @@ def _duration(span: datetime.timedelta) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _ready(stream: str, pending: list[StoredFile], quiet_seconds: int) -> list[StoredFile]:
-    """The pending files that may be read now: none from a full export job still arriving."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ready, waiting = versions.ready(pending, datetime.timedelta(seconds=quiet_seconds), now)
+def _in_job_order(stream: str, wanted: list[StoredFile], bookmark: Bookmark,
+                  checkpoints: Checkpoints, quiet_seconds: int) -> list[StoredFile]:
+    """full_exports replace: the wanted files to read, in job order (jobs.plan): none of a full
+    export job still arriving nor after it, none of what the newest complete full job
+    supersedes; those are marked done (the bookmark passes them) and logged."""
+    plan = jobs.plan(wanted, quiet=datetime.timedelta(seconds=quiet_seconds),
+                     now=bookmark.now, activated=bookmark.activated_job)
+    waiting = plan.waiting
     if waiting:
-        LOGGER.info("%s: full export job %s (%d part(s) so far, the newest modified %s) may "
-                    "still be arriving: it and the %d file(s) after it wait until %s "
-                    "(full_export_quiet_seconds)", stream, waiting.job, waiting.parts,
-                    waiting.newest.isoformat(), len(pending) - len(ready) - waiting.parts,
-                    waiting.until.isoformat())
-    return ready
+        LOGGER.info("%s: %s job %s (%d part(s) so far, the newest modified %s) may still be "
+                    "arriving: %s the %d file(s) after it in job order wait until %s "
+                    "(full_export_quiet_seconds)", stream,
+                    "full export" if waiting.full else "change", waiting.job, waiting.parts,
+                    waiting.newest.isoformat(), "it and" if waiting.full else "its parts are "
+                    "read;", waiting.files_after, waiting.until.isoformat())
+    if plan.late:
+        LOGGER.info("%s: not read: %s, before full export job %s whose version the table "
+                    "holds (they came late; that export holds their rows)", stream,
+                    _jobs_text(plan.late), bookmark.activated_job)
+    if plan.superseded:
+        LOGGER.info("%s: not read: %s, superseded by full export job %s (its activation drops "
+                    "what they hold)", stream, _jobs_text(plan.superseded), plan.newest_full)
+    bookmark.read_in_job_order(wanted)
+    skipped = plan.skipped
+    for stored in skipped:
+        bookmark.advance(stored)
+    if skipped:
+        checkpoints.changed(stream, file_read=False)
+    return plan.files
+
+
+def _jobs_text(skipped: list[jobs.Job], shown: int = 5) -> str:
+    """'2 full export job(s) (11, 12), 3 change job(s) (14, 15, 16), 1 other file(s) (V.csv):
+    8 file(s)'."""
+    kinds = [("full export job(s)", [job for job in skipped if job.full]),
+             ("change job(s)", [job for job in skipped if job.name and not job.full]),
+             ("other file(s)", [job for job in skipped if job.name is None])]
+    parts = []
+    for label, of_kind in kinds:
+        if of_kind:
+            names = ", ".join(job.label for job in of_kind[:shown])
+            more = f" and {len(of_kind) - shown} more" if len(of_kind) > shown else ""
+            parts.append(f"{len(of_kind)} {label} ({names}{more})")
+    return f"{', '.join(parts)}: {sum(len(job.parts) for job in skipped)} file(s)"
 
 
 def opened_ahead(bucket: Store, files: Sequence[StoredFile]

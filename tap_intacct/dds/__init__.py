@@ -1,3 +1,3 @@
 """Data Delivery Service semantics: file naming, listing candidates, catalog, discovery, bookmarks,
-when STATE is written, table versions. See docs/ARCHITECTURE.md.
+when STATE is written, job order and table versions. See docs/ARCHITECTURE.md.
 """

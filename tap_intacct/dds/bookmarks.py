@@ -24,6 +24,7 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Required, Self, TypedDict, cast
 
+from tap_intacct.dds.jobs import rank_of
 from tap_intacct.errors import ConfigError
 from tap_intacct.settings.config import (
     EARLIEST,
@@ -43,7 +44,7 @@ _JUST_AFTER = datetime.timedelta(microseconds=1)  # finer than any store's LastM
 class FullExportJob(TypedDict):
     """The full-export job being read and the table version its records carry."""
 
-    job: str  # the DDS job record number
+    job: str  # the DDS job record number (or job timestamp) as the file name writes it
     version: int
 
 
@@ -99,6 +100,10 @@ class Bookmark:
         self.table_version: int | None = None
         self.activated_job: str | None = None  # the job number of table_version
         self.full_export_job: FullExportJob | None = None
+        # read_in_job_order: the run's wanted files, and those done
+        self._wanted: list[StoredFile] | None = None
+        self._done: set[str] = set()
+        self._next = 0  # wanted[:_next] are done
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], stream: str, start_date: datetime.datetime,
@@ -177,10 +182,27 @@ class Bookmark:
         """True if the file's LastModified is later than the run's start."""
         return stored.last_modified > self.now
 
+    def read_in_job_order(self, wanted: list[StoredFile]) -> None:
+        """full_exports replace: this run reads the files the bookmark wants (`wanted`, oldest
+        first) in job order, and marks done without reading those jobs.plan skips; so from now
+        on advance moves modified_since only to the frontier: the newest LastModified (not
+        after the run's start) such that every wanted file modified at or before it is done.
+        The keys of the files done past the frontier are kept (they are later than
+        modified_since, so prune keeps them and wants checks them): the state then holds the
+        files read out of order, not the history, and a run stopped after any STATE resumes
+        exactly."""
+        self._wanted = wanted
+        self._done = set()
+        self._next = 0
+
     def advance(self, stored: StoredFile) -> None:
-        """Record that the file has been read completely. A file in the future does not move
-        modified_since (its key records it), so that no file is skipped that arrives later with
-        a LastModified between the run's start and this file's."""
+        """Record that the file has been read completely (or, in job order, skipped). A file in
+        the future does not move modified_since (its key records it), so that no file is
+        skipped that arrives later with a LastModified between the run's start and this
+        file's."""
+        if self._wanted is not None:
+            self._advance_to_frontier(stored)
+            return
         moment = stored.last_modified
         if self.modified_since is None:
             # every file after start_date is then wanted unless its key is recorded
@@ -190,6 +212,20 @@ class Bookmark:
             self.modified_since = moment
         self.synced_keys[stored.key] = moment
         self.prune()
+
+    def _advance_to_frontier(self, stored: StoredFile) -> None:
+        wanted: list[StoredFile] = self._wanted  # type: ignore[assignment]  # advance checked
+        self._done.add(stored.key)
+        while self._next < len(wanted) and wanted[self._next].key in self._done:
+            self._next += 1
+        self.synced_keys[stored.key] = stored.last_modified
+        if self.modified_since is None:
+            # every file after start_date is then wanted unless its key is recorded
+            self.modified_since = self.start_date
+            self.keys_since = _after(self.start_date, _JUST_AFTER)
+        # the frontier: every file modified before the oldest one not done is done (this run's
+        # wanted files, and the files of the keys, read out of order by earlier runs)
+        self.settle(wanted[self._next].last_modified if self._next < len(wanted) else None)
 
     def settle(self, before: datetime.datetime | None) -> bool:
         """Before a stream's files are read: move modified_since to the newest file read while
@@ -262,9 +298,9 @@ def _versions(value: Mapping[str, Any], stream: str, source: str
         raise ConfigError(f"{source}: bookmarks.{stream}.full_export_job must be "
                           f'{{"job": "<job number>", "version": <whole number>}}, got {job!r}')
     activated = value.get("table_version_job")
-    if activated is not None and not (isinstance(activated, str) and activated.isdigit()):
+    if activated is not None and not (isinstance(activated, str) and rank_of(activated)):
         raise ConfigError(f"{source}: bookmarks.{stream}.table_version_job must be a DDS job "
-                          f"number (text of digits), got {activated!r}")
+                          f"number (text of digits) or job timestamp, got {activated!r}")
     return version, activated, cast("FullExportJob | None", job)  # checked above
 
 

@@ -1,31 +1,29 @@
 """Full exports as table versions (`full_exports: replace`; README "Full exports"). Pure: no I/O.
 
 A DDS full (`all`) job writes `<OBJECT>.all.<job record number>.<timestamp>.csv`, possibly in
-several parts; nothing marks the last part. A job is taken as complete once its newest part is
-older than the quiet period. Each complete job becomes a new table version: its records carry the
-version, ACTIVATE_VERSION follows its last part. A job still arriving is not read, nor anything
-after it in its stream, so the bookmark never passes a part that was skipped.
+several parts; nothing marks the last part. jobs.plan puts a run's files in job order, each full
+job's parts together, and leaves out a job still arriving (and what follows it) and what the
+newest complete full job supersedes. Each full job read becomes a new table version: its records
+carry the version, ACTIVATE_VERSION follows its last part; the records of other jobs carry the
+table's current version (that of the newest full job before them in job order).
 """
 
 from __future__ import annotations
 
-import datetime
-import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tap_intacct.dds.files import StoredFile
+from tap_intacct.dds.jobs import at_or_before, job_name
 
 if TYPE_CHECKING:
     from tap_intacct.dds.bookmarks import Bookmark
-
-FULL_EXPORT_PART = re.compile(r"[^.]+\.all\.([0-9]+)\.", re.IGNORECASE)
+    from tap_intacct.dds.files import StoredFile
 
 
 def job_of(stored: StoredFile) -> str | None:
-    """The job record number of a full export's part; None for any other file."""
-    match = FULL_EXPORT_PART.match(stored.name)
-    return match.group(1) if match else None
+    """The job (record number or timestamp, as the name writes it) of a full export's part;
+    None for any other file."""
+    name = job_name(stored)
+    return name.ident if name is not None and name.full else None
 
 
 def version_of(parts: list[StoredFile]) -> int:
@@ -33,34 +31,6 @@ def version_of(parts: list[StoredFile]) -> int:
     versions grow with the jobs, and never depend on the day the tap runs)."""
     newest = max(stored.last_modified for stored in parts)
     return int(newest.timestamp() * 1000)
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A job still arriving: it and every file after it wait for a later run."""
-
-    job: str
-    parts: int
-    newest: datetime.datetime
-    until: datetime.datetime
-
-
-def ready(pending: list[StoredFile], quiet: datetime.timedelta,
-          now: datetime.datetime) -> tuple[list[StoredFile], Waiting | None]:
-    """(the files of `pending` (oldest first) that may be read now, the Waiting job or None):
-    `pending` up to the first part of the first job whose newest part is not older than
-    `quiet`."""
-    newest: dict[str, datetime.datetime] = {}
-    for stored in pending:
-        job = job_of(stored)
-        if job is not None and (job not in newest or stored.last_modified > newest[job]):
-            newest[job] = stored.last_modified
-    for position, stored in enumerate(pending):
-        job = job_of(stored)
-        if job is not None and now - newest[job] < quiet:
-            parts = sum(1 for f in pending if job_of(f) == job)
-            return pending[:position], Waiting(job, parts, newest[job], newest[job] + quiet)
-    return pending, None
 
 
 class TableVersions:
@@ -80,10 +50,9 @@ class TableVersions:
 
     def _activated_already(self, job: str) -> bool:
         """True for a part of the activated job or an older one (a part that arrived late,
-        e.g. with lookback_seconds): its rows belong to the table as it is; it starts no new
-        version, which would drop every row it does not have. DDS job record numbers grow."""
-        activated = self._bookmark.activated_job
-        return activated is not None and int(job) <= int(activated)
+        e.g. with lookback_seconds; jobs.plan skips those of older jobs): its rows belong to the
+        table as it is; it starts no new version, which would drop every row it does not have."""
+        return at_or_before(job, self._bookmark.activated_job)
 
     def version_for(self, stored: StoredFile) -> int | None:
         """The version the records of `stored` carry (None: no version, as with append)."""
@@ -94,8 +63,12 @@ class TableVersions:
         current = bookmark.full_export_job
         if current is None or current["job"] != job:
             version = version_of(self._parts[job])
-            if bookmark.table_version is not None and version <= bookmark.table_version:
-                version = bookmark.table_version + 1  # versions only grow
+            # versions only grow: past the table's, and past that of a job left unfinished
+            # (superseded now) whose records a target holds
+            emitted = [v for v in (bookmark.table_version, current and current["version"])
+                       if v is not None]
+            if emitted and version <= max(emitted):
+                version = max(emitted) + 1
             bookmark.full_export_job = {"job": job, "version": version}
         return bookmark.full_export_job["version"]  # type: ignore[index]  # current, or set above
 

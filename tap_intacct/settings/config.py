@@ -314,13 +314,16 @@ SETTINGS = (
             "(default) or '.", _quotechar, default='"'),
     Setting("full_exports", "What a DDS full (all) export means for its stream: append (default: "
             "its records are upserted like any others, as singer-io's tap-intacct did) or "
-            "replace (each complete full export becomes a new table version: its records carry "
-            "the version and ACTIVATE_VERSION follows its last part, so a target that supports "
-            "it drops or soft-deletes the rows the export no longer has). Not with batch_config.",
+            "replace (DDS jobs applied in job order; each complete full export becomes a new "
+            "table version: its records carry the version and ACTIVATE_VERSION follows its last "
+            "part, so a target that supports it drops or soft-deletes the rows the export no "
+            "longer has; what the newest complete full export supersedes is not read). Not with "
+            "batch_config.",
             _full_exports, default="append"),
     Setting("full_export_quiet_seconds", "full_exports replace: a full export job counts as "
             "complete once its newest part is this many seconds old (DDS writes no completion "
-            "marker); until then it and every later file of its stream wait. Default 3600, from "
+            "marker); until then it and every later job of its stream wait (a change job's "
+            "later jobs wait likewise). Default 3600, from "
             "60 to 604800 (7 days).", _whole_number(MIN_QUIET_SECONDS, MAX_QUIET_SECONDS),
             default=DEFAULT_QUIET_SECONDS, kind="integer"),
     Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "

@@ -82,7 +82,7 @@ def test_a_job_still_arriving_waits_with_everything_after_it(company):
     parts = [f"VENDOR.all.20.2024-03-04T08:0{n}:00.csv" for n in range(3)]
     company.put(parts[0], vendors(1, 2), modified=now - datetime.timedelta(seconds=20))
     company.put(parts[1], vendors(3), modified=now - datetime.timedelta(seconds=10))
-    company.put("VENDOR.change.2.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
+    company.put("VENDOR.change.21.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
                 modified=now - datetime.timedelta(seconds=5))
     catalog = company.selected_catalog()
     config = company.config(full_exports="replace", full_export_quiet_seconds=600)
@@ -90,7 +90,7 @@ def test_a_job_still_arriving_waits_with_everything_after_it(company):
     assert first.returncode == 0, first.stderr
     assert [r["NAME"] for r in first.records()] == ["early"]  # nothing of the job, nor after it
     assert "full export job 20 (2 part(s) so far" in first.stderr
-    assert "it and the 1 file(s) after it wait until" in first.stderr
+    assert "it and the 1 file(s) after it in job order wait until" in first.stderr
 
     # the third part arrives; the job is quiet an hour later (the parts' times moved back)
     company.put(parts[2], vendors(4), modified=now - datetime.timedelta(seconds=1))
@@ -101,7 +101,7 @@ def test_a_job_still_arriving_waits_with_everything_after_it(company):
     for offset, name in enumerate(parts):
         company.put(name, [vendors(1, 2), vendors(3), vendors(4)][offset],
                     modified=earlier + datetime.timedelta(seconds=offset))
-    company.put("VENDOR.change.2.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
+    company.put("VENDOR.change.21.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
                 modified=earlier + datetime.timedelta(seconds=10))
     third = company.sync(catalog, state=first.last_state, config=config)
     assert third.returncode == 0, third.stderr
@@ -138,6 +138,89 @@ def test_a_part_that_cannot_be_read_stops_the_job_before_activation(company):
     assert_clean_failure(run, "VENDOR.all.40.b.csv: line 2 is not valid UTF-8", code=1)
     assert run.of_type("ACTIVATE_VERSION") == []
     assert run.last_state["bookmarks"]["VENDOR"]["full_export_job"]["job"] == "40"
+
+
+def sync_with(engine, company, catalog, config, state=None):
+    env = company.server.tap_environment()
+    env["TAP_INTACCT_ENGINE"] = engine
+    args = ["--state", company.write("state.json", state)] if state else []
+    run = company.tap("--catalog", catalog, *args, config=config, env=env)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.mark.parametrize("engine", ["rows", "fast"])
+def test_a_change_job_landing_between_two_parts_comes_after_the_full_export(company, engine):
+    """Issue 26, first case: applied in landing order, job 13's activation deleted vendor 7,
+    which change job 14 created between 13's two parts."""
+    pytest.importorskip("pyarrow")
+    company.put("VENDOR.all.13.p1.csv", vendors(1, 2, 3), modified=0)
+    company.put("VENDOR.change.14.a.csv", CHANGE_HEADER + "7,new,create,2024-03-02 10:00:00\n",
+                modified=60)
+    company.put("VENDOR.all.13.p2.csv", vendors(4, 5, 6), modified=120)
+    catalog = company.selected_catalog()
+    run = sync_with(engine, company, catalog, company.config(full_exports="replace"))
+    version = int((T0 + datetime.timedelta(minutes=2)).timestamp() * 1000)
+    assert [(m["type"], m.get("version"), m.get("record", {}).get("_sdc_source_file", "")[-14:])
+            for m in run.messages if m["type"] in ("RECORD", "ACTIVATE_VERSION")] == [
+        ("RECORD", version, "VENDOR.all.13.p1.csv"[-14:])] * 3 + [
+        ("RECORD", version, "VENDOR.all.13.p2.csv"[-14:])] * 3 + [
+        ("ACTIVATE_VERSION", version, ""), ("RECORD", version, "DOR.change.14.a.csv"[-14:])]
+    table = held_by_a_versioned_target(run.messages)
+    assert {k: name for k, (_v, name) in table.items()} == {
+        1: "v1", 2: "v2", 3: "v3", 4: "v4", 5: "v5", 6: "v6", 7: "new"}
+    bookmark = run.last_state["bookmarks"]["VENDOR"]
+    assert bookmark["modified_since"] == (T0 + datetime.timedelta(minutes=2)).isoformat()
+    again = sync_with(engine, company, catalog, company.config(full_exports="replace"),
+                      state=run.last_state)
+    assert again.records() == [] and again.of_type("ACTIVATE_VERSION") == []
+
+
+@pytest.mark.parametrize("engine", ["rows", "fast"])
+def test_interleaved_full_exports_end_with_the_newest(company, engine):
+    """Issue 26, second case: row 3 of job 11 came after job 13's copy and was then deleted by
+    13's activation. Job 13 supersedes 11, which is not read."""
+    pytest.importorskip("pyarrow")
+    company.put("VENDOR.all.11.p1.csv", vendors(1, 2, name="old"), modified=0)
+    company.put("VENDOR.all.13.p1.csv", vendors(1, 2, 3), modified=60)
+    company.put("VENDOR.all.11.p2.csv", vendors(3, name="old"), modified=120)
+    company.put("VENDOR.all.13.p2.csv", vendors(4), modified=180)
+    catalog = company.selected_catalog()
+    run = sync_with(engine, company, catalog, company.config(full_exports="replace"))
+    table = held_by_a_versioned_target(run.messages)
+    assert {k: name for k, (_v, name) in table.items()} == {1: "v1", 2: "v2", 3: "v3", 4: "v4"}
+    assert {r["_sdc_source_file"].rsplit("/", 1)[-1] for r in run.records()} == {
+        "VENDOR.all.13.p1.csv", "VENDOR.all.13.p2.csv"}
+    assert ("VENDOR: not read: 1 full export job(s) (11): 2 file(s), superseded by full export "
+            "job 13") in run.stderr
+    assert run.last_state["bookmarks"]["VENDOR"] == {
+        "modified_since": (T0 + datetime.timedelta(minutes=3)).isoformat(),
+        "synced_keys": {company.prefix + "VENDOR.all.13.p2.csv":
+                        (T0 + datetime.timedelta(minutes=3)).isoformat()},
+        "synced_keys_since": (T0 + datetime.timedelta(minutes=3)).isoformat(),
+        "table_version": int((T0 + datetime.timedelta(minutes=3)).timestamp() * 1000),
+        "table_version_job": "13"}
+
+
+def test_a_first_sync_reads_the_newest_full_export_and_what_follows(company):
+    for day in range(5):
+        company.put(f"VENDOR.all.{10 * day + 10}.p.csv", vendors(1, 2, name=f"d{day}"),
+                    modified=86400 * day)
+        company.put(f"VENDOR.change.{10 * day + 11}.c.csv",
+                    CHANGE_HEADER + f"{day + 3},c{day},create,2024-03-02 10:00:00\n",
+                    modified=86400 * day + 3600)
+    catalog = company.selected_catalog()
+    run = company.sync(catalog, config=company.config(full_exports="replace"))
+    assert run.returncode == 0, run.stderr
+    assert [r["NAME"] for r in run.records()] == ["d41", "d42", "c4"]
+    assert ("not read: 4 full export job(s) (10, 20, 30, 40), 4 change job(s) (11, 21, 31, 41): "
+            "8 file(s), superseded by full export job 50") in run.stderr
+    # the bookmark is removed (a reset): the stream re-baselines from the newest export
+    state = run.last_state
+    state["bookmarks"].pop("VENDOR")
+    reset = company.sync(catalog, state=state, config=company.config(full_exports="replace"))
+    assert [r["NAME"] for r in reset.records()] == ["d41", "d42", "c4"]
+    assert len(reset.of_type("ACTIVATE_VERSION")) == 1
 
 
 def test_off_the_output_is_unchanged(company):

@@ -59,6 +59,14 @@ def test_make_bench_encrypted_case_beside_the_plain_file(tmp_path):
     assert "records of the encrypted file: identical to the plain file's" in output
 
 
+def test_make_bench_full_exports_reads_the_newest_export_and_what_follows(tmp_path):
+    output = make(tmp_path, "bench", BENCH_CASES="full-exports", BENCH_FULL_DAYS="3",
+                  BENCH_FULL_ROWS="50")
+    # append reads the 3 exports and 69 change files; replace the newest export and its 23
+    assert re.search(r"full_exports append: +1,530 records from 72 files in", output), output
+    assert re.search(r"full_exports replace: +510 records from 24 files in", output), output
+
+
 def test_make_bench_compare_runs_both_trees(tmp_path):
     output = make(tmp_path, "bench-compare", "REF=HEAD", BENCH_ENGINES="rows")
     assert re.search(r"this tree / HEAD: [0-9.]+% of its throughput", output), output

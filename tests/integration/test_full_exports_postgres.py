@@ -66,6 +66,38 @@ def test_tap_into_target_postgres(company, postgres_url, schema_name, hard_delet
     assert all_rows(postgres_url, table) == ("3" if hard_delete else "6")
 
 
+# issue 26: files landing interleaved with other jobs' (oldest first), and the rows Intacct holds
+INTERLEAVED = {
+    # change job 14 creates vendor 7 between the two parts of full job 13
+    "VENDOR": ([("VENDOR.all.13.p1.csv", full((1, "v1"), (2, "v2"), (3, "v3"))),
+                ("VENDOR.change.14.a.csv", CHANGE + "7,v7,create,2024-03-02 10:00:00\n"),
+                ("VENDOR.all.13.p2.csv", full((4, "v4"), (5, "v5"), (6, "v6")))],
+               {1: "v1", 2: "v2", 3: "v3", 4: "v4", 5: "v5", 6: "v6", 7: "v7"}),
+    # full jobs 11 and 13 interleaved
+    "CUSTOMER": ([("CUSTOMER.all.11.p1.csv", full((1, "old"), (2, "old"))),
+                  ("CUSTOMER.all.13.p1.csv", full((1, "c1"), (2, "c2"), (3, "c3"))),
+                  ("CUSTOMER.all.11.p2.csv", full((3, "old"))),
+                  ("CUSTOMER.all.13.p2.csv", full((4, "c4")))],
+                 {1: "c1", 2: "c2", 3: "c3", 4: "c4"}),
+}
+
+
+@pytest.mark.stores("s3", "azure")
+@pytest.mark.parametrize("hard_delete", [False, True])
+def test_jobs_landing_interleaved_end_equal_to_intacct(company, postgres_url, schema_name,
+                                                        hard_delete):
+    seconds = 0
+    for files, _rows in INTERLEAVED.values():
+        for name, body in files:
+            company.put(name, body, modified=seconds)
+            seconds += 60
+    run = company.sync(company.selected_catalog(), config=company.config(full_exports="replace"))
+    assert run.returncode == 0, run.stderr
+    load(company, postgres_url, schema_name, run.stdout, hard_delete=hard_delete)
+    for table, (_files, rows) in INTERLEAVED.items():
+        assert live_rows(postgres_url, f'"{schema_name}"."{table}"') == rows, table
+
+
 @pytest.mark.parametrize("hard_delete", [False, True])
 def test_meltano_run_into_target_postgres(company, tmp_path, postgres_url, schema_name,
                                           hard_delete):

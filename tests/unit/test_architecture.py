@@ -24,8 +24,10 @@ PURE = {
     "tap_intacct.values.conversion": set(),
     "tap_intacct.values.encoding": {"tap_intacct.values.conversion"},
     "tap_intacct.reading.dialect": set(),
-    "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.settings.config"},
-    "tap_intacct.dds.versions": {"tap_intacct.dds.files"},
+    "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.settings.config",
+                                  "tap_intacct.dds.jobs"},
+    "tap_intacct.dds.jobs": {"tap_intacct.dds.files"},
+    "tap_intacct.dds.versions": {"tap_intacct.dds.jobs"},
     "tap_intacct.dds.candidates": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files"},
     "tap_intacct.storage.pages": set(),
 }

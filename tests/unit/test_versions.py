@@ -5,7 +5,8 @@ import datetime
 
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.files import StoredFile
-from tap_intacct.dds.versions import TableVersions, job_of, ready, version_of
+from tap_intacct.dds.jobs import plan
+from tap_intacct.dds.versions import TableVersions, job_of, version_of
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
@@ -16,23 +17,28 @@ def part(name, minutes):
     return StoredFile(f"dds/ACME/{name}", 10, T0 + datetime.timedelta(minutes=minutes))
 
 
-def test_only_all_files_with_a_job_number_are_parts():
+def test_only_all_files_with_a_job_number_or_timestamp_are_parts():
     assert job_of(part("VENDOR.all.123.2024-03-04T08:00:00.csv", 0)) == "123"
     assert job_of(part("VENDOR.ALL.7.x.csv.gz", 0)) == "7"
     assert job_of(part("VENDOR.change.123.2024.csv", 0)) is None
     assert job_of(part("VENDOR.csv", 0)) is None
     assert job_of(part("VENDOR.all.csv", 0)) is None
+    assert job_of(part("VENDOR.all.2024-03-04T08:00:00Z.1.csv", 0)) == "2024-03-04T08:00:00Z"
+    assert job_of(part("VENDOR.all.csv.gz", 0)) is None
 
 
 def test_a_job_still_arriving_holds_back_itself_and_everything_after_it():
     files = [part("V.change.1.a.csv", 0), part("V.all.2.a.csv", 10), part("V.all.2.b.csv", 20),
              part("V.change.3.a.csv", 30), part("V.all.2.c.csv", 40)]
-    readable, waiting = ready(files, QUIET, T0 + datetime.timedelta(minutes=90))
-    assert readable == files[:1]
-    assert (waiting.job, waiting.parts) == ("2", 3)
+    early = plan(files, quiet=QUIET, now=T0 + datetime.timedelta(minutes=90), activated=None)
+    assert early.files == files[:1]
+    waiting = early.waiting
+    assert (waiting.job, waiting.parts, waiting.files_after) == ("2", 3, 1)
     assert waiting.until == T0 + datetime.timedelta(minutes=100)
-    readable, waiting = ready(files, QUIET, T0 + datetime.timedelta(minutes=101))
-    assert readable == files and waiting is None
+    later = plan(files, quiet=QUIET, now=T0 + datetime.timedelta(minutes=101), activated=None)
+    # job order; change job 1 comes before full job 2, which supersedes it
+    assert later.files == [files[1], files[2], files[4], files[3]] and later.waiting is None
+    assert later.skipped == files[:1] and later.newest_full == "2"
 
 
 def test_versions_grow_with_jobs_and_survive_a_resume():
