@@ -17,7 +17,7 @@ help:  ## list the targets
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[azure,fast,test]'
+	$(BIN)/python -m pip install --quiet -e '.[azure,fast,pgp,test]'
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with the tap and its test tools

@@ -7,6 +7,7 @@ from setuptools import find_packages, setup
 # which Event Grid fills with the container's BlobCreated events.
 AZURE = ["azure-storage-blob>=12.23,<12.32", "azure-identity>=1.15,<2",
          "azure-storage-queue>=12.9,<13"]
+PGP = "pysequoia>=0.1.35,<0.2"
 
 setup(
     name="tap-intacct",
@@ -28,6 +29,9 @@ setup(
         # the optional columnar engine (TAP_INTACCT_ENGINE); same output, more records/s
         # isal: ISA-L's gzip, 4x zlib's speed for BATCH files (docs/BENCHMARKS.md)
         "fast": ["pyarrow>=14", "numpy>=1.24", "isal>=1.6"],
+        # PGP-encrypted exports (README "Encrypted exports"): Sequoia-PGP (Rust), wheels for
+        # Linux and macOS, no gpg binary; its API is young, so the minor release is pinned
+        "pgp": [PGP],
         "test": [
             *AZURE,
             # moto 5's server extra needs jsonschema 4; singer-python pins jsonschema 2.
@@ -38,6 +42,10 @@ setup(
             "mypy>=1.8",
             "pytest-xdist>=3.5",  # e2e tests mostly wait on servers: several workers
             "pyyaml>=6",
+            PGP,
+            # a second OpenPGP implementation (rPGP): the tests' messages with compression
+            # inside and passphrase-protected keys, which pysequoia cannot make
+            "rpgp-py>=0.20,<0.21",
         ],
     },
     entry_points={"console_scripts": ["tap-intacct=tap_intacct:cli"]},

@@ -4,8 +4,9 @@ Everything runs on 127.0.0.1: an embedded S3 API (moto) is loaded with determini
 exports, and the installed `tap-intacct` runs as a subprocess (discover, then sync to /dev/null).
 Figures are medians of BENCH_RUNS runs (default 3). Set BENCH_ROWS (default 1,000,000) and
 BENCH_LARGE_ROWS (default 5,000,000; 0 skips that case) to change the sizes, BENCH_CASES (default
-single,large,multi,listing,azure) to choose the cases. The azure case syncs the same BENCH_ROWS
-file from Azurite (installed by `make azurite`), beside the S3 figures. The single-file
+single,large,multi,small,listing,azure,odd-header,semicolon,encrypted) to choose the cases. The
+azure case syncs the same BENCH_ROWS file from Azurite (installed by `make azurite`), beside the
+S3 figures; the encrypted case the same file PGP-encrypted beside it plain. The single-file
 cases run both engines (TAP_INTACCT_ENGINE=rows and fast): from the local file (in-process
 sync_file, devtools/localsync.py) and through the S3 API, RECORD and BATCH mode.
 """
@@ -34,7 +35,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 LARGE_ROWS = int(os.environ.get("BENCH_LARGE_ROWS", "5000000"))
 CASES = set(os.environ.get("BENCH_CASES",
-                           "single,large,multi,small,listing,azure,odd-header,semicolon").split(","))
+                           "single,large,multi,small,listing,azure,odd-header,semicolon,"
+                                          "encrypted").split(","))
 CACHE = pathlib.Path(os.environ.get("BENCH_CACHE", ".bench"))
 TAP = os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 T0 = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
@@ -109,6 +111,7 @@ class Tap:
     def __init__(self, s3, bucket, workdir, endpoint=None, settings=None):
         self.env = s3.tap_environment()
         self.workdir = pathlib.Path(workdir)
+        self.bucket = bucket
         self.config = self.workdir / "config.json"
         self.config.write_text(json.dumps(settings or {
             "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
@@ -294,6 +297,58 @@ def azure_single_file_case(workdir, rows, runs=RUNS):
           f"{megabytes / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, Azure {s3_requests(stderr)}")
 
 
+def encrypted_case(s3, workdir, rows, runs=RUNS):
+    """The single-file case's file PGP-encrypted (binary, to a key made here, as pysequoia
+    writes it) beside the same file plain: records/s and peak RSS of both, both engines
+    (README "Encrypted exports")."""
+    import pysequoia
+    path = glentry_file(rows)
+    secret = pysequoia.Tsk.generate("Bench <bench@example.com>")
+    encrypted = pathlib.Path(workdir) / "GLENTRY.pgp"
+    pysequoia.encrypt_file(input=str(path), output=str(encrypted),
+                           recipients=[secret.extract_certificate()], armor=False)
+    megabytes = path.stat().st_size / 1e6
+    print(f"\n## PGP-encrypted: {rows:,} rows, one GLENTRY file ({megabytes:,.0f} MB plain, "
+          f"{encrypted.stat().st_size / 1e6:,.0f} MB encrypted)")
+    taps = {}
+    for kind, body_path in (("plain", path), ("encrypted", encrypted)):
+        bucket = f"bench-{kind}-{rows}"
+        s3.create_bucket(bucket)
+        with open(body_path, "rb") as body:
+            s3.client.put_object(Bucket=bucket, Key="BENCH/GLENTRY.all.1.csv", Body=body)
+        s3.set_last_modified(bucket, "BENCH/GLENTRY.all.1.csv", T0)
+        os.makedirs(os.path.join(workdir, kind), exist_ok=True)
+        taps[kind] = Tap(s3, bucket, os.path.join(workdir, kind), settings={
+            "start_date": "2024-01-01T00:00:00Z", "bucket": bucket, "company_id": "BENCH",
+            "endpoint_url": s3.url, "sts_endpoint_url": s3.url,
+            **({"pgp_private_key": str(secret)} if kind == "encrypted" else {})})
+        taps[kind].discover()
+    outputs = set()
+    for engine in ENGINES:
+        for kind, tap in taps.items():
+            tap.env["TAP_INTACCT_ENGINE"] = engine
+            seconds, rss, _ = median_runs(tap.sync, runs)
+            print(f"sync, {engine} engine, {kind + ':':10} {seconds:.2f}s = "
+                  f"{rows / seconds:,.0f} records/s, peak RSS {rss:.0f} MB")
+            outputs.add(_record_digest(tap))
+    print(f"records of the encrypted file: {'identical' if len(outputs) == 1 else 'DIFFERENT'} "
+          "to the plain file's (both engines)")
+    for tap in taps.values():
+        s3.client.delete_object(Bucket=tap.bucket, Key="BENCH/GLENTRY.all.1.csv")
+
+
+def _record_digest(tap):
+    """A digest of a sync's RECORD messages without the bucket name."""
+    import hashlib
+    output = subprocess.run([TAP, "--config", str(tap.config), "--catalog", str(tap.catalog)],
+                            capture_output=True, text=True, env=tap.env, check=True).stdout
+    digest = hashlib.sha256()
+    for line in output.splitlines():
+        if line.startswith('{"type":"RECORD"'):
+            digest.update(re.sub(r'"_sdc_source_bucket":"[^"]*"', "", line).encode())
+    return digest.hexdigest()
+
+
 def small_files_case(s3, workdir, tables=4, per_table=100, rows_per_file=1_000):
     """Many small files (DDS change exports are mostly small): 400 files of 1,000 rows over 4
     tables, both engines through the S3 API."""
@@ -401,6 +456,9 @@ def main():
             small_files_case(s3, os.path.join(workdir, "small"))
         if "listing" in CASES:
             listing_case(s3, os.path.join(workdir, "listing"))
+        if "encrypted" in CASES:
+            os.makedirs(os.path.join(workdir, "encrypted"), exist_ok=True)
+            encrypted_case(s3, os.path.join(workdir, "encrypted"), ROWS)
         if "semicolon" in CASES:
             semicolon_case()
         if "odd-header" in CASES:

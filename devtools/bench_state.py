@@ -96,11 +96,24 @@ def run(command, env):
 
 def state_case(s3, workdir):
     print("\n## full sync of one-record files (20 tables, one minute apart)")
+    state_growth(s3, workdir, "bench-state", (STATE_FILES, 2 * STATE_FILES),
+                 lambda bucket, files: load(s3, bucket, 20, files // 20))
+
+
+def second_case(s3, workdir):
+    print("\n## full sync of one-record files of one table, all in the same second")
+    state_growth(s3, workdir, "bench-second", (SECOND_FILES, 4 * SECOND_FILES),
+                 lambda bucket, files: load(s3, bucket, 1, files, minutes_apart=0),
+                 note=" (linear: 4x, the square: 16x)")
+
+
+def state_growth(s3, workdir, prefix, sizes, load_files, *, note=""):
+    """Full syncs of each size, by default and with lookback_seconds 86400: the STATE output of
+    each, then how it grows from the small size to the large one."""
     totals = {}
-    small, large = STATE_FILES, 2 * STATE_FILES
-    for files in (small, large):
-        bucket = f"bench-state-{files}"
-        load(s3, bucket, 20, files // 20)
+    for files in sizes:
+        bucket = f"{prefix}-{files}"
+        load_files(bucket, files)
         tap = tap_for(s3, bucket, workdir)
         tap.discover()
         for lookback in (0, 86400):
@@ -115,35 +128,10 @@ def state_case(s3, workdir):
                   f"{len(states):,} STATE messages, largest {max(states) / 1e3:.1f} KB, total "
                   f"{sum(states) / 1e6:.2f} MB; {seconds:.1f}s, peak RSS {rss:.0f} MB, "
                   f"S3 {s3_requests(stderr)}")
+    small, large = sizes
     for lookback in (0, 86400):
         print(f"total STATE bytes, {large:,} / {small:,} files, lookback_seconds {lookback}: "
-              f"{totals[large, lookback] / totals[small, lookback]:.2f}x")
-
-
-def second_case(s3, workdir):
-    print("\n## full sync of one-record files of one table, all in the same second")
-    totals = {}
-    small, large = SECOND_FILES, 4 * SECOND_FILES
-    for files in (small, large):
-        bucket = f"bench-second-{files}"
-        load(s3, bucket, 1, files, minutes_apart=0)
-        tap = tap_for(s3, bucket, workdir)
-        tap.discover()
-        for lookback in (0, 86400):
-            settings = json.loads(tap.config.read_text())
-            settings["lookback_seconds"] = lookback
-            config = tap.workdir / f"config-{lookback}.json"
-            config.write_text(json.dumps(settings))
-            seconds, _rss, total, states, _stderr = run(
-                [TAP, "--config", str(config), "--catalog", str(tap.catalog)], tap.env)
-            totals[files, lookback] = sum(states)
-            print(f"{files:,} files, lookback_seconds {lookback}: stdout {total / 1e6:.2f} MB, "
-                  f"{len(states):,} STATE messages, largest {max(states) / 1e3:.1f} KB, total "
-                  f"{sum(states) / 1e6:.2f} MB; {seconds:.1f}s")
-    for lookback in (0, 86400):
-        print(f"total STATE bytes, {large:,} / {small:,} files, lookback_seconds {lookback}: "
-              f"{totals[large, lookback] / totals[small, lookback]:.2f}x (linear: 4x, the "
-              "square: 16x)")
+              f"{totals[large, lookback] / totals[small, lookback]:.2f}x{note}")
 
 
 def newest_state(tables, per_table):

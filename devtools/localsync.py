@@ -33,7 +33,7 @@ def catalog_for(data, key="GLENTRY.all.1.csv", string_fallback=True, every=5, li
     """A catalog as discovery would infer it from the file's first rows."""
     rows = CsvRows(io.BufferedReader(io.BytesIO(data)), key, sample=True, dialect=dialect)
     types = ColumnTypes()
-    names = columns.unique_header(rows.header)
+    names = columns.unique_header(rows.header, key)
     for name in names:
         types.add_column(name)
     for number, (_line, fields) in enumerate(rows):

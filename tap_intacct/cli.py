@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from tap_intacct import NAME, __version__
 from tap_intacct.dds import state_file
 from tap_intacct.errors import ConfigError, TapError
-from tap_intacct.output import logs
+from tap_intacct.output import logs, stopping
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings import knobs as knobs_module
 
@@ -69,10 +69,15 @@ def about(output_format: str) -> str:
     return "\n".join(lines)
 
 
+# Deeper than any config, catalog or state the tap writes or reads (a catalog is about 10 levels
+# deep); deeper JSON would exhaust the interpreter's stack wherever it is walked or written.
+MAX_JSON_DEPTH = 100
+
+
 def load_json(path: str, what: str) -> Any:
     try:
         with open(path, encoding="utf-8-sig") as handle:  # tolerate a BOM from Windows editors
-            return json.load(handle)
+            value = json.load(handle)
     except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
@@ -80,6 +85,25 @@ def load_json(path: str, what: str) -> Any:
                           f"{exc.colno}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{what} {path}: not UTF-8 text") from None
+    except RecursionError:
+        value = None  # nested past the parser's own limit
+    else:
+        if _depth(value, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH:
+            return value
+    raise ConfigError(f"{what} {path}: JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+                      f"this is not a {what} file the tap can use")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep arrays and objects nest in `value` (a scalar: 0), counted up to limit + 1."""
+    depth = 0
+    level = [value] if isinstance(value, (dict, list)) else []
+    while level and depth <= limit:
+        depth += 1
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+    return depth
 
 
 def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
@@ -197,11 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    # Large buffer: records are written in bulk, STATE messages flush.
-    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n",
-                                  write_through=False, line_buffering=False)
+    # Records are written in bulk (8 KiB at a time), STATE messages flush; a stop signal
+    # waits until the bytes being written are out (output/stopping.py: whole lines only).
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(stopping.StdoutLines(sys.stdout.fileno()), encoding="utf-8",
+                                  newline="\n", write_through=False, line_buffering=False)
     try:
-        run(args, knobs)
+        try:
+            stopping.catch_signals()
+            run(args, knobs)
+        finally:
+            stopping.ignore_signals()  # from here on (or since Stopped), signals change nothing
     except TapError as exc:
         _print_problems(exc)
         return exc.exit_code
@@ -210,9 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print(STDOUT_CLOSED, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{NAME}: interrupted", file=sys.stderr)
-        return 130
+    except (stopping.Stopped, KeyboardInterrupt) as stop:
+        # SIGINT or SIGTERM (Meltano, Airflow and Kubernetes cancel with it): the STATE of the
+        # files read whole is out, and stdout ends with a whole line (cli flushes the rest)
+        reason, code = ((stop.reason, stop.exit_code) if isinstance(stop, stopping.Stopped)
+                        else ("interrupted", 130))
+        print(f"{NAME}: {reason}", file=sys.stderr)
+        return code
     return 0
 
 

@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from tap_intacct.dds.candidates import data_files
+from tap_intacct.dds.columns import unique_header
 from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.reading.decryption import encryption_note
 from tap_intacct.reading.dialect import DELIMITER_NAMES
 from tap_intacct.settings.secrets import connection_string_sas
 
@@ -80,6 +82,7 @@ def check(connect: Callable[[], Store], config: Config,
             failed += 1
             report(f"{line}: PROBLEM: {exc}")
             continue
+        line += encryption_note(bucket, newest)  # README "Encrypted exports"
         dialect = rows.dialect
         # a file's dialect (CsvRows.dialect) always has its delimiter
         report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, "  # type: ignore[index]
@@ -186,6 +189,7 @@ def _first_rows(bucket: Store, newest: StoredFile, config: Config
                         "header line")
     if not rows.header:
         raise DataError(f"{newest.key}: no header row (the file holds no text)")
+    unique_header(rows.header, newest.key)  # a name the tap adds: refused as sync refuses it
     return rows, list(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypedDict
@@ -84,7 +85,7 @@ def selected_streams(catalog: object, source: str = "catalog") -> list[SelectedS
             raise ConfigError(f"{source}: stream '{name}' has no 'schema' with 'properties'")
         metadata = _metadata_by_breadcrumb(stream.get("metadata", []), name, source)
         root = metadata.get((), {})
-        if not root.get("selected"):
+        if not _selected(root, schema, f"{source}: stream '{name}'", default=False):
             continue
         if any(earlier.name == name for earlier in chosen):
             raise ConfigError(f"{source}: stream '{name}' is selected twice")
@@ -92,12 +93,17 @@ def selected_streams(catalog: object, source: str = "catalog") -> list[SelectedS
         for column, column_schema in schema["properties"].items():
             _check_column_schema(column_schema, name, column, source)
             field = metadata.get(("properties", column), {})
-            if _column_emitted(field):
+            if _column_emitted(field, column_schema, f"{source}: stream '{name}' property "
+                                                     f"'{column}'"):
                 properties[column] = column_schema
         key_properties = _key_properties(root, name, source)
         for key in key_properties:
-            if key in schema["properties"]:
-                properties.setdefault(key, schema["properties"][key])
+            if key not in schema["properties"]:
+                raise ConfigError(f"{source}: stream '{name}' table-key-properties names "
+                                  f"'{key}', which is not a column of its schema; a key must be "
+                                  "a column the files have (run discovery again, or fix the "
+                                  "key)")
+            properties.setdefault(key, schema["properties"][key])
         chosen.append(SelectedStream(name, properties, list(key_properties),
                                      frozenset(schema["properties"])))
     return chosen
@@ -125,16 +131,35 @@ def _check_column_schema(column_schema: object, stream: str, column: str, source
                       f"(an object), got {type(column_schema).__name__}")
 
 
-def _column_emitted(field: Mapping[str, Any]) -> bool:
+def _column_emitted(field: Mapping[str, Any], column_schema: ColumnSchema, where: str) -> bool:
     inclusion = field.get("inclusion")
     if inclusion == "automatic":
         return True
     if inclusion == "unsupported":
         return False
-    selected = field.get("selected")
-    if selected is None:
-        return field.get("selected-by-default", True)
-    return bool(selected)
+    default = field.get("selected-by-default", True)
+    return _selected(field, column_schema, where, default=default is not False)
+
+
+def _selected(metadata: Mapping[str, Any], schema: ColumnSchema, where: str, *,
+              default: bool) -> bool:
+    """Whether a stream or column is selected: its metadata's `selected`, else the legacy
+    `selected` in its schema (which singer-python's CatalogEntry.is_selected still honours),
+    else `default`. Each must be true or false, and the two may not disagree (README
+    "Selecting streams and columns")."""
+    chosen = metadata.get("selected")
+    legacy = schema.get("selected") if isinstance(schema, dict) else None
+    for field, value in (("metadata 'selected'", chosen), ("schema 'selected'", legacy)):
+        if value is not None and not isinstance(value, bool):
+            quotes = "; write true or false without quotes" if isinstance(value, str) else ""
+            raise ConfigError(f"{where}: {field} must be true or false, got "
+                              f"{json.dumps(value)}{quotes}")
+    if chosen is not None and legacy is not None and chosen != legacy:
+        raise ConfigError(f"{where}: metadata 'selected' is {json.dumps(chosen)} but the "
+                          f"legacy schema 'selected' is {json.dumps(legacy)}; remove one")
+    if chosen is not None:
+        return chosen
+    return default if legacy is None else legacy
 
 
 def _metadata_by_breadcrumb(entries: object, name: str, source: str

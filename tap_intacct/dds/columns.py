@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tap_intacct.errors import DataError
+
 SOURCE_BUCKET = "_sdc_source_bucket"
 SOURCE_FILE = "_sdc_source_file"
 SOURCE_LINENO = "_sdc_source_lineno"
@@ -29,20 +31,36 @@ TAP_COLUMNS = frozenset(SDC_SCHEMAS) | {DELETED_AT}  # columns the tap fills, no
 KEY_COLUMN = "RECORDNO"
 
 
-def unique_header(header: Iterable[str]) -> list[str]:
-    """Header names made unique so no value overwrites another.
+def unique_header(header: Iterable[str], source: str) -> list[str]:
+    """The column names of a file with this header (`source`: the file, as messages name it).
 
-    A repeated name gets a suffix (`AMOUNT`, `AMOUNT__2`, ...); an empty name becomes
-    `column_<position>`. Discovery and sync both use this, so the catalog matches the records.
+    Each name keeps its text (spaces around it removed); a repeated name gets a suffix
+    (`AMOUNT`, `AMOUNT__2`, ...) and an empty one becomes `column_<position>`, each made unique
+    against every name the header has, so no real column is renamed and no value overwrites
+    another. A name the tap adds itself (TAP_COLUMNS, in any case) cannot be the file's: DataError
+    naming the file. Discovery and sync (both engines) both use this, so the catalog matches
+    the records.
     """
-    seen: set[str] = set()
+    stripped = [raw.strip() for raw in header]
+    for position, name in enumerate(stripped, start=1):
+        if name.lower() in TAP_COLUMNS:
+            raise DataError(f"{source}: header cell {position} is {name!r}, the name of a "
+                            f"column the tap adds ({', '.join(sorted(TAP_COLUMNS))}); the file's "
+                            "own values there would be lost, so the file is not read: rename "
+                            "that field in its DDS export")
+    taken = set(stripped)  # every name the header has, and each name given so far
+    given: set[str] = set()
     names: list[str] = []
-    for position, raw in enumerate(header, start=1):
-        base = raw.strip() or f"column_{position}"
-        name, copy = base, 1
-        while name in seen:
-            copy += 1
-            name = f"{base}__{copy}"
-        seen.add(name)
-        names.append(name)
+    for position, name in enumerate(stripped, start=1):
+        if name and name not in given:
+            unique = name
+        else:
+            base, copy = (name, 2) if name else (f"column_{position}", 1)
+            unique = f"{base}__{copy}" if name else base
+            while unique in taken:
+                copy += 1
+                unique = f"{base}__{copy}"
+            taken.add(unique)
+        given.add(unique)
+        names.append(unique)
     return names

@@ -139,7 +139,7 @@ def _header_and_rows(bucket: Store, stored: StoredFile, length: int, dialect: Di
         length *= 4
     if not rows.header:
         LOGGER.warning("%s has no header row; it adds no columns", stored.key)
-    return unique_header(rows.header), rows
+    return unique_header(rows.header, stored.key), rows
 
 
 def _add_samples(types: ColumnTypes, header: list[str], rows: CsvRows) -> None:

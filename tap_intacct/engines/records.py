@@ -72,7 +72,7 @@ class StreamRecords:
     def for_file(self, bucket_name: str, stored: StoredFile,
                  header: Sequence[str]) -> tuple[FileRecords, list[str]]:
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
-        names = columns.unique_header(header)
+        names = columns.unique_header(header, stored.key)
         unknown = [name for name in names if name not in self.catalog_columns]
         return FileRecords(self, RecordLayout.of(self.emitted, bucket_name, stored, names),
                            stored), unknown

@@ -77,14 +77,24 @@ class SingerWriter:
     def activate_version(self, stream: str, version: int) -> None:
         self._write({"type": "ACTIVATE_VERSION", "stream": stream, "version": version})
 
+    def _write_flushed(self, message: Mapping[str, Any]) -> None:
+        """Writes `message` and flushes. A stop signal (output/stopping.py) raised while the
+        lines before it go out would drop a line handed over at that moment: this one is
+        written even then."""
+        line = self._encode(message) + "\n"
+        try:
+            self._out.flush()
+        finally:
+            self._out.write(line)
+            self._out.flush()
+
     def batch(self, stream: str, encoding: Mapping[str, str], manifest: Iterable[str]) -> None:
-        self._write({"type": "BATCH", "stream": stream, "encoding": encoding,
-                     "manifest": list(manifest)})
-        self._out.flush()  # the target can start loading this file while the tap goes on
+        # flushed: the target can start loading this file while the tap goes on
+        self._write_flushed({"type": "BATCH", "stream": stream, "encoding": encoding,
+                             "manifest": list(manifest)})
 
     def state(self, value: State) -> None:
-        self._write({"type": "STATE", "value": value})
-        self._out.flush()
+        self._write_flushed({"type": "STATE", "value": value})
 
     def flush(self) -> None:
         self._out.flush()

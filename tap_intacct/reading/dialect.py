@@ -62,8 +62,9 @@ def encryption_problem(first_bytes: bytes) -> Optional[str]:
     """Why the file is refused if its first bytes are an encrypted (PGP) message."""
     start = first_bytes.removeprefix(b"\xef\xbb\xbf")
     if start.startswith(PGP_ARMOR) or (start and start[0] in PGP_PACKET_TAGS):
-        return ("the file is PGP-encrypted; the tap reads unencrypted exports: choose "
-                "'Do not encrypt' in the DDS delivery settings and export again")
+        return ("its content is PGP data the tap cannot read (it decrypts files DDS encrypted "
+                "whole, with pgp_private_key: README \"Encrypted exports\"); choose 'Do not "
+                "encrypt' in the DDS delivery settings and export again")
     return None
 
 

@@ -10,12 +10,14 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tap_intacct.errors import ConfigError
 from tap_intacct.output.batches import BatchConfig, parse_batch_config
+from tap_intacct.reading import pgpkeys
 from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
+from tap_intacct.reading.pgpkeys import Keyring
 from tap_intacct.settings.secrets import (
     connection_string_fields,
     container_in_url,
@@ -218,6 +220,13 @@ def _full_exports(value: Any, label: str) -> str:
     return mode
 
 
+def _secret(value: Any, label: str) -> Optional[str]:
+    """Text kept as given (a passphrase may begin or end with a space); never shown."""
+    if not isinstance(value, str):
+        raise Invalid(f"{label} must be a string, got {type(value).__name__}")
+    return value if value.strip() else None
+
+
 LISTINGS = ("streams", "folder", "events")
 
 
@@ -355,6 +364,13 @@ SETTINGS = (
             _whole_number(0, MAX_LOOKBACK_SECONDS, "a whole number of seconds", " (31 days)"),
             default=0,
             kind="integer"),
+    Setting("pgp_private_key", "For PGP-encrypted exports: the ASCII-armored private key whose "
+            "public key DDS encrypts to (-----BEGIN PGP PRIVATE KEY BLOCK----- ...); several "
+            "blocks one after the other while keys are rotated. Unencrypted files are read as "
+            "usual. Needs pip install 'tap-intacct[pgp]' (README \"Encrypted exports\").",
+            _secret, sensitive=True),
+    Setting("pgp_passphrase", "The passphrase of pgp_private_key, if it has one.", _secret,
+            sensitive=True),
     Setting("listing", "How a sync finds new files: streams (default: each selected stream's "
             "own files, <path>/<company_id>/<OBJECT>.*, several streams listed at once), "
             "folder (the whole company folder in one listing: fewest requests for a small "
@@ -408,6 +424,9 @@ class Config:
     quotechar: str = '"'
     string_fallback: bool = True
     batch: Optional[BatchConfig] = None
+    pgp_private_key: Optional[str] = field(default=None, repr=False)
+    pgp_passphrase: Optional[str] = field(default=None, repr=False)
+    pgp_keys: Optional[Keyring] = field(default=None, repr=False, compare=False)  # parsed, unlocked
     listing: str = "streams"
     events_queue: Optional[str] = None
     events_full_listing_hours: int = 24
@@ -496,6 +515,7 @@ def validate(raw: Any, source: str = "config") -> Config:
                         "'batch_config': batch files cannot carry the table version a target "
                         "needs to keep or drop rows; use RECORD messages (no batch_config) or "
                         "full_exports append")
+    problems += _pgp_problems(values, source, invalid)
     if (values["listing"] == "events" and values["events_queue"] is None
             and "events_queue" not in invalid):
         problems.append(f"{source}: 'events_queue' is required for listing events (the URL of "
@@ -573,6 +593,21 @@ def _importable(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:  # a parent package is missing
         return False
+
+
+def _pgp_problems(values: dict[str, Any], source: str, invalid: set[str]) -> list[str]:
+    """The keys of pgp_private_key parsed and unlocked (values["pgp_keys"]), or why not."""
+    key, passphrase = values["pgp_private_key"], values["pgp_passphrase"]
+    if key is None:
+        if passphrase is not None and "pgp_private_key" not in invalid:
+            return [f"{source}: 'pgp_passphrase' is set but 'pgp_private_key' is not"]
+        return []
+    try:
+        values["pgp_keys"] = pgpkeys.load(key, passphrase, "'pgp_private_key'",
+                                          "'pgp_passphrase'")
+    except pgpkeys.KeyProblem as exc:
+        return [f"{source}: {problem}" for problem in exc.problems]
+    return []
 
 
 def _role_problems(values: dict[str, Any], source: str, invalid: set[str]) -> list[str]:

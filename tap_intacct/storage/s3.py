@@ -89,10 +89,13 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _refused(exc: BaseException) -> bool:
-    """True if AWS refused the credentials or their permissions (HTTP 403), or there are none:
-    `--test` then prints the policies the tap needs."""
+    """True if a policy refused the request (AccessDenied, or a 403 without a code: an IAM
+    policy or a role's trust policy decides), or there are no credentials at all: `--test` then
+    prints the policies the tap needs. Bad keys (also 403) are not such a refusal."""
     if isinstance(exc, botocore.exceptions.ClientError):
-        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+        code = error_code(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return code == "AccessDenied" or (code in ("", "403") and status == 403)
     return isinstance(exc, (botocore.exceptions.NoCredentialsError,
                             botocore.exceptions.PartialCredentialsError))
 
@@ -100,6 +103,11 @@ def _refused(exc: BaseException) -> bool:
 def _log_retry(details: dict[str, Any]) -> None:
     LOGGER.warning("S3 request failed (%s), retry %d in %.1fs",
                    _describe(details.get("exception")), details["tries"], details["wait"])
+
+
+def _unreachable(service: str, endpoint: str, exc: BaseException) -> str:
+    """What a failure to connect says: the endpoint that could not be reached, and why."""
+    return f"the {service} endpoint {endpoint} could not be reached ({type(exc).__name__})"
 
 
 def _describe(exc: Optional[BaseException]) -> str:
@@ -201,6 +209,10 @@ class RoleChain:
                 assume_role = retried(timed("AssumeRole", sts.assume_role), self.knobs)
                 creds = assume_role(**kwargs)["Credentials"]
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+                if isinstance(exc, botocore.exceptions.ConnectionError):
+                    unreachable = _unreachable("STS", sts.meta.endpoint_url, exc)
+                    raise StorageError(f"cannot assume role {role_arn}: {unreachable}; check "
+                                       "sts_endpoint_url, the network and any proxy") from None
                 raise StorageError(f"cannot assume role {role_arn}: {_describe(exc)}; check the "
                                    "role's trust policy and external ID",
                                    refused=_refused(exc)) from None
@@ -274,8 +286,12 @@ class Bucket(ResumableReads):
         if key is not None and code == "AccessDenied":
             hint = ("check the IAM policy allows s3:GetObject on it (and kms:Decrypt on the key "
                     "of a KMS-encrypted file)")
-        message = (f"cannot {what} in s3://{self.name}/{role}: {_describe(exc)}"
-                   + (f"; {hint}" if hint else ""))
+        reason = _describe(exc)
+        if isinstance(exc, botocore.exceptions.ConnectionError):
+            reason = _unreachable("S3", self._client.meta.endpoint_url, exc)
+            hint = "check endpoint_url, the network and any proxy"
+        message = f"cannot {what} in s3://{self.name}/{role}: {reason}" + (
+            f"; {hint}" if hint else "")
         if key is None or code in BUCKET_CODES or isinstance(exc, BUCKET_EXCEPTIONS):
             return StorageError(message, refused=_refused(exc))
         return ObjectError(key, message)

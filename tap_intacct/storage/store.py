@@ -68,7 +68,14 @@ class EventQueue(Protocol):
 
 
 def connect(config: "Config", knobs: "Knobs") -> Store:
-    """The store the config names, with its client built once for the run."""
+    """The store the config names, with its client built once for the run. Its PGP-encrypted
+    files read decrypted with pgp_private_key, or are refused naming the key they need (README
+    "Encrypted exports"); other files pass through unchanged."""
+    from tap_intacct.reading.decryption import DecryptingStore
+    return DecryptingStore(_backend(config, knobs), config.pgp_keys)
+
+
+def _backend(config: "Config", knobs: "Knobs") -> Store:
     if config.storage == "azure":
         # the extra may be missing: config.validate checked it
         from tap_intacct.storage import azure
@@ -79,13 +86,15 @@ def connect(config: "Config", knobs: "Knobs") -> Store:
 
 def connect_queue(config: "Config", knobs: "Knobs", store: Store) -> EventQueue:
     """The event mode's queue (config.events_queue), reached with the store's credentials."""
+    from tap_intacct.reading.decryption import DecryptingStore
+    backend = store.backend if isinstance(store, DecryptingStore) else store
     if config.storage == "azure":
         from tap_intacct.storage import azure, azure_queue
-        assert isinstance(store, azure.Container)  # connect() built it from the same config
-        return azure_queue.StorageQueue(config, knobs, store)
+        assert isinstance(backend, azure.Container)  # connect() built it from the same config
+        return azure_queue.StorageQueue(config, knobs, backend)
     from tap_intacct.storage import s3, sqs
-    assert isinstance(store, s3.Bucket)
-    return sqs.SqsQueue(config, knobs, store)
+    assert isinstance(backend, s3.Bucket)
+    return sqs.SqsQueue(config, knobs, backend)
 
 
 def batch_uploader(knobs: "Knobs") -> Callable[[str, str], None]:

@@ -49,6 +49,16 @@ def test_make_bench_prints_throughput_memory_and_requests(tmp_path):
     assert "output identical" in output
 
 
+def test_make_bench_encrypted_case_beside_the_plain_file(tmp_path):
+    pytest.importorskip("pysequoia")
+    output = make(tmp_path, "bench", BENCH_CASES="encrypted")
+    for engine in ("rows", "fast"):
+        for kind in ("plain", "encrypted"):
+            assert re.search(rf"sync, {engine} engine, {kind}: +[0-9.]+s = [0-9,]+ records/s, "
+                             r"peak RSS [0-9]+ MB", output), output
+    assert "records of the encrypted file: identical to the plain file's" in output
+
+
 def test_make_bench_compare_runs_both_trees(tmp_path):
     output = make(tmp_path, "bench-compare", "REF=HEAD", BENCH_ENGINES="rows")
     assert re.search(r"this tree / HEAD: [0-9.]+% of its throughput", output), output

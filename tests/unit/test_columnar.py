@@ -119,7 +119,8 @@ def generated_files(draw):
     catalog = catalog_for(b"RECORDNO\n")
     from tap_intacct.dds import columns
     from tap_intacct.dds.catalog import stream_entry
-    properties = {name: draw(st.sampled_from(SCHEMAS)) for name in columns.unique_header(header)}
+    properties = {name: draw(st.sampled_from(SCHEMAS))
+                  for name in columns.unique_header(header, "f.csv")}
     entry = stream_entry("GLENTRY", properties)
     entry["metadata"][0]["metadata"]["selected"] = True
     catalog = {"streams": [entry]}

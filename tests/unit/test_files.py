@@ -1,8 +1,11 @@
 import datetime
 
+import pytest
+
 from tap_intacct.dds import candidates
-from tap_intacct.dds.columns import unique_header
+from tap_intacct.dds.columns import TAP_COLUMNS, unique_header
 from tap_intacct.dds.files import StoredFile, looks_like_data_file, table_name
+from tap_intacct.errors import DataError
 
 T = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -38,4 +41,15 @@ def test_listed_files_are_grouped_by_table_skipped_and_sorted():
 
 
 def test_unique_header():
-    assert unique_header(["A", "B", "A", "", "A"]) == ["A", "B", "A__2", "column_4", "A__3"]
+    assert unique_header(["A", "B", "A", "", "A"], "f") == ["A", "B", "A__2", "column_4", "A__3"]
+    # a real column keeps its name: the empty cell and the repeat take names no cell has
+    assert unique_header(["RECORDNO", "", "column_2"], "f") == ["RECORDNO", "column_2__2",
+                                                                "column_2"]
+    assert unique_header(["A", "A", "A__2"], "f") == ["A", "A__3", "A__2"]
+
+
+@pytest.mark.parametrize("name", sorted(TAP_COLUMNS) + ["_SDC_EXTRA", " _sdc_source_file "])
+def test_a_header_naming_a_tap_column_is_refused(name):
+    with pytest.raises(DataError, match=r"f\.csv: header cell 2 is .*the name of a column the "
+                                        "tap adds"):
+        unique_header(["RECORDNO", name], "f.csv")
