@@ -93,7 +93,7 @@ bench-pipeline: $(STAMP) $(TOOLS_STAMP)  ## tap | target-postgres -> PostgreSQL:
 bench-compare: $(STAMP)  ## sync throughput of this tree vs REF (default HEAD~1), same run
 	$(BIN)/python -m devtools.bench_compare $(or $(REF),HEAD~1)
 
-bench-state: $(STAMP)  ## STATE output, no-op sync memory over 200,000 objects, discovery over 100,000 (prints figures)
+bench-state: $(STAMP)  ## STATE output, no-op sync memory over 200,000 objects, discovery over 100,000, the listing modes over 1,000,000 (prints figures)
 	$(BIN)/python -m devtools.bench_state
 
 profile-fast: $(STAMP)  ## where the fast engine's time goes, step by step, one thread (prints a table)

@@ -3,7 +3,10 @@ from setuptools import find_packages, setup
 # Only for storage: azure (pip install 'tap-intacct[azure]'); S3 users do not carry them.
 # azure-storage-blob: the releases storage/azure.py VERIFIED_SDK_RELEASES lists (it uses one
 # private operation; docs/ARCHITECTURE.md, "Third-party internals").
-AZURE = ["azure-storage-blob>=12.23,<12.32", "azure-identity>=1.15,<2"]
+# azure-storage-queue: the event mode's storage queue (listing: events; README "Event mode"),
+# which Event Grid fills with the container's BlobCreated events.
+AZURE = ["azure-storage-blob>=12.23,<12.32", "azure-identity>=1.15,<2",
+         "azure-storage-queue>=12.9,<13"]
 PGP = "pysequoia>=0.1.35,<0.2"
 
 setup(

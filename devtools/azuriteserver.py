@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
@@ -28,6 +29,8 @@ from devtools.s3server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AZURITE = os.path.join(ROOT, ".tools", "azurite", "node_modules", ".bin", "azurite-blob")
+# the queue service (the event mode's storage queue), a second binary of the same package
+AZURITE_QUEUE = os.path.join(ROOT, ".tools", "azurite", "node_modules", ".bin", "azurite-queue")
 AZURITE_PACKAGE = os.path.join(ROOT, ".tools", "azurite", "node_modules", "azurite",
                                "package.json")
 ACCOUNT = "devstoreaccount1"
@@ -49,9 +52,12 @@ class EmbeddedAzurite:
     def __init__(self):
         self.azurite_port = free_port()
         self._process = None
+        self._queue_process = None
+        self.queue_port = None
         self._folder = None
         self._pinned = {}  # (container, blob name) -> Last-Modified to show in listings
-        self.proxy = FaultProxy(self.azurite_port, rewrite=self._pin_last_modified)
+        self.proxy = FaultProxy(self.azurite_port, rewrite=self._pin_last_modified,
+                                rewrite_headers=self._pin_last_modified_header)
         self.port = self.proxy.port
         self.url = f"http://127.0.0.1:{self.port}/{ACCOUNT}"
         self.direct_url = f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}"  # without the proxy
@@ -77,14 +83,38 @@ class EmbeddedAzurite:
         self.client = BlobServiceClient.from_connection_string(
             connection_string(self.direct_url))
 
-    def _wait_until_up(self, seconds=30):
+    def queue_url(self, name):
+        """The URL of storage queue `name` (created), Azurite's queue service started on first
+        use; it shares the account and key of the blob service."""
+        from azure.storage.queue import QueueClient
+        if self._queue_process is None:
+            self.queue_port = free_port()
+            self._queue_process = subprocess.Popen(  # noqa: S603 (our own tool, fixed arguments)
+                [AZURITE_QUEUE, "--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port),
+                 "--location", self._folder, "--silent", "--skipApiVersionCheck", "--loose"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._wait_until_up(process=self._queue_process, port=self.queue_port)
+        url = f"http://127.0.0.1:{self.queue_port}/{ACCOUNT}/{name}"
+        QueueClient.from_queue_url(url, credential={"account_name": ACCOUNT,
+                                                    "account_key": ACCOUNT_KEY}).create_queue()
+        return url
+
+    def queue(self, url):
+        """A QueueClient of the queue at url, with the account key (for tests' checks)."""
+        from azure.storage.queue import QueueClient
+        return QueueClient.from_queue_url(url, credential={"account_name": ACCOUNT,
+                                                           "account_key": ACCOUNT_KEY})
+
+    def _wait_until_up(self, seconds=30, process=None, port=None):
+        process = process or self._process
+        port = port or self.azurite_port
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"azurite-blob exited with code {self._process.returncode}")
+            if process.poll() is not None:
+                raise RuntimeError(f"azurite exited with code {process.returncode}")
             try:
                 urllib.request.urlopen(  # noqa: S310 (loopback)
-                    f"http://127.0.0.1:{self.azurite_port}/{ACCOUNT}?comp=list", timeout=1)
+                    f"http://127.0.0.1:{port}/{ACCOUNT}?comp=list", timeout=1)
             except urllib.error.HTTPError:
                 return  # answered (without credentials: 403)
             except OSError:
@@ -95,13 +125,15 @@ class EmbeddedAzurite:
 
     def stop(self):
         self.proxy.__exit__()
-        if self._process is not None:
-            self._process.terminate()
+        for process in (self._process, self._queue_process):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                self._process.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                process.kill()
+                process.wait()
         if self._folder:
             shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -138,6 +170,22 @@ class EmbeddedAzurite:
             ACCOUNT, container, account_key=ACCOUNT_KEY,
             permission=ContainerSasPermissions(**permissions),
             expiry=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2))
+
+    def _pin_last_modified_header(self, request_line, headers):
+        """The Last-Modified header of a pinned blob's answers (Get Blob Properties, Get Blob):
+        the event mode looks at a blob with a HEAD request."""
+        if not self._pinned or "comp=" in request_line:
+            return headers
+        path = request_line.split(" ", 1)[1].split("?", 1)[0].split("/", 3)
+        if len(path) < 4:
+            return headers
+        moment = self._pinned.get((path[2], urllib.parse.unquote(path[3])))
+        if moment is None:
+            return headers
+        stamp = email.utils.format_datetime(moment.astimezone(datetime.timezone.utc),
+                                            usegmt=True)
+        return [(key, stamp if key.lower() == "last-modified" else value)
+                for key, value in headers]
 
     def _pin_last_modified(self, request_line, payload):
         if "comp=list" not in request_line or not self._pinned:

@@ -14,7 +14,12 @@ subprocess. Cases (BENCH_STATE_CASES, default all of them):
 - latency: discovery over 2,000 objects through a proxy adding 20 ms to every GET;
 - second: full syncs of 250 and 1,000 one-record files of one table with the same LastModified
   second (a bulk copy, a job's parts: the state holds every key of that second), by default and
-  with lookback_seconds 86400: total STATE bytes and how they grow with the files.
+  with lookback_seconds 86400: total STATE bytes and how they grow with the files;
+- scale: BENCH_SCALE_TABLES (default 100) objects x BENCH_SCALE_FILES (default 10,000) files,
+  BENCH_SCALE_SELECTED (default 10) streams selected, in each `listing` mode (folder, streams,
+  events on the embedded SQS): a no-op run, then a run with BENCH_SCALE_NEW (default 100) new
+  files: wall time, requests by kind, peak RSS (README "Running at scale"). The embedded
+  server's listings are indexed (devtools/s3index.py: moto scans the whole bucket per page).
 """
 
 import datetime
@@ -35,12 +40,16 @@ from devtools.faultproxy import FaultProxy
 from devtools.s3server import EmbeddedS3
 
 CASES = set(os.environ.get("BENCH_STATE_CASES",
-                           "state,noop,discover,latency,second").split(","))
+                           "state,noop,discover,latency,second,scale").split(","))
 NOOP_OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "200000"))
 DISCOVER_OBJECTS = int(os.environ.get("BENCH_STATE_DISCOVER", "100000"))
 STATE_FILES = int(os.environ.get("BENCH_STATE_FILES", "2000"))  # state: this many, then twice
 SECOND_FILES = int(os.environ.get("BENCH_STATE_SECOND", "250"))  # second: this many, then 4x
 ODD_COLUMN = "ONLY_IN_ONE_FILE"
+SCALE_TABLES = int(os.environ.get("BENCH_SCALE_TABLES", "100"))
+SCALE_FILES = int(os.environ.get("BENCH_SCALE_FILES", "10000"))  # per table
+SCALE_SELECTED = int(os.environ.get("BENCH_SCALE_SELECTED", "10"))
+SCALE_NEW = int(os.environ.get("BENCH_SCALE_NEW", "100"))
 
 
 def load(s3, bucket, tables, per_table, body=lambda table, n: b"RECORDNO,NAME\n1,x\n",
@@ -217,13 +226,71 @@ def latency_case(s3, workdir, files=2000, latency=0.02):
           f"S3 {s3_requests(result.stderr)}")
 
 
+def scale_case(s3, workdir):
+    """The three listing modes over SCALE_TABLES x SCALE_FILES objects, SCALE_SELECTED streams
+    selected: a no-op run (the state at the newest files), then SCALE_NEW new files (spread over
+    the selected streams, delivered to SQS by the bucket's notifications) read from that same
+    state, each mode."""
+    from devtools import s3index
+    s3index.install()
+    objects = SCALE_TABLES * SCALE_FILES
+    print(f"\n## {objects:,} objects ({SCALE_TABLES} objects x {SCALE_FILES:,} files), "
+          f"{SCALE_SELECTED} streams selected: the listing modes")
+    started = time.perf_counter()
+    bucket = "bench-scale"
+    load(s3, bucket, SCALE_TABLES, SCALE_FILES)
+    print(f"(loaded into the embedded S3 API in {time.perf_counter() - started:.0f}s)")
+    tap = tap_for(s3, bucket, workdir)
+    small = "bench-scale-tables"  # the same tables, one file each, for the catalog
+    load(s3, small, SCALE_TABLES, 1)
+    catalog_tap = tap_for(s3, small, workdir)
+    catalog_tap.discover()
+    catalog = json.loads(catalog_tap.catalog.read_text())
+    for stream in catalog["streams"]:
+        stream["metadata"][0]["metadata"]["selected"] = stream["stream"] < f"T{SCALE_SELECTED:03d}"
+    tap.catalog.write_text(json.dumps(catalog))
+    queue = s3.queue_url("bench-scale-events")
+    state = newest_state(SCALE_TABLES, SCALE_FILES)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    state["listed_at"] = {f"T{t:03d}": now for t in range(SCALE_SELECTED)}  # events: listed
+    settings = json.loads(tap.config.read_text())
+    configs = {}
+    for mode in ("folder", "streams", "events"):
+        configs[mode] = tap.workdir / f"config-{mode}.json"
+        configs[mode].write_text(json.dumps({**settings, "listing": mode,
+                                             "events_queue": queue}))
+    state_path = tap.workdir / "scale-state.json"
+    state_path.write_text(json.dumps(state))
+
+    def measure(mode, what):
+        seconds, rss, _total, _states, stderr = run(
+            [TAP, "--config", str(configs[mode]), "--catalog", str(tap.catalog), "--state",
+             str(state_path)], tap.env)
+        files = stderr.count("record(s), ")
+        print(f"{what}, listing {mode + ':':8} {seconds:6.1f}s, peak RSS {rss:3.0f} MB, "
+              f"{files} file(s) read, requests: {s3_requests(stderr)}")
+
+    for mode in ("folder", "streams", "events"):
+        measure(mode, "no-op")
+    s3.queue_url("bench-scale-events", bucket=bucket, prefix="BENCH/")  # notifications on
+    backend = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"]
+    moment = (T0 + datetime.timedelta(minutes=SCALE_FILES)).replace(tzinfo=None)
+    for n in range(SCALE_NEW):
+        key = f"BENCH/T{n % SCALE_SELECTED:03d}.change.{SCALE_FILES + n // SCALE_SELECTED:05d}.csv"
+        s3.put(bucket, key, b"RECORDNO,NAME\n1,x\n")  # moto sends its event to the queue
+        backend.buckets[bucket].keys[key].last_modified = moment
+    for mode in ("folder", "streams", "events"):
+        measure(mode, f"{SCALE_NEW} new files")
+    backend.buckets.pop(bucket)
+
+
 def main():
     print(f"tap-intacct state/listing benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} cores")
     with EmbeddedS3() as s3, tempfile.TemporaryDirectory() as workdir:
         for name, case in (("state", state_case), ("noop", noop_case),
                            ("discover", discover_case), ("latency", latency_case),
-                           ("second", second_case)):
+                           ("second", second_case), ("scale", scale_case)):
             if name in CASES:
                 case(s3, workdir)
 

@@ -54,9 +54,11 @@ class Fault:
 
 
 class FaultProxy:
-    def __init__(self, upstream_port, rewrite=None):
+    def __init__(self, upstream_port, rewrite=None, rewrite_headers=None):
         self.upstream_port = upstream_port
         self._rewrite = rewrite  # (request line, body) -> body, applied to every upstream answer
+        # (request line, [(header, value)]) -> [(header, value)], applied to every answer too
+        self._rewrite_headers = rewrite_headers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.faults = []
@@ -140,20 +142,27 @@ class FaultProxy:
                 elif fault.kind == "body":
                     payload = fault.body(payload) if callable(fault.body) else fault.body
             self._record(request, handler, response.status)
-            self._send(handler, response, payload, cut, stall)
+            headers = response.getheaders()
+            if self._rewrite_headers is not None:
+                headers = self._rewrite_headers(request, headers)
+            self._send(handler, response.status, headers, payload, cut=cut, stall=stall)
         finally:
             upstream.close()
 
     @staticmethod
-    def _send(handler, response, payload, cut, stall):
+    def _send(handler, status, headers, payload, *, cut, stall):
         """The answer: upstream's status and headers with payload, cut after `cut` bytes (then
-        stalling `stall` seconds before the connection is dropped) when cut is not None."""
-        handler.send_response(response.status)
-        for key, value in response.getheaders():
+        stalling `stall` seconds before the connection is dropped) when cut is not None. A HEAD
+        answer keeps upstream's Content-Length (the object's size; it has no payload)."""
+        handler.send_response(status)
+        length = str(len(payload))
+        for key, value in headers:
+            if key.lower() == "content-length" and handler.command == "HEAD":
+                length = value
             if key.lower() not in ("connection", "transfer-encoding", "content-length",
                                    "date", "server"):
                 handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(payload)))
+        handler.send_header("Content-Length", length)
         if cut is not None:
             handler.send_header("Connection", "close")
         handler.end_headers()

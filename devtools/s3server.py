@@ -111,6 +111,27 @@ class EmbeddedS3:
     def delete(self, bucket, key):
         self.client.delete_object(Bucket=bucket, Key=key)
 
+    @property
+    def sqs(self):
+        """A boto3 SQS client of the same server (moto serves SQS at the same address)."""
+        return boto3.client("sqs", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+    def queue_url(self, name, bucket=None, prefix=""):
+        """The URL of SQS queue `name` (created); with `bucket`, the bucket's ObjectCreated
+        notifications under `prefix` are delivered to it, as S3 does (moto sends them, and a
+        test event first)."""
+        url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        if bucket is not None:
+            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            self.client.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
+                    "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}]})
+        return url
+
 
 def gzipped(data):
     return gzip.compress(data if isinstance(data, bytes) else data.encode("utf-8"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import json
 import logging
@@ -130,7 +131,10 @@ def _setup_check(config: Config, knobs: Knobs, selected: list[SelectedStream] | 
     from tap_intacct.output.messages import SingerWriter
     from tap_intacct.storage import store
     writer = SingerWriter(sys.stdout)
-    passed = setup_check.check(lambda: store.connect(config, knobs), config, selected, writer)
+    queue = ((lambda bucket: store.connect_queue(config, knobs, bucket))
+             if config.listing == "events" else None)
+    passed = setup_check.check(lambda: store.connect(config, knobs), config, selected, writer,
+                               connect_queue=queue)
     writer.flush()
     if not passed:
         raise TapError("the setup check failed (see the lines above)")
@@ -140,7 +144,7 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
     config, catalog_path, catalog, state = _inputs(args)
 
     # Imported here so that --help, --about and config errors stay instant.
-    from tap_intacct import sync
+    from tap_intacct import listing, sync
     from tap_intacct.dds import candidates, discover
     from tap_intacct.dds import catalog as catalog_module
     from tap_intacct.dds.files import no_data_files
@@ -157,31 +161,38 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
         _setup_check(config, knobs, selected)
         return
 
+    now = datetime.datetime.now(datetime.timezone.utc)  # the run's start, before any listing
     bucket = store.connect(config, knobs)
     prefix = config.company_prefix
-    LOGGER.info("Listing %s", bucket.location(prefix))
 
     def log_skip(stored: StoredFile, reason: str) -> None:
         LOGGER.warning("Skipping %s: %s", stored.key, reason)
 
-    # Streamed: only the files this run reads are kept (tap_intacct/dds/candidates.py).
-    listing = candidates.data_files(bucket.list(prefix), log_skip)
     try:
         if args.discover:
-            tables = candidates.for_discovery(listing, config.start_date)
+            LOGGER.info("Listing %s", bucket.location(prefix))
+            # Streamed: only the files discovery reads are kept (tap_intacct/dds/candidates.py).
+            tables = candidates.for_discovery(candidates.data_files(bucket.list(prefix), log_skip),
+                                              config.start_date)
             if not tables:
                 raise TapError(no_data_files(bucket.location(prefix), config.storage))
             result = discover.discover(bucket, tables, config)
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
+            # not None: without --discover or --test, _inputs required a catalog
+            streams = cast("list[SelectedStream]", selected)
+            # Streamed, by config.listing: only the files this run reads are kept
+            sources = listing.for_sync(bucket, config, knobs, state=state,
+                                       streams=[stream.name for stream in streams], now=now,
+                                       log_skip=log_skip)
             writer = SingerWriter(sys.stdout)
             sinks: Sinks = RecordSinks(writer)
             if config.batch:
                 sinks = BatchSinks(config.batch, writer, upload=store.batch_uploader(knobs))
             try:
-                # not None: without --discover or --test, _inputs required a catalog
-                sync.sync(bucket, listing, cast("list[SelectedStream]", selected), state=state,
-                          config=config, writer=writer, sinks=sinks, knobs=knobs)
+                sync.sync(bucket, sources.files, streams, state=state, config=config,
+                          writer=writer, sinks=sinks, knobs=knobs, now=now,
+                          held=sources.horizons, listed_in_full=sources.listed_in_full)
             finally:
                 sinks.close()
             writer.flush()

@@ -14,6 +14,7 @@ import datetime
 import io
 import json
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from tap_intacct.dds.catalog import SelectedStream
     from tap_intacct.output.messages import SingerWriter
     from tap_intacct.settings.config import Config
-    from tap_intacct.storage.store import Store
+    from tap_intacct.storage.store import EventQueue, Store
 
 FIRST_BYTES = 64 * 1024
 # A header longer than the first read is read again, 4 times longer each time, up to this.
@@ -40,9 +41,11 @@ MAX_HEADER_BYTES = 16 * 1024 * 1024
 
 def check(connect: Callable[[], Store], config: Config,
           selected: Sequence[SelectedStream] | None, writer: SingerWriter,
-          report: Callable[[str], None] | None = None) -> bool:
+          report: Callable[[str], None] | None = None, *,
+          connect_queue: Callable[[Store], EventQueue] | None = None) -> bool:
     """Runs every check, reporting each on `report` (stderr); True if all passed. `connect()`
-    builds the store (assuming the role, if any)."""
+    builds the store (assuming the role, if any); `connect_queue(store)` the event mode's
+    queue (listing events), which must answer."""
     report = report or (lambda line: print(f"test: {line}", file=sys.stderr, flush=True))
     skipped: list[tuple[StoredFile, str]] = []
     try:
@@ -60,6 +63,8 @@ def check(connect: Callable[[], Store], config: Config,
         return False
     for stored, reason in skipped:
         report(f"skipped {stored.key}: {reason}")
+    if connect_queue is not None and not _queue_answers(connect_queue, bucket, config, report):
+        return False
     if not tables:
         report(f"FAILED: {no_data_files(where, config.storage)}")
         return False
@@ -94,6 +99,65 @@ def check(connect: Callable[[], Store], config: Config,
         return False
     report(f"all checks passed ({len(tables)} object(s))")
     return True
+
+
+def _queue_answers(connect_queue: Callable[[Store], EventQueue], bucket: Store, config: Config,
+                   report: Callable[[str], None]) -> bool:
+    """The event mode's queue answers (README "Event mode"); if not, how to set it up."""
+    try:
+        queue = connect_queue(bucket)
+        waiting = queue.waiting()
+    except StorageError as exc:
+        report(f"FAILED: {exc.problems[0]}")
+        for line in events_setup(config):
+            report(line)
+        return False
+    report(f"events queue {queue.location()} is reachable, about {waiting} message(s) waiting; "
+           f"sync lists each stream in full on its first run, then every "
+           f"{config.events_full_listing_hours} hour(s)")
+    return True
+
+
+def events_setup(config: Config) -> list[str]:
+    """How the queue is set up for the event mode, with this config's names filled in."""
+    queue = config.events_queue or ""
+    prefix = config.company_prefix
+    if config.storage == "azure":
+        name = urllib.parse.urlsplit(queue).path.rstrip("/").rsplit("/", 1)[-1]
+        return [
+            "the queue gets the container's BlobCreated events from an Event Grid subscription "
+            "on the storage account (README 'Event mode'), e.g.:",
+            "az eventgrid event-subscription create --name tap-intacct --source-resource-id "
+            "<storage account resource id> --endpoint-type storagequeue --endpoint <storage "
+            f"account resource id>/queueservices/default/queues/{name} --included-event-types "
+            "Microsoft.Storage.BlobCreated --subject-begins-with /blobServices/default/"
+            f"containers/{config.container}/blobs/{prefix}",
+            "and the tap's identity needs the 'Storage Queue Data Message Processor' role on "
+            "the queue (an account key works as it is; a SAS token needs the queue service with "
+            "Read and Process permissions)"]
+    parts = urllib.parse.urlsplit(queue).path.strip("/").split("/")
+    region = (urllib.parse.urlsplit(queue).hostname or "").split(".")[1:2] or ["<region>"]
+    arn = (f"arn:aws:sqs:{region[0]}:{parts[0]}:{parts[-1]}" if len(parts) == 2
+           else "<queue ARN>")
+    notification = {"QueueConfigurations": [{
+        "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}]}
+    queue_policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": arn,
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{config.bucket}"}}}]}
+    tap_policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                      "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        "Resource": arn}]}
+    return [f"the bucket's event notifications go to the queue (aws s3api "
+            f"put-bucket-notification-configuration --bucket {config.bucket} "
+            "--notification-configuration ...):",
+            json.dumps(notification, separators=(",", ":")),
+            "the queue's access policy lets S3 send to it:",
+            json.dumps(queue_policy, separators=(",", ":")),
+            "and the role (or the tap's own credentials) needs:",
+            json.dumps(tap_policy, separators=(",", ":"))]
 
 
 def newest_files(listed: Iterable[tuple[str, StoredFile]]) -> dict[str, tuple[int, StoredFile]]:

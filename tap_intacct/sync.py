@@ -8,10 +8,10 @@ import io
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from tap_intacct.dds import candidates, jobs, versions
+from tap_intacct.dds import candidates, horizons, jobs, versions
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.checkpoints import Checkpoints
 from tap_intacct.engines.records import StreamRecords
@@ -52,7 +52,9 @@ class Engine(Protocol):
 def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
          selected: Sequence[SelectedStream], *, state: State, config: Config,
          writer: SingerWriter, sinks: Sinks, knobs: Knobs | None = None,
-         now: datetime.datetime | None = None) -> None:
+         now: datetime.datetime | None = None,
+         held: Mapping[str, datetime.datetime] | None = None,
+         listed_in_full: Collection[str] = ()) -> None:
     """Sync the selected streams in catalog order; `state` is updated in place and emitted.
 
     `listing`: (table, file) of every readable data file, as candidates.data_files yields them;
@@ -64,11 +66,18 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
     sync, and the run then fails naming every such file. `now`: the run's start (by default
     this machine's clock, read before the listing is): a file modified later is in the future
     and moves no bookmark past it (Bookmark.advance).
+
+    The event mode (dds/horizons.py): `held` maps the streams whose files came from the queue's
+    events to their horizon, the moment their bookmark holds at (their Bookmark's `now`);
+    `listed_in_full` names the streams listed in full, whose horizon becomes `now` in the state
+    once every file that listing wanted is read.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     # every bookmark is checked before anything is emitted
+    held = held or {}
     bookmarks = {stream.name: Bookmark.from_state(state, stream.name, config.start_date,
-                                                  config.lookback_seconds, now=now)
+                                                  config.lookback_seconds,
+                                                  now=held.get(stream.name, now))
                  for stream in selected}
     if not state.get("bookmarks"):
         state["bookmarks"] = {}
@@ -86,7 +95,10 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
                 _sync_stream(bucket, tables.get(stream.name), stream,
                              bookmark=bookmarks[stream.name], checkpoints=checkpoints,
                              config=config, writer=writer, sinks=sinks,
-                             progress_seconds=progress_seconds, engine=engine)
+                             progress_seconds=progress_seconds, engine=engine, clock=now)
+                if stream.name in listed_in_full and horizons.complete(
+                        state, stream.name, tables.get(stream.name), bookmarks[stream.name], now):
+                    checkpoints.changed(stream.name, file_read=False)
             except DataError as exc:
                 LOGGER.warning("%s: stopped at a file that cannot be read (the other streams go "
                                "on): %s", stream.name, exc)
@@ -144,9 +156,9 @@ class _ColumnarOnFirstFile:
 def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStream, *,
                  bookmark: Bookmark, checkpoints: Checkpoints, config: Config,
                  writer: SingerWriter, sinks: Sinks, progress_seconds: float,
-                 engine: Engine | None) -> None:
+                 engine: Engine | None, clock: datetime.datetime) -> None:
     writer.schema(stream.name, stream.schema, stream.key_properties)
-    _warn_if_bookmark_in_future(stream.name, bookmark)
+    _warn_if_bookmark_in_future(stream.name, bookmark, clock)
     if files is None:
         LOGGER.warning("%s: no files for this stream under %s any more; nothing to "
                        "sync, state unchanged", stream.name,
@@ -168,11 +180,11 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
     table_versions = None
     if config.full_exports == "replace":
         pending = _in_job_order(stream.name, files.wanted, bookmark, checkpoints,
-                                config.full_export_quiet_seconds)
+                                quiet_seconds=config.full_export_quiet_seconds, clock=clock)
         table_versions = versions.TableVersions(bookmark, pending)
     LOGGER.info("%s: %d new file(s) since %s", stream.name, len(pending),
                 (bookmark.modified_since or config.start_date).isoformat())
-    _log_future_files(stream.name, bookmark, pending)
+    _log_future_files(stream.name, pending, clock)
     records = StreamRecords(stream)
     total = 0
     for stored, binary in opened_ahead(bucket, pending):
@@ -202,28 +214,31 @@ def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStrea
     LOGGER.info("%s: %d record(s) from %d file(s)", stream.name, total, len(pending))
 
 
-def _warn_if_bookmark_in_future(stream: str, bookmark: Bookmark) -> None:
-    """A bookmark later than the run's start (by more than CLOCK_SKEW) hides every file
-    modified before it: say so (earlier builds moved it to a future LastModified)."""
+def _warn_if_bookmark_in_future(stream: str, bookmark: Bookmark,
+                                clock: datetime.datetime) -> None:
+    """A bookmark later than the run's start (`clock`, by more than CLOCK_SKEW) hides every
+    file modified before it: say so (earlier builds moved it to a future LastModified)."""
     moment = bookmark.modified_since
-    if moment is not None and moment - bookmark.now > CLOCK_SKEW:
+    if moment is not None and moment - clock > CLOCK_SKEW:
         LOGGER.warning("%s: the bookmark %s is %s ahead of this machine's clock, so files "
                        "modified before it are not read (earlier builds of this tap moved it "
                        "to the LastModified of a file from a store whose clock ran ahead, "
                        "skipping the files that arrived after that file); to read them, set "
                        "bookmarks.%s.modified_since in the state to the last LastModified "
                        "read before that file", stream, moment.isoformat(),
-                       _duration(moment - bookmark.now), stream)
+                       _duration(moment - clock), stream)
 
 
-def _log_future_files(stream: str, bookmark: Bookmark, pending: Sequence[StoredFile]) -> None:
-    """One line about the files modified after the run's start (they are read, and remembered
-    so that they are read once); a warning if a file is more than CLOCK_SKEW ahead."""
-    ahead = [stored for stored in pending if bookmark.in_future(stored)]
+def _log_future_files(stream: str, pending: Sequence[StoredFile],
+                      clock: datetime.datetime) -> None:
+    """One line about the files modified after the run's start, `clock` (they are read, and
+    remembered so that they are read once); a warning if a file is more than CLOCK_SKEW
+    ahead."""
+    ahead = [stored for stored in pending if stored.last_modified > clock]
     if not ahead:
         return
     latest = max(ahead, key=lambda stored: stored.sort_key)  # (full exports: in job order)
-    lead = latest.last_modified - bookmark.now
+    lead = latest.last_modified - clock
     LOGGER.log(logging.WARNING if lead > CLOCK_SKEW else logging.INFO,
                "%s: %d file(s) were modified after this run started (%s the latest, up to %s "
                "ahead of this machine's clock: the store's clock runs ahead, or this "
@@ -245,12 +260,14 @@ def _duration(span: datetime.timedelta) -> str:
 
 
 def _in_job_order(stream: str, wanted: list[StoredFile], bookmark: Bookmark,
-                  checkpoints: Checkpoints, quiet_seconds: int) -> list[StoredFile]:
+                  checkpoints: Checkpoints, *, quiet_seconds: int,
+                  clock: datetime.datetime) -> list[StoredFile]:
     """full_exports replace: the wanted files to read, in job order (jobs.plan): none of a full
     export job still arriving nor after it, none of what the newest complete full job
-    supersedes; those are marked done (the bookmark passes them) and logged."""
+    supersedes; those are marked done (the bookmark passes them) and logged. The quiet period
+    runs to `clock`, the run's start (in the event mode a bookmark's `now` is its horizon)."""
     plan = jobs.plan(wanted, quiet=datetime.timedelta(seconds=quiet_seconds),
-                     now=bookmark.now, activated=bookmark.activated_job)
+                     now=clock, activated=bookmark.activated_job)
     waiting = plan.waiting
     if waiting:
         LOGGER.info("%s: %s job %s (%d part(s) so far, the newest modified %s) may still be "

@@ -64,6 +64,15 @@ class DecryptingStore:
     def list(self, prefix: str) -> Iterator[StoredFile]:
         return self._store.list(prefix)
 
+    def head(self, key: str) -> Optional[StoredFile]:
+        return self._store.head(key)
+
+    @property
+    def backend(self) -> Store:
+        """The store under the decryption (the event mode's queue uses its client's
+        credentials: storage.store.connect_queue)."""
+        return self._store
+
     def read_range(self, stored: StoredFile, length: int) -> bytes:
         """The first `length` bytes of the file's plaintext: an encrypted file is downloaded
         and decrypted whole (its integrity is only known at its end)."""

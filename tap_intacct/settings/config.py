@@ -227,6 +227,29 @@ def _secret(value: Any, label: str) -> Optional[str]:
     return value if value.strip() else None
 
 
+LISTINGS = ("streams", "folder", "events")
+
+
+def _listing(value: Any, label: str) -> str:
+    mode = value.strip().lower() if isinstance(value, str) and value.strip() else value
+    if mode not in LISTINGS:
+        raise Invalid(f"{label} must be streams, folder or events, got {mode!r}")
+    return mode
+
+
+def _queue_url(url: str, label: str) -> str:
+    """A queue's URL: no query string (a pasted SAS URL holds its signature) or fragment."""
+    if "?" in url or "#" in url:
+        raise Invalid(f"{label} must be the queue's URL without a query string (a SAS token "
+                      "goes in 'azure_sas_token'; the URL is not repeated here)")
+    url = _url(url, label)
+    if not urllib.parse.urlsplit(url).path.strip("/"):
+        raise Invalid(f"{label} must name the queue: https://sqs.<region>.amazonaws.com/"
+                      "<account>/<queue> (SQS) or https://<account>.queue.core.windows.net/"
+                      f"<queue> (Azure), got {shown(url)}")
+    return url.rstrip("/")
+
+
 def _batch_config(value: Any, label: str) -> Optional[BatchConfig]:
     problems: list[str] = []
     batch = parse_batch_config(value, problems, label)
@@ -351,6 +374,22 @@ SETTINGS = (
             _secret, sensitive=True),
     Setting("pgp_passphrase", "The passphrase of pgp_private_key, if it has one.", _secret,
             sensitive=True),
+    Setting("listing", "How a sync finds new files: streams (default: each selected stream's "
+            "own files, <path>/<company_id>/<OBJECT>.*, several streams listed at once), "
+            "folder (the whole company folder in one listing: fewest requests for a small "
+            "folder) or events (the new files named by the bucket's event notifications in "
+            "events_queue, with a full listing of each stream every "
+            "events_full_listing_hours). Discovery and --test always list the folder.",
+            _listing, default="streams"),
+    Setting("events_queue", "listing events: the URL of the queue the storage's events are "
+            "delivered to, https://sqs.<region>.amazonaws.com/<account>/<queue> (S3 event "
+            "notifications, ObjectCreated, to SQS) or https://<account>.queue.core.windows.net/"
+            "<queue> (Azure Event Grid BlobCreated events to a storage queue); reached with the "
+            "store's credentials. One queue per tap process.", _text_then(_queue_url)),
+    Setting("events_full_listing_hours", "listing events: list each selected stream in full "
+            "when its last full listing is this many hours old (the first run lists; the state "
+            "keeps the time), so that an event the queue lost delays a file, never loses it. "
+            "Default 24, from 1 to 720.", _whole_number(1, 720), default=24, kind="integer"),
 )
 
 ROLE_KEYS = ("account_id", "role_name", "external_id")
@@ -391,6 +430,9 @@ class Config:
     pgp_private_key: Optional[str] = field(default=None, repr=False)
     pgp_passphrase: Optional[str] = field(default=None, repr=False)
     pgp_keys: Optional[Keyring] = field(default=None, repr=False, compare=False)  # parsed, unlocked
+    listing: str = "streams"
+    events_queue: Optional[str] = None
+    events_full_listing_hours: int = 24
 
     @property
     def company_prefix(self) -> str:
@@ -477,6 +519,11 @@ def validate(raw: Any, source: str = "config") -> Config:
                         "needs to keep or drop rows; use RECORD messages (no batch_config) or "
                         "full_exports append")
     problems += _pgp_problems(values, source, invalid)
+    if (values["listing"] == "events" and values["events_queue"] is None
+            and "events_queue" not in invalid):
+        problems.append(f"{source}: 'events_queue' is required for listing events (the URL of "
+                        "the queue the bucket's or container's events are delivered to; README "
+                        "'Event mode')")
     if problems:
         raise ConfigError(*problems)
     values["batch"] = values.pop("batch_config")
@@ -536,6 +583,8 @@ def _azure_problems(values: dict[str, Any], source: str, invalid: set[str]) -> l
             problems.append(f"{source}: 'azure_sas_token' is not a SAS token (it has no 'sig=' "
                             "part); copy the whole token")
     missing = [module for module in AZURE_EXTRA if not _importable(module)]
+    if values["listing"] == "events" and not _importable("azure.storage.queue"):
+        missing.append("azure.storage.queue")
     if missing:
         problems.append(f"{source}: storage azure needs the Azure SDK ({', '.join(missing)} is "
                         "not installed): pip install 'tap-intacct[azure]'")

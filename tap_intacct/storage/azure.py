@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import logging
 import re
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
@@ -151,6 +152,7 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.counts: collections.Counter[str] = collections.Counter()
+        self._lock = threading.Lock()  # listings run in several threads (storage/listings.py)
 
     def __call__(self, pipeline_request: Any) -> None:
         request = pipeline_request.http_request
@@ -159,7 +161,12 @@ class RequestCounter:
         else:
             operation = {"GET": "GetBlob", "HEAD": "GetBlobProperties"}.get(request.method,
                                                                            request.method)
-        self.counts[operation] += 1
+        self.count(operation)
+
+    def count(self, operation: str) -> None:
+        """One more request of `operation` (the event mode's queue requests count here too)."""
+        with self._lock:
+            self.counts[operation] += 1
 
     def summary(self) -> str:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
@@ -353,6 +360,25 @@ class Container(ResumableReads):
             LOGGER.warning("%s: the server ignored the Range header and sent the whole blob; "
                            "dropping its first %d bytes", stored.key, skip)
         return _Body(stream), skip
+
+    def head(self, key: str) -> Optional[StoredFile]:
+        """The blob `key` as a listing would describe it (Get Blob Properties), or None if there
+        is none (the event mode: an event names a blob, the blob says the rest)."""
+        blob = self._container.get_blob_client(key)
+        request = retry.retried(blob.get_blob_properties, self.knobs, is_transient,
+                                self._log_retry)
+        try:
+            with request_metrics.http_request_timer("GetBlobProperties"):
+                properties = request()
+        except AzureError as exc:
+            if status_of(exc) == 404 and error_code(exc) != "ContainerNotFound":
+                return None
+            raise self.failure(exc, f"look at '{key}'") from None
+        return StoredFile(key=key, size=properties.size or 0,
+                          last_modified=properties.last_modified.astimezone(
+                              datetime.timezone.utc),
+                          etag=properties.etag or "",
+                          storage_class=_text(properties.blob_tier) or "Hot")
 
     def _changed(self, stored: StoredFile) -> FileGone:
         """FileGone for a blob whose ETag no longer matches: Azure (and Azurite) answer a

@@ -10,6 +10,7 @@ import collections
 import contextlib
 import datetime
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, TypeVar
@@ -132,13 +133,16 @@ def timed(endpoint: str, request: Callable[..., T]) -> Callable[..., T]:
 
 
 class RequestCounter:
-    """Counts S3 API calls by operation name, for the closing log line and the benchmark."""
+    """Counts S3 (and SQS) API calls by operation name, for the closing log line and the
+    benchmark; listings run in several threads at once (storage/listings.py)."""
 
     def __init__(self) -> None:
         self.counts: collections.Counter[str] = collections.Counter()
+        self._lock = threading.Lock()
 
     def __call__(self, model: Any, **_kwargs: Any) -> None:
-        self.counts[model.name] += 1
+        with self._lock:
+            self.counts[model.name] += 1
 
     def summary(self) -> str:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
@@ -254,6 +258,7 @@ class Bucket(ResumableReads):
         self.kind = "S3"
         self.requests = RequestCounter()
         session = RoleChain(config, self.knobs).session()
+        self.session = session  # the event mode's SQS client uses it too (storage/sqs.py)
         self._client = session.client("s3", endpoint_url=config.endpoint_url,
                                       config=_client_config())
         self._client.meta.events.register("before-call.s3", self.requests)
@@ -333,6 +338,24 @@ class Bucket(ResumableReads):
         if subfolders:
             LOGGER.info("Ignored %d sub-folder(s) under s3://%s/%s (only direct children are "
                         "DDS exports)", subfolders, self.name, prefix)
+
+    def head(self, key: str) -> Optional[StoredFile]:
+        """The object `key` as a listing would describe it (a HeadObject request), or None if
+        there is none (the event mode: an event names a key, the object says the rest)."""
+        request = retried(timed("HeadObject", self._client.head_object), self.knobs)
+        try:
+            response = request(Bucket=self.name, Key=key)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._failure(exc, f"look at '{key}'") from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._failure(exc, f"look at '{key}'") from None
+        return StoredFile(key=key, size=response.get("ContentLength", 0),
+                          last_modified=response["LastModified"].astimezone(
+                              datetime.timezone.utc),
+                          etag=response.get("ETag", ""),
+                          storage_class=response.get("StorageClass", "STANDARD"))
 
     def get(self, stored: StoredFile, first_byte: int,
             last_byte: Optional[int] = None) -> tuple["_Body", int]:

@@ -50,7 +50,10 @@ def proxy(company):
 
 
 def paged(company, proxy, per_page=2, **settings):
-    """The config of a run whose listing comes through proxy, per_page objects a page."""
+    """The config of a run whose listing comes through proxy, per_page objects a page: the
+    company folder's listing (`listing: folder`), whose pages the layouts below are laid out
+    for (each stream's own listing goes through the same checks: test_listing_modes.py)."""
+    settings.setdefault("listing", "folder")
     size = "max-keys" if company.kind == "s3" else "maxresults"
     proxy.add(LIST, "query", query={size: per_page}, times=float("inf"))
     if company.kind == "azure":  # a shared key signs the query string, a SAS does not
@@ -146,7 +149,7 @@ def test_an_empty_listing_answer_is_retried_then_one_line_naming_the_store(compa
     injected = proxy.add(LIST, "body", body=b"", times=float("inf"))
     env = company.server.tap_environment()
     env["TAP_INTACCT_MAX_TRIES"] = TRIES
-    config = company.config(**company.through(proxy))
+    config = company.config(listing="folder", **company.through(proxy))
     if command == "sync":
         run = company.tap("--catalog", layout, config=config, env=env)
     else:

@@ -10,10 +10,12 @@ GRAPH = graph()
 # Each third-party family, and the only modules that may import it (the plain S3 install has no
 # Azure SDK and no pyarrow; an Azure run never loads boto3).
 OWNERS = {
+    # storage/sqs.py: the event mode's SQS queue, with the bucket's boto3 session
     "boto3": {"tap_intacct.storage.s3"},
-    "botocore": {"tap_intacct.storage.s3"},
+    "botocore": {"tap_intacct.storage.s3", "tap_intacct.storage.sqs"},
     "urllib3": {"tap_intacct.storage.s3"},
-    "azure": {"tap_intacct.storage.azure"},
+    "azure": {"tap_intacct.storage.azure", "tap_intacct.storage.azure_queue"},
+    "azure.storage.queue": {"tap_intacct.storage.azure_queue"},
     "pyarrow": {"tap_intacct.engines.columnar", "tap_intacct.engines.fragments"},
     "numpy": {"tap_intacct.engines.columnar", "tap_intacct.engines.fragments",
               "tap_intacct.engines.chunks"},
@@ -30,6 +32,9 @@ PURE = {
     "tap_intacct.dds.versions": {"tap_intacct.dds.jobs"},
     "tap_intacct.dds.candidates": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files"},
     "tap_intacct.storage.pages": set(),
+    "tap_intacct.storage.events": set(),
+    "tap_intacct.dds.horizons": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files",
+                                 "tap_intacct.settings.config"},
 }
 
 
