@@ -24,9 +24,10 @@ install: $(STAMP)  ## create .venv with the tap and its test tools
 
 STORAGE ?= s3
 FULL_EXPORTS ?= append
+ENCRYPTED ?=
 
-demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap end to end on built-in sample exports, no cloud account (STORAGE=azure: through Azurite; FULL_EXPORTS=replace: full exports as table versions)
-	STORAGE=$(STORAGE) FULL_EXPORTS=$(FULL_EXPORTS) $(BIN)/python -m devtools.demo
+demo: $(STAMP) $(if $(filter azure,$(STORAGE)),$(AZURITE_STAMP))  ## run the tap end to end on built-in sample exports, no cloud account (STORAGE=azure: through Azurite; FULL_EXPORTS=replace: full exports as table versions; ENCRYPTED=1: PGP-encrypted exports)
+	STORAGE=$(STORAGE) FULL_EXPORTS=$(FULL_EXPORTS) ENCRYPTED=$(ENCRYPTED) $(BIN)/python -m devtools.demo
 
 settings-docs: $(STAMP)  ## rewrite README's settings table and meltano.yml's settings from the code
 	$(BIN)/python -m devtools.settings_docs

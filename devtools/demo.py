@@ -95,12 +95,16 @@ def main():
     workdir = tempfile.mkdtemp(prefix="tap-intacct-demo-")
     base_time = datetime.datetime(2024, 1, 2, 1, 5, tzinfo=datetime.timezone.utc)
     exports = intacct_exports.demo_exports(base_time)
+    keys = {}
+    if os.environ.get("ENCRYPTED"):
+        exports, keys = encrypted(exports)
     store = azure_store if storage == "azure" else s3_store
     with store(exports) as (settings, env):
         config_path = os.path.join(workdir, "config.json")
         with open(config_path, "w", encoding="utf-8") as handle:
             json.dump({"start_date": "2024-01-01T00:00:00Z", "path": PATH,
-                       "company_id": COMPANY, "full_exports": full_exports, **settings},
+                       "company_id": COMPANY, "full_exports": full_exports, **keys,
+                       **settings},
                       handle, indent=2)
 
         catalog = json.loads(run_tap(["--config", config_path, "--discover"], env))
@@ -133,6 +137,18 @@ def main():
         report(db, full_exports, messages)
     print()
     print(f"Singer messages: {output_path}  (config and catalog beside it)")
+
+
+def encrypted(exports):
+    """The exports PGP-encrypted to a key made here (ENCRYPTED=1, the `pgp` extra; README
+    "Encrypted exports"), and the setting that gives the tap the private key."""
+    import pysequoia
+    secret = pysequoia.Tsk.generate("DDS demo <dds-demo@example.com>")
+    certificate = secret.extract_certificate()
+    print(f"Exports PGP-encrypted to key {certificate.fingerprint} (made for this demo); the "
+          "tap reads them with pgp_private_key")
+    return ([(name, pysequoia.encrypt(text.encode(), recipients=[certificate]), modified)
+             for name, text, modified in exports], {"pgp_private_key": str(secret)})
 
 
 def report(db, full_exports, messages):

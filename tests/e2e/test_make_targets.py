@@ -23,7 +23,8 @@ def make(tmp_path, target, *variables, **env):
     return result.stdout
 
 
-@pytest.mark.parametrize("variables", [(), ("STORAGE=azure", "FULL_EXPORTS=replace")])
+@pytest.mark.parametrize("variables", [(), ("STORAGE=azure", "FULL_EXPORTS=replace",
+                                            "ENCRYPTED=1")])
 def test_make_demo_balances_and_shows_the_dotted_field_and_the_deleted_vendor(tmp_path,
                                                                               variables):
     output = make(tmp_path, "demo", *variables)
@@ -33,6 +34,7 @@ def test_make_demo_balances_and_shows_the_dotted_field_and_the_deleted_vendor(tm
     assert total[1] == total[2] and total[3] == "0.00"
     assert "DISPLAYCONTACT.EMAIL1 = billing@acme.example" in output
     if variables:
+        assert re.search(r"Exports PGP-encrypted to key [0-9a-f]{40}", output)
         assert re.search(r"ACTIVATE_VERSION messages: [1-9]", output)
         assert "VENDOR after activating its newest full export: 7 rows; the deleted vendor is " \
                "gone" in output
