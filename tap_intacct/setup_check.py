@@ -11,7 +11,6 @@ selected stream, as Singer SDK taps do for `--test`.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import sys
 import urllib.parse
@@ -23,7 +22,7 @@ from tap_intacct.dds.columns import unique_header
 from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
-from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.reading.csvfile import CsvRows, first_bytes_rows
 from tap_intacct.reading.decryption import encryption_note
 from tap_intacct.reading.dialect import DELIMITER_NAMES
 from tap_intacct.settings.secrets import connection_string_sas
@@ -34,9 +33,7 @@ if TYPE_CHECKING:
     from tap_intacct.settings.config import Config
     from tap_intacct.storage.store import EventQueue, Store
 
-FIRST_BYTES = 64 * 1024
-# A header longer than the first read is read again, 4 times longer each time, up to this.
-MAX_HEADER_BYTES = 16 * 1024 * 1024
+FIRST_BYTES = 64 * 1024  # a longer header is read again (csvfile.first_bytes_rows)
 
 
 def check(connect: Callable[[], Store], config: Config,
@@ -175,15 +172,8 @@ def _first_rows(bucket: Store, newest: StoredFile, config: Config
     """(CsvRows past the header, the whole records that follow in the bytes read) of the file's
     first bytes, read as strictly as sync reads the file: only the record the end of the range
     cuts is left out. DataError for any problem sync would stop at in those bytes."""
-    length = FIRST_BYTES
-    while True:
-        data = bucket.read_range(newest, length)
-        cut = len(data) >= length
-        binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
-        rows = CsvRows(binary, newest.key, dialect=config.dialect, bounded=cut)
-        if rows.header or not cut or length >= MAX_HEADER_BYTES:
-            break
-        length *= 4
+    rows, cut, length = first_bytes_rows(lambda size: bucket.read_range(newest, size),
+                                         newest.key, FIRST_BYTES, dialect=config.dialect)
     if not rows.header and cut:
         raise DataError(f"{newest.key}: its first {length // (1024 * 1024)} MiB hold no whole "
                         "header line")

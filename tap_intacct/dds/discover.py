@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import io
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from tap_intacct.dds.catalog import stream_entry
 from tap_intacct.dds.columns import unique_header
 from tap_intacct.errors import DataError, FileGone
-from tap_intacct.reading.csvfile import CsvRows, CutShort
+from tap_intacct.reading.csvfile import CsvRows, first_bytes_rows
 from tap_intacct.values.conversion import ColumnTypes
 
 if TYPE_CHECKING:
@@ -30,10 +29,9 @@ SAMPLE_FILES = 5
 SAMPLE_EVERY = 5
 SAMPLE_ROWS = 1000
 # A header read is small: a DDS header line (even of a few hundred columns) fits in the first
-# HEADER_BYTES; a longer one is read again, 4 times longer each time (_header_and_rows).
+# HEADER_BYTES; a longer one is read again, 4 times longer each time (csvfile.first_bytes_rows).
 HEADER_BYTES = 16 * 1024
 SAMPLE_BYTES = 4 * 1024 * 1024
-MAX_HEADER_BYTES = 8 * 1024 * 1024
 # Header reads are tiny: each store says how many to keep in flight (small_reads_in_flight).
 SAMPLE_READERS = 2
 
@@ -129,14 +127,8 @@ def _header_and_rows(bucket: Store, stored: StoredFile, length: int, dialect: Di
                      ) -> tuple[list[str], CsvRows]:
     """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
     again longer while the header itself does not fit."""
-    while True:
-        data = bucket.read_range(stored, length)
-        cut = len(data) >= length
-        binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
-        rows = CsvRows(binary, stored.key, sample=True, dialect=dialect)
-        if rows.header or not cut or length >= MAX_HEADER_BYTES:
-            break
-        length *= 4
+    rows, _cut, _length = first_bytes_rows(lambda size: bucket.read_range(stored, size),
+                                           stored.key, length, dialect=dialect, sample=True)
     if not rows.header:
         LOGGER.warning("%s has no header row; it adds no columns", stored.key)
     return unique_header(rows.header, stored.key), rows

@@ -9,7 +9,7 @@ import codecs
 import csv
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol, Self, cast
 
 from tap_intacct.errors import DataError
@@ -488,3 +488,23 @@ class CsvRows:
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         return self._rows()
+
+
+MAX_HEADER_BYTES = 16 * 1024 * 1024  # how far a ranged read grows to find the header line
+
+
+def first_bytes_rows(read: Callable[[int], bytes], name: str, length: int, *,
+                     dialect: Dialect = DEFAULT_DIALECT, sample: bool = False
+                     ) -> tuple[CsvRows, bool, int]:
+    """CsvRows of a file's first `length` bytes (`read(n)` returns its first n), read again four
+    times longer while its header line does not fit, up to MAX_HEADER_BYTES: (the rows, True if
+    the bytes stop before the file's end, the length read). `sample`: discovery's lenient
+    reading; else the setup check's, as strict as sync's except where the range cuts a record."""
+    while True:
+        data = read(length)
+        cut = len(data) >= length
+        binary = io.BufferedReader(CutShort(data) if cut else io.BytesIO(data))
+        rows = CsvRows(binary, name, dialect=dialect, sample=sample, bounded=cut and not sample)
+        if rows.header or not cut or length >= MAX_HEADER_BYTES:
+            return rows, cut, length
+        length *= 4
