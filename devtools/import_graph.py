@@ -1,7 +1,8 @@
-"""`python -m devtools.import_graph`: which parts of tap_intacct import which at run time (every
-import, those inside functions included; those under `if TYPE_CHECKING:` are for the type
-checker only and left out), module by module or, with --packages, by subpackage.
-tests/unit/test_architecture.py checks the rules docs/ARCHITECTURE.md states on the same graph."""
+"""`python -m devtools.import_graph`: which parts of tap_intacct import which, module by module
+or, with --packages, by subpackage. Two graphs: the run-time one (every import, those inside
+functions included; those under `if TYPE_CHECKING:` are for the type checker only and left out)
+and, with --types, the type-level one (those too). tests/unit/test_architecture.py checks the
+rules docs/ARCHITECTURE.md states on both."""
 
 import ast
 import pathlib
@@ -15,11 +16,12 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: pathlib.Path) -> set[str]:
+def imports(path: pathlib.Path, types: bool = False) -> set[str]:
     """Every module `path` imports, absolute names ('from a import b' counts as a.b when a.b is
-    a module of the package, else as a)."""
+    a module of the package, else as a); with `types`, those under `if TYPE_CHECKING:` too."""
     found = set()
-    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree) if types else _runtime_nodes(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -51,9 +53,11 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
 MODULES = {module_name(path) for path in PACKAGE.rglob("*.py")}
 
 
-def graph() -> dict[str, set[str]]:
-    """module -> every module it imports (the package's own and third-party ones)."""
-    return {module_name(path): imports(path) for path in sorted(PACKAGE.rglob("*.py"))}
+def graph(types: bool = False) -> dict[str, set[str]]:
+    """module -> every module it imports (the package's own and third-party ones); `types`: the
+    type-level graph (imports for the type checker only included)."""
+    return {module_name(path): imports(path, types)
+            for path in sorted(PACKAGE.rglob("*.py"))}
 
 
 def part(module: str) -> str:
@@ -62,9 +66,9 @@ def part(module: str) -> str:
     return pieces[1] if len(pieces) > 1 else pieces[0]
 
 
-def package_edges() -> dict[str, set[str]]:
+def package_edges(types: bool = False) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
-    for module, targets in graph().items():
+    for module, targets in graph(types).items():
         for target in targets:
             if target.startswith("tap_intacct.") and part(target) != part(module):
                 edges.setdefault(part(module), set()).add(part(target))
@@ -72,11 +76,12 @@ def package_edges() -> dict[str, set[str]]:
 
 
 if __name__ == "__main__":
+    types = "--types" in sys.argv
     if "--packages" in sys.argv:
-        for source, targets in sorted(package_edges().items()):
+        for source, targets in sorted(package_edges(types).items()):
             print(f"{source} -> {', '.join(sorted(targets))}")
     else:
-        for module, targets in graph().items():
+        for module, targets in graph(types).items():
             own = sorted(t.removeprefix("tap_intacct.") for t in targets
                          if t.startswith("tap_intacct.") and t != "tap_intacct")
             print(f"{module.removeprefix('tap_intacct.')} -> {', '.join(own) or '-'}")

@@ -1,11 +1,16 @@
-"""The package's layering as docs/ARCHITECTURE.md states it, checked on its import graph (every
-import statement, those inside functions included; devtools/import_graph.py prints it)."""
+"""The package's layering as docs/ARCHITECTURE.md states it, checked on its import graphs (every
+import statement, those inside functions included; the type-level graph also those under `if
+TYPE_CHECKING:`; devtools/import_graph.py prints both)."""
 
 import pytest
 
 from devtools.import_graph import graph, package_edges
 
 GRAPH = graph()
+TYPES = graph(types=True)  # run-time imports and those for the type checker only
+# The parts that drive the others; nothing under the parts they drive imports them.
+DRIVERS = {"tap_intacct.sync", "tap_intacct.cli", "tap_intacct.setup_check"}
+DRIVEN = ("engines", "dds", "reading", "values")
 
 # Each third-party family, and the only modules that may import it (the plain S3 install has no
 # Azure SDK and no pyarrow; an Azure run never loads boto3).
@@ -67,10 +72,18 @@ def test_the_cycle_finder_finds_cycles():
     assert cycle({"a": {"b"}, "b": {"c"}}) is None
 
 
+def own_edges(graph_):
+    return {module: {t for t in targets if t in graph_ and t != "tap_intacct"}
+            for module, targets in graph_.items()}
+
+
 def test_no_module_imports_itself_back():
-    own = {module: {t for t in targets if t in GRAPH and t != "tap_intacct"}
-           for module, targets in GRAPH.items()}
-    assert cycle(own) is None
+    assert cycle(own_edges(GRAPH)) is None
+
+
+def test_no_module_imports_itself_back_even_for_types():
+    found = cycle(own_edges(TYPES))
+    assert found is None, " -> ".join(found)
 
 
 @pytest.mark.parametrize("family", sorted(OWNERS))
@@ -91,6 +104,20 @@ def test_subpackages_depend_on_each_other_one_way():
     assert cycle(package_edges()) is None, package_edges()
 
 
+def test_subpackages_depend_on_each_other_one_way_even_for_types():
+    found = cycle(package_edges(types=True))
+    assert found is None, " -> ".join(found)
+
+
+@pytest.mark.parametrize("types", [False, True], ids=["run-time", "types"])
+@pytest.mark.parametrize("part", DRIVEN)
+def test_driven_parts_do_not_import_their_drivers(part, types):
+    importers = {module: sorted(targets & DRIVERS) for module, targets in
+                 (TYPES if types else GRAPH).items()
+                 if module.startswith(f"tap_intacct.{part}.") and targets & DRIVERS}
+    assert not importers, importers
+
+
 def test_imports_for_the_type_checker_only_are_not_run_time_edges(tmp_path):
     from devtools.import_graph import imports
     module = tmp_path / "example.py"
@@ -98,3 +125,4 @@ def test_imports_for_the_type_checker_only_are_not_run_time_edges(tmp_path):
                       "if TYPE_CHECKING:\n    import boto3\nelse:\n    import csv\n"
                       "def f():\n    import zlib\n")
     assert imports(module) == {"typing", "json", "csv", "zlib"}
+    assert imports(module, types=True) == {"typing", "json", "boto3", "csv", "zlib"}
