@@ -23,9 +23,9 @@ from tap_intacct.dds.files import StoredFile, no_data_files
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone, StorageError
 from tap_intacct.reading.csvfile import CsvRows, first_bytes_rows
-from tap_intacct.reading.decryption import encryption_note
 from tap_intacct.reading.dialect import DELIMITER_NAMES
 from tap_intacct.settings.secrets import connection_string_sas
+from tap_intacct.storage.store import encryption_note
 
 if TYPE_CHECKING:
     from tap_intacct.dds.catalog import SelectedStream

@@ -6,7 +6,7 @@ import collections
 import concurrent.futures
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from tap_intacct.dds.catalog import stream_entry
 from tap_intacct.dds.columns import unique_header
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from tap_intacct.dds.files import StoredFile
     from tap_intacct.reading.dialect import Dialect
     from tap_intacct.settings.config import Config
-    from tap_intacct.storage.store import Store
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -36,18 +35,30 @@ SAMPLE_BYTES = 4 * 1024 * 1024
 SAMPLE_READERS = 2
 
 Header: TypeAlias = tuple[str, ...]
-Job: TypeAlias = tuple[str, int, "StoredFile", bool]  # (table, position, file, is a sample)
+# One file's header (or sample) to read: (table, position, file, is a sample).
+HeaderRead: TypeAlias = tuple[str, int, "StoredFile", bool]
 Where: TypeAlias = tuple[str, int]  # (table, position)
 
 
-def discover(bucket: Store, tables: Mapping[str, Sequence[StoredFile]], config: Config
+class RangedReads(Protocol):
+    """What discovery reads files through: a store (storage.store.Store), of which it needs
+    only this."""
+
+    small_reads_in_flight: int  # header reads kept in flight
+
+    def read_range(self, stored: StoredFile, length: int) -> bytes:
+        """The file's first `length` bytes (fewer if it is shorter)."""
+
+
+def discover(bucket: RangedReads, tables: Mapping[str, Sequence[StoredFile]], config: Config
              ) -> Catalog:
     """The catalog (a dict) for tables: {table name: its files, oldest first}."""
     # per table: the samples' ColumnTypes and each distinct header, by the position (oldest
     # first) of the newest file that has it; only these are kept, never one result per file
     samples: dict[str, list[tuple[int, ColumnTypes]]] = {table: [] for table in tables}
     headers: dict[str, dict[Header, int]] = {table: {} for table in tables}
-    for (table, position), result in _read_all(bucket, _jobs(tables, config), config.dialect):
+    for (table, position), result in _read_all(bucket, _header_reads(tables, config),
+                                               config.dialect):
         if isinstance(result, ColumnTypes):
             samples[table].append((position, result))
         else:
@@ -71,7 +82,8 @@ def discover(bucket: Store, tables: Mapping[str, Sequence[StoredFile]], config: 
     return {"streams": streams}
 
 
-def _jobs(tables: Mapping[str, Sequence[StoredFile]], config: Config) -> Iterator[Job]:
+def _header_reads(tables: Mapping[str, Sequence[StoredFile]], config: Config
+                  ) -> Iterator[HeaderRead]:
     """(table, position, file, is a sample) for each file whose header makes the schema: those
     a first sync would read (or the newest), the newest SAMPLE_FILES of them sampled."""
     for table, files in tables.items():
@@ -81,9 +93,9 @@ def _jobs(tables: Mapping[str, Sequence[StoredFile]], config: Config) -> Iterato
             yield table, position, stored, position >= first_sample
 
 
-def _read_all(bucket: Store, jobs: Iterable[Job], dialect: Dialect
+def _read_all(bucket: RangedReads, reads: Iterable[HeaderRead], dialect: Dialect
               ) -> Iterator[tuple[Where, ColumnTypes | Header]]:
-    """((table, position), ColumnTypes of a sample or header tuple) of every job, in job order,
+    """((table, position), ColumnTypes of a sample or header tuple) of every read, in order,
     with a bounded number of reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
     own few threads: memory stays bounded, also the memory the allocator keeps per thread after
     a large read."""
@@ -93,7 +105,7 @@ def _read_all(bucket: Store, jobs: Iterable[Job], dialect: Dialect
           concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
         pending: collections.deque[
             tuple[Where, concurrent.futures.Future[ColumnTypes | Header]]] = collections.deque()
-        for table, position, stored, is_sample in jobs:
+        for table, position, stored, is_sample in reads:
             pool = sample_pool if is_sample else header_pool
             pending.append(((table, position), pool.submit(_file_types, bucket, stored,
                                                            is_sample, dialect)))
@@ -105,7 +117,7 @@ def _read_all(bucket: Store, jobs: Iterable[Job], dialect: Dialect
             yield where, future.result()
 
 
-def _file_types(bucket: Store, stored: StoredFile, is_sample: bool, dialect: Dialect
+def _file_types(bucket: RangedReads, stored: StoredFile, is_sample: bool, dialect: Dialect
                 ) -> ColumnTypes | Header:
     """A sample's ColumnTypes (header and sampled rows), or else the file's header as a tuple of
     names, from a bounded ranged read of its first bytes; a file that vanished or cannot be read
@@ -123,7 +135,7 @@ def _file_types(bucket: Store, stored: StoredFile, is_sample: bool, dialect: Dia
     return types
 
 
-def _header_and_rows(bucket: Store, stored: StoredFile, length: int, dialect: Dialect
+def _header_and_rows(bucket: RangedReads, stored: StoredFile, length: int, dialect: Dialect
                      ) -> tuple[list[str], CsvRows]:
     """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
     again longer while the header itself does not fit."""

@@ -6,11 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, TextIO, cast
-
-if TYPE_CHECKING:
-    from tap_intacct.dds.bookmarks import State
-    from tap_intacct.dds.catalog import JsonSchema
+from typing import Any, Literal, Protocol, Self, TextIO, cast
 
 
 class RecordWriter(Protocol):
@@ -55,7 +51,8 @@ class SingerWriter:
     def _write(self, message: Mapping[str, Any]) -> None:
         self._out.write(self._encode(message) + "\n")
 
-    def schema(self, stream: str, schema: JsonSchema, key_properties: Iterable[str]) -> None:
+    def schema(self, stream: str, schema: Mapping[str, Any], key_properties: Iterable[str]
+               ) -> None:
         self._write({"type": "SCHEMA", "stream": stream, "schema": schema,
                      "key_properties": list(key_properties)})
 
@@ -93,7 +90,8 @@ class SingerWriter:
         self._write_flushed({"type": "BATCH", "stream": stream, "encoding": encoding,
                              "manifest": list(manifest)})
 
-    def state(self, value: State) -> None:
+    def state(self, value: Mapping[str, Any]) -> None:
+        """`value`: the state (dds/bookmarks.py says what it holds)."""
         self._write_flushed({"type": "STATE", "value": value})
 
     def flush(self) -> None:

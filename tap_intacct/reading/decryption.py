@@ -1,6 +1,7 @@
-"""PGP-encrypted exports (README "Encrypted exports"): a store whose encrypted files read as their
-plaintext, so that discovery, sync (both engines, RECORD and BATCH), `--test` and decompression
-see the export DDS wrote before encrypting it.
+"""PGP-encrypted exports (README "Encrypted exports"): a file's plaintext (`Decrypting`), through
+which the store `storage.store.connect` returns (`storage.store.DecryptingStore`) reads every
+file, so that discovery, sync (both engines, RECORD and BATCH), `--test` and decompression see
+the export DDS wrote before encrypting it.
 
 A file is decrypted whole before any of it is read: the message's integrity check (MDC or AEAD)
 comes at its end, and no record of an altered file may reach a target. The ciphertext (armor
@@ -17,98 +18,21 @@ short, corrupt, or failing its integrity check.
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import io
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from tap_intacct.errors import DataError
 from tap_intacct.reading import openpgp
 from tap_intacct.reading.pgpkeys import Key, Keyring, first_line
 
-if TYPE_CHECKING:
-    from tap_intacct.dds.files import StoredFile
-    from tap_intacct.storage.store import Requests, Store
-
 HEAD_BYTES = 64 * 1024  # read before deciding whether a file is encrypted
 KEY_PACKET_BYTES = 16 * 1024  # enough for the session key packets of many recipients
 CHUNK_BYTES = 1 << 20
-NOTES = 1024  # the encryption notes kept for --test (the newest files read by read_range)
 ADVICE = "README \"Encrypted exports\""
-
-
-class DecryptingStore:
-    """`store` (a storage.store.Store) with its encrypted files decrypted with `keyring` (None:
-    pgp_private_key is not set, and they are refused)."""
-
-    def __init__(self, store: Store, keyring: Optional[Keyring]) -> None:
-        self._store = store
-        self._keyring = keyring
-        self.name = store.name
-        self.kind = store.kind
-        self.small_reads_in_flight = store.small_reads_in_flight
-        self._notes: collections.OrderedDict[str, str] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def requests(self) -> Requests:
-        return self._store.requests
-
-    def location(self, prefix: str = "") -> str:
-        return self._store.location(prefix)
-
-    def list(self, prefix: str) -> Iterator[StoredFile]:
-        return self._store.list(prefix)
-
-    def head(self, key: str) -> Optional[StoredFile]:
-        return self._store.head(key)
-
-    @property
-    def backend(self) -> Store:
-        """The store under the decryption (the event mode's queue uses its client's
-        credentials: storage.store.connect_queue)."""
-        return self._store
-
-    def read_range(self, stored: StoredFile, length: int) -> bytes:
-        """The first `length` bytes of the file's plaintext: an encrypted file is downloaded
-        and decrypted whole (its integrity is only known at its end)."""
-        data = self._store.read_range(stored, length)
-        if openpgp.kind(data) is None:
-            return data
-        with self.open(stored) as plaintext:
-            data = plaintext.read(length)
-            note = _decrypting_of(plaintext).note
-        with self._lock:
-            self._notes[stored.key] = note
-            while len(self._notes) > NOTES:
-                self._notes.popitem(last=False)
-        return data
-
-    def open(self, stored: StoredFile) -> io.BufferedReader:
-        """The file's plaintext as a stream; the download starts now, decryption (if the file
-        is encrypted) at the first read."""
-        return io.BufferedReader(Decrypting(self._store.open(stored), stored.key, self._keyring),
-                                 buffer_size=1 << 16)
-
-    def note(self, stored: StoredFile) -> str:
-        """', PGP-encrypted to key ID …' for a file read_range decrypted, else ''."""
-        with self._lock:
-            return self._notes.get(stored.key, "")
-
-
-def encryption_note(store: object, stored: StoredFile) -> str:
-    """For --test: how the newest file of an object (read with read_range) was encrypted."""
-    return store.note(stored) if isinstance(store, DecryptingStore) else ""
-
-
-def _decrypting_of(reader: io.BufferedReader) -> Decrypting:
-    raw = reader.raw
-    assert isinstance(raw, Decrypting)
-    return raw
 
 
 class Decrypting(io.RawIOBase):
