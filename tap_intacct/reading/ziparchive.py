@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tap_intacct.errors import DataError
 
 if TYPE_CHECKING:
-    from tap_intacct.reading.csvfile import BufferedSource
+    from tap_intacct.reading.sources import BufferedSource
 
 LOCAL_HEADER = b"PK\x03\x04"
 # An archive ends with its central directory (PK\x01\x02 entries), then a zip64 end record
@@ -38,7 +38,7 @@ _NO_SIZE = 0xFFFFFFFF  # the size is in the zip64 extra field
 
 
 @dataclass(frozen=True)
-class Member:
+class LocalHeader:
     """What a member's local header says."""
 
     name: bytes
@@ -58,7 +58,7 @@ class Member:
         return bool(self.flags & HAS_DESCRIPTOR)
 
 
-def first_file_member(binary: BufferedSource, name: str) -> Member:
+def first_file_member(binary: BufferedSource, name: str) -> LocalHeader:
     """The first file member's header; `binary` (a buffered stream) is left at its data."""
     skipped = 0
     while True:
@@ -76,7 +76,7 @@ def first_file_member(binary: BufferedSource, name: str) -> Member:
         skipped += 1
 
 
-def _local_header(binary: BufferedSource, name: str) -> Member:
+def _local_header(binary: BufferedSource, name: str) -> LocalHeader:
     (_version, flags, method, _time, _date, crc, compressed_size, size, name_length,
      extra_length) = struct.unpack("<HHHHHIIIHH", _read(binary, 26, name))
     member_name = _read(binary, name_length, name)
@@ -89,7 +89,7 @@ def _local_header(binary: BufferedSource, name: str) -> Member:
             compressed_size = next(values) if compressed_size == _NO_SIZE else compressed_size
         except StopIteration:
             raise DataError(f"{name}: not a valid zip archive (zip64 sizes missing)") from None
-    return Member(member_name, flags, method, compressed_size, zip64 is not None, crc, size)
+    return LocalHeader(member_name, flags, method, compressed_size, zip64 is not None, crc, size)
 
 
 def _zip64_values(extra: bytes) -> list[int] | None:
@@ -103,7 +103,7 @@ def _zip64_values(extra: bytes) -> list[int] | None:
     return None
 
 
-def _skip_data(binary: BufferedSource, member: Member, name: str) -> None:
+def _skip_data(binary: BufferedSource, member: LocalHeader, name: str) -> None:
     """Move past a folder entry's data (normally none) and its data descriptor."""
     if not member.has_descriptor:
         _skip(binary, member.compressed_size, name)
@@ -116,7 +116,7 @@ def _skip_data(binary: BufferedSource, member: Member, name: str) -> None:
     _descriptor(binary, member, name)
 
 
-def _descriptor(binary: BufferedSource, member: Member, name: str) -> tuple[int, int, int]:
+def _descriptor(binary: BufferedSource, member: LocalHeader, name: str) -> tuple[int, int, int]:
     """(CRC-32, compressed size, size) from the data descriptor after a member's data: an
     optional signature, then the CRC, then both sizes (8 bytes each in a zip64 member)."""
     first = _read(binary, 4, name)
@@ -128,7 +128,7 @@ def _descriptor(binary: BufferedSource, member: Member, name: str) -> tuple[int,
     return crc, compressed_size, size
 
 
-def finish(binary: BufferedSource, member: Member, name: str, *, crc: int, size: int,
+def finish(binary: BufferedSource, member: LocalHeader, name: str, *, crc: int, size: int,
            compressed_size: int) -> None:
     """Check the member just read (its data's CRC-32 and sizes, against its local header or
     its data descriptor), then read the rest of the archive to its end; DataError for a
@@ -165,7 +165,7 @@ def finish(binary: BufferedSource, member: Member, name: str, *, crc: int, size:
                         "appended upload?); upload the export as DDS wrote it")
 
 
-def _central_directory(binary: BufferedSource, signature: bytes, member: Member,
+def _central_directory(binary: BufferedSource, signature: bytes, member: LocalHeader,
                        name: str) -> bytes:
     """Read the central directory's entries (`signature`: the 4 bytes read after the last
     member); DataError if it lists another file. Returns the 4 bytes that follow it."""
