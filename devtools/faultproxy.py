@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import Callable
 
 from devtools.s3server import free_port
 
@@ -36,20 +36,20 @@ class Fault:
     kind: str
     times: float = 1         # how many matching requests it applies to (float("inf"): always)
     status: int = 503
-    code: Optional[str] = None  # S3 error code for "status" (default: the status's usual one)
+    code: str | None = None  # S3 error code for "status" (default: the status's usual one)
     cut_after: int = 0       # bytes of body sent before the connection is dropped or stalls
     seconds: float = 0.0     # for "delay" and "stall"
     range_header: str = ""   # for "range": the Range header forwarded instead of the asked one
-    hook: Optional[Callable[[], None]] = None
+    hook: Callable[[], None] | None = None
     # for "query": parameters set (added or replaced) in the forwarded request's query string;
     # moto checks no signature and an Azure SAS does not sign them (a shared key does: 403)
     query: dict = field(default_factory=dict)
     # for "body": the body sent instead of the upstream answer's (bytes, or a function of it),
     # with the upstream status and headers and a Content-Length that matches it
-    body: Union[bytes, Callable[[bytes], bytes]] = b""
+    body: bytes | Callable[[bytes], bytes] = b""
     # for "cut", "stall" and "body": only answers whose upstream body holds these bytes (a
     # listing page chosen by a name it lists); hits count those answers only
-    answer: Optional[bytes] = None
+    answer: bytes | None = None
     hits: int = 0
 
 

@@ -4,7 +4,6 @@ compression inside, RSA keys protected by a passphrase). Keys are made once per 
 
 import functools
 from dataclasses import dataclass
-from typing import Optional
 
 import pytest
 
@@ -17,7 +16,7 @@ from tap_intacct.reading import pgpkeys  # noqa: E402 (after the skips)
 @dataclass(frozen=True)
 class Key:
     armored: str                  # the secret key, ASCII-armored
-    passphrase: Optional[str]
+    passphrase: str | None
     key_ids: tuple[str, ...]      # of its encryption (sub)keys, as messages name them
     fingerprint: str              # of its primary key
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import call, itemgetter
-from typing import TYPE_CHECKING, Final, Optional, Self, TypeAlias, cast
+from typing import TYPE_CHECKING, Final, Self, TypeAlias, cast
 
 from tap_intacct.dds import columns
 from tap_intacct.values.conversion import (
@@ -38,7 +38,7 @@ Record: TypeAlias = dict[str, Value | list[str]]
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
-# Member sources
+# Where a record key's value comes from (KeySource.source)
 COLUMN: Final = "column"      # the CSV cell at `position`, through the column's encoder
 CONSTANT: Final = "constant"  # `value`, the same for every row of the file
 DELETED_AT: Final = "deleted_at"
@@ -48,11 +48,14 @@ SOURCE_ORDER = (COLUMN, CONSTANT, DELETED_AT, LINENO, EXTRA)  # the order build(
 
 
 @dataclass(frozen=True)
-class Member:
+class KeySource:
+    """One key (member) of a file's records and where its value comes from: `source` (above),
+    with the CSV cell's `position` or the constant's `value`."""
+
     key: str
     source: str
-    position: Optional[int] = None
-    value: Optional[str] = None
+    position: int | None = None
+    value: str | None = None
 
 
 class StreamRecords:
@@ -86,7 +89,7 @@ def _as_is(text: str | None) -> str | None:
 class RecordLayout:
     """The members of every record of one file, in output order."""
 
-    members: tuple[Member, ...]
+    members: tuple[KeySource, ...]
     header: tuple[str, ...]  # the file's column names, made unique
 
     @property
@@ -96,18 +99,18 @@ class RecordLayout:
     @classmethod
     def of(cls, emitted: Mapping[str, Schema], bucket_name: str, stored: StoredFile,
            names: list[str]) -> Self:
-        members = [Member(name, COLUMN, position=position)
+        members = [KeySource(name, COLUMN, position=position)
                    for position, name in enumerate(names) if name in emitted
                    and name not in columns.TAP_COLUMNS]
         constants = ((columns.SOURCE_BUCKET, bucket_name), (columns.SOURCE_FILE, stored.key))
-        members += [Member(key, CONSTANT, value=value) for key, value in constants
+        members += [KeySource(key, CONSTANT, value=value) for key, value in constants
                     if key in emitted]
         per_row = ((columns.DELETED_AT, DELETED_AT), (columns.SOURCE_LINENO, LINENO),
                    (columns.EXTRA, EXTRA))
-        members += [Member(key, source) for key, source in per_row if key in emitted]
+        members += [KeySource(key, source) for key, source in per_row if key in emitted]
         return cls(tuple(members), tuple(names))
 
-    def of_source(self, source: str) -> list[Member]:
+    def of_source(self, source: str) -> list[KeySource]:
         return [member for member in self.members if member.source == source]
 
 

@@ -23,7 +23,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any
 
 from tap_intacct.errors import DataError
 from tap_intacct.reading import openpgp
@@ -39,16 +39,16 @@ class Decrypting(io.RawIOBase):
     """The plaintext of one file, whose stream (`source`, buffered) is the store's; decided at
     the first read."""
 
-    def __init__(self, source: io.BufferedReader, name: str, keyring: Optional[Keyring]
+    def __init__(self, source: io.BufferedReader, name: str, keyring: Keyring | None
                  ) -> None:
         super().__init__()
         self._source = source
         self._name = name
         self._keyring = keyring
         self._head = b""
-        self._plaintext: Optional[io.BufferedReader] = None
+        self._plaintext: io.BufferedReader | None = None
         self._decided = False
-        self._error: Optional[DataError] = None
+        self._error: DataError | None = None
         self._paths: list[str] = []
         self._recipients = ""
         self.note = ""
@@ -102,7 +102,7 @@ class Decrypting(io.RawIOBase):
         if armored:
             chunks = openpgp.dearmored(chunks)
         ciphertext = self._temporary(".pgp")
-        keys: Optional[list[Key]] = None
+        keys: list[Key] | None = None
         start = b""
         with open(ciphertext, "wb") as spool:
             for chunk in chunks:

@@ -9,7 +9,7 @@ another character is never taken as column names: the file is refused with a lin
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, TypedDict
+from typing import TypedDict
 
 DELIMITERS = (",", ";", "\t", "|")  # what a header line is searched for, in this order
 QUOTECHARS = ('"', "'")
@@ -46,7 +46,7 @@ class Dialect:
     """How a file's cells are separated and enclosed. `delimiter` None: found in each file's
     header line."""
 
-    delimiter: Optional[str] = None
+    delimiter: str | None = None
     quotechar: str = '"'
 
     @property
@@ -58,7 +58,7 @@ class ShapeError(ValueError):
     """The file is not a DDS CSV export of the configured shape (message without the name)."""
 
 
-def encryption_problem(first_bytes: bytes) -> Optional[str]:
+def encryption_problem(first_bytes: bytes) -> str | None:
     """Why the file is refused if its first bytes are an encrypted (PGP) message."""
     start = first_bytes.removeprefix(b"\xef\xbb\xbf")
     if start.startswith(PGP_ARMOR) or (start and start[0] in PGP_PACKET_TAGS):
@@ -81,7 +81,7 @@ COMPRESSED_MAGICS = ((b"\x1f\x8b", "gzip data"), (b"PK\x03\x04", "a zip archive"
                      (b"PK\x05\x06", "a zip archive"))
 
 
-def encoding_problem(first_line: bytes) -> Optional[str]:
+def encoding_problem(first_line: bytes) -> str | None:
     """Why the file is refused if its first line (bytes, before any decoding) is not UTF-8 text
     of a header: a UTF-16 or UTF-32 byte-order mark, or NUL bytes, which no column name holds
     (a UTF-16 or UTF-32 file without a byte-order mark has one in every character)."""
@@ -101,7 +101,7 @@ def encoding_problem(first_line: bytes) -> Optional[str]:
             "CSV export in UTF-8 (" + UTF8_ADVICE + ")")
 
 
-def compression_problem(first_bytes: bytes) -> Optional[str]:
+def compression_problem(first_bytes: bytes) -> str | None:
     """Why the file is refused if its (decompressed) text starts as compressed data does: a
     file compressed twice, which DDS never writes."""
     for magic, what in COMPRESSED_MAGICS:
@@ -111,7 +111,7 @@ def compression_problem(first_bytes: bytes) -> Optional[str]:
     return None
 
 
-def quote_problem(names: Sequence[str], dialect: Dialect) -> Optional[str]:
+def quote_problem(names: Sequence[str], dialect: Dialect) -> str | None:
     """Why these first-line cells are refused if they are enclosed in the other quote character
     than the configured one (the names would keep their quotes, and values would be split at
     delimiters inside quotes)."""
@@ -159,7 +159,7 @@ def resolve(dialect: Dialect, first_line: str) -> Dialect:
     return Dialect(found[0] if found else ",", dialect.quotechar)
 
 
-def header_problem(names: Sequence[str], dialect: Dialect) -> Optional[str]:
+def header_problem(names: Sequence[str], dialect: Dialect) -> str | None:
     """Why these first-line cells are not a header row (None when they are one)."""
     if len(names) == 1 and "." in names[0]:
         # Every DDS export has at least ddsReadTime beside its fields, so a line that is one

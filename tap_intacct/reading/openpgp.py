@@ -9,7 +9,7 @@ import binascii
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Literal, Optional
+from typing import BinaryIO, Literal
 
 ARMOR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
 ARMOR_END = b"-----END PGP MESSAGE-----"
@@ -30,7 +30,7 @@ class Cut(FormatError):
     """The file ends inside the message."""
 
 
-def kind(first: bytes) -> Optional[Literal["armored", "binary"]]:
+def kind(first: bytes) -> Literal["armored", "binary"] | None:
     """'armored' or 'binary' if `first` (a file's first bytes) starts an encrypted OpenPGP
     message, else None (a CSV, gzip or zip export)."""
     start = first.removeprefix(BOM).lstrip(b" \t\r\n")
@@ -46,7 +46,7 @@ def kind(first: bytes) -> Optional[Literal["armored", "binary"]]:
     return "binary" if body < len(first) and first[body] in versions else None
 
 
-def _header(data: bytes, at: int) -> Optional[tuple[int, int, Optional[int]]]:
+def _header(data: bytes, at: int) -> tuple[int, int, int | None] | None:
     """(tag, where the body starts, body length: None for a partial or indeterminate length) of
     the packet header at `at`, or None if `data` holds no complete packet header there."""
     if at >= len(data) or not data[at] & 0x80:
@@ -122,7 +122,7 @@ def head_recipients(first: bytes) -> Recipients:
     return recipients(message)
 
 
-def _pkesk_recipient(body: bytes) -> tuple[str, Optional[str]]:
+def _pkesk_recipient(body: bytes) -> tuple[str, str | None]:
     """(key ID, fingerprint or None) of a public-key encrypted session key packet."""
     if body[:1] == b"\x03" and len(body) >= 9:
         return body[1:9].hex().upper(), None
@@ -167,7 +167,7 @@ def check_whole(message: BinaryIO, size: int) -> None:
         at += length
 
 
-def _new_length(data: bytes) -> Optional[tuple[int, Optional[int], Optional[int]]]:
+def _new_length(data: bytes) -> tuple[int, int | None, int | None] | None:
     """(bytes taken, length, None) or (bytes taken, None, the next part's size) of a new-format
     body length, or None when `data` is too short to hold it."""
     if not data:
@@ -221,7 +221,7 @@ _TRAILER = re.compile(rb"^(=[A-Za-z0-9+/]{4}[ \t\r]*(?:\n|$))|^(-----END PGP MES
 _HEADER_LIMIT = 1 << 16
 
 
-def _trailer(lines: bytes) -> Optional[re.Match[bytes]]:
+def _trailer(lines: bytes) -> re.Match[bytes] | None:
     """The CRC-24 or END line in `lines` (whole lines of armor), if there is one. ('=' is
     otherwise only the padding at the end of the data: the regular expression runs on the last
     few lines only.)"""
@@ -231,7 +231,7 @@ def _trailer(lines: bytes) -> Optional[re.Match[bytes]]:
     return _TRAILER.search(lines, lines.rfind(b"\n", 0, min(hits)) + 1)
 
 
-def _body_start(text: bytes) -> Optional[int]:
+def _body_start(text: bytes) -> int | None:
     """Where the base64 data starts in armored `text`, or None if `text` does not tell yet.
     FormatError when it does not begin with the BEGIN line."""
     begin = text.find(ARMOR_BEGIN)

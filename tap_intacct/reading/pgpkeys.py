@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 LIBRARY = "pysequoia"
 INSTALL = "pip install 'tap-intacct[pgp]'"
@@ -40,7 +40,7 @@ class Key:
 class Keyring:
     keys: tuple[Key, ...]
 
-    def for_recipient(self, key_id: str, fingerprint: Optional[str] = None) -> Optional[Key]:
+    def for_recipient(self, key_id: str, fingerprint: str | None = None) -> Key | None:
         for key in self.keys:
             if key_id in key.key_ids or fingerprint in key.fingerprints:
                 return key
@@ -52,7 +52,7 @@ class Keyring:
                          for key in self.keys)
 
 
-def load(text: str, passphrase: Optional[str], key_setting: str = "pgp_private_key",
+def load(text: str, passphrase: str | None, key_setting: str = "pgp_private_key",
          passphrase_setting: str = "pgp_passphrase") -> Keyring:
     """The keys of `text` (one or more ASCII-armored secret key blocks), unlocked with
     `passphrase` where they are protected; KeyProblem naming the setting otherwise."""
@@ -92,7 +92,7 @@ def load(text: str, passphrase: Optional[str], key_setting: str = "pgp_private_k
     return Keyring(tuple(keys))
 
 
-def _unlocked(pysequoia: Any, secret: Any, passphrase: Optional[str], where: str,
+def _unlocked(pysequoia: Any, secret: Any, passphrase: str | None, where: str,
               passphrase_setting: str) -> Key:
     fingerprint = secret.extract_certificate().fingerprint.upper()
     try:
@@ -120,7 +120,7 @@ KEY_TAGS = ("SecretKey", "SecretSubkey", "PublicKey", "PublicSubkey")
 def _encryption_keys(pysequoia: Any, secret: Any) -> tuple[frozenset[str], frozenset[str]]:
     """(key IDs, fingerprints) of the keys of `secret` whose binding signature allows
     encryption; every key of it if no signature says (a message names the key it used)."""
-    current: Optional[tuple[str, str]] = None
+    current: tuple[str, str] | None = None
     every: list[tuple[str, str]] = []
     encrypting: list[tuple[str, str]] = []
     for packet in pysequoia.packet.PacketPile.from_bytes(bytes(secret)):

@@ -5,7 +5,7 @@ and a value as an error message may quote it (never a signature, key or token)."
 import datetime
 import re
 import urllib.parse
-from typing import Any, Optional
+from typing import Any
 
 # A run of characters that looks like a key, signature or token (base64, hex, URL-encoded).
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9+/%_-]{40,}")
@@ -23,7 +23,7 @@ def connection_string_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def connection_string_sas(text: Optional[str]) -> Optional[str]:
+def connection_string_sas(text: str | None) -> str | None:
     """The SharedAccessSignature of a connection string, without a leading '?'; None if it has
     none or also has an AccountKey (the SDK then signs with the key)."""
     fields = connection_string_fields(text or "")
@@ -32,15 +32,15 @@ def connection_string_sas(text: Optional[str]) -> Optional[str]:
     return fields.get("SHAREDACCESSSIGNATURE", "").removeprefix("?") or None
 
 
-def sas_window(token: Optional[str]) -> tuple[Optional[datetime.datetime],
-                                                Optional[datetime.datetime]]:
+def sas_window(token: str | None) -> tuple[datetime.datetime | None,
+                                                datetime.datetime | None]:
     """(start, expiry) of a SAS token from its `st` and `se` fields, in UTC; None for a field
     that is absent or not an ISO 8601 date-time."""
     query = urllib.parse.parse_qs((token or "").removeprefix("?"))
     return _moment(query.get("st")), _moment(query.get("se"))
 
 
-def _moment(values: Optional[list[str]]) -> Optional[datetime.datetime]:
+def _moment(values: list[str] | None) -> datetime.datetime | None:
     if not values:
         return None
     try:
@@ -52,7 +52,7 @@ def _moment(values: Optional[list[str]]) -> Optional[datetime.datetime]:
     return moment.astimezone(datetime.timezone.utc)
 
 
-def sas_lapsed(token: Optional[str], now: datetime.datetime) -> Optional[str]:
+def sas_lapsed(token: str | None, now: datetime.datetime) -> str | None:
     """Why a SAS token cannot be valid at `now` ("expired at ...", "is valid only from ..."),
     or None."""
     start, expiry = sas_window(token)
@@ -70,7 +70,7 @@ def is_domain_style(host: str) -> bool:
     return ".blob." in host.lower()
 
 
-def container_in_url(url: str) -> Optional[str]:
+def container_in_url(url: str) -> str | None:
     """The container name a blob service URL's path names, if it names one."""
     try:
         parts = urllib.parse.urlsplit(url)

@@ -14,7 +14,7 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import azure.storage.blob
 from azure.core.exceptions import (
@@ -88,7 +88,7 @@ class Redactor(logging.Filter):
                 re.compile(r"(AccountKey=)[^;\s'\"]+", re.IGNORECASE),
                 re.compile(r"(SharedAccessSignature=)[^;\s'\"]+", re.IGNORECASE))
 
-    def __init__(self, secrets: list[Optional[str]]) -> None:
+    def __init__(self, secrets: list[str | None]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 4]
 
@@ -121,7 +121,7 @@ def _text(value: Any) -> str:
     return str(getattr(value, "value", value) or "")
 
 
-def status_of(exc: BaseException) -> Optional[int]:
+def status_of(exc: BaseException) -> int | None:
     return getattr(exc, "status_code", None) if isinstance(exc, HttpResponseError) else None
 
 
@@ -139,7 +139,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError)
 
 
-def describe(exc: Optional[BaseException]) -> str:
+def describe(exc: BaseException | None) -> str:
     """One line, no secret: the error code and status, or the exception's first line."""
     if isinstance(exc, HttpResponseError) and status_of(exc) is not None:
         return f"{error_code(exc) or 'HTTP ' + str(status_of(exc))} (HTTP {status_of(exc)})"
@@ -172,7 +172,7 @@ class RequestCounter:
         return " ".join(f"{op}={n}" for op, n in sorted(self.counts.items())) or "none"
 
 
-def _credential_and_url(config: "Config") -> tuple[Any, str, list[Optional[str]]]:
+def _credential_and_url(config: "Config") -> tuple[Any, str, list[str | None]]:
     # config.validate checked that the settings of the chosen way are all there
     """(credential, account URL, secrets to keep out of logs) for the configured way in."""
     if config.azure_connection_string:
@@ -240,7 +240,7 @@ class Container(ResumableReads):
         return f"{self._base}/{self.name}/{prefix}"
 
     def failure(self, exc: BaseException, what: str,
-                key: Optional[str] = None) -> StorageError | ObjectError:
+                key: str | None = None) -> StorageError | ObjectError:
         """The error for a refused or failed request: an ObjectError when it concerns only the
         blob `key`, else a StorageError naming account, container and what to check."""
         code = error_code(exc)
@@ -336,7 +336,7 @@ class Container(ResumableReads):
         return check
 
     def get(self, stored: StoredFile, first_byte: int,
-            last_byte: Optional[int] = None) -> tuple["_Body", int]:
+            last_byte: int | None = None) -> tuple["_Body", int]:
         """One Get Blob attempt for bytes first_byte..last_byte (default: to the end), pinned to
         the listed ETag: (body, bytes to skip). Transient failures are raised as they are (the
         caller retries); the others as FileGone, ObjectError or StorageError."""
@@ -361,7 +361,7 @@ class Container(ResumableReads):
                            "dropping its first %d bytes", stored.key, skip)
         return _Body(stream), skip
 
-    def head(self, key: str) -> Optional[StoredFile]:
+    def head(self, key: str) -> StoredFile | None:
         """The blob `key` as a listing would describe it (Get Blob Properties), or None if there
         is none (the event mode: an event names a blob, the blob says the rest)."""
         blob = self._container.get_blob_client(key)
@@ -441,7 +441,7 @@ class _Body:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._pending = b""
-        self._failure: Optional[Exception] = None
+        self._failure: Exception | None = None
 
     def read(self, size: int) -> bytes:
         if self._failure is not None:

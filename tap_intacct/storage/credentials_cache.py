@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 LOGGER = logging.getLogger("tap_intacct")
 
@@ -19,15 +19,15 @@ class CredentialCache:
     remains (the refresh margin: credentials any closer to their expiry would be refreshed at
     once)."""
 
-    def __init__(self, folder: Optional[str], role_arn: str, external_id: Optional[str],
+    def __init__(self, folder: str | None, role_arn: str, external_id: str | None,
                  margin: datetime.timedelta) -> None:
         self.margin = margin
-        self.path: Optional[str] = None
+        self.path: str | None = None
         if folder:
             digest = hashlib.sha256(f"{role_arn}|{external_id}".encode()).hexdigest()[:32]
             self.path = os.path.join(os.path.expanduser(folder), f"tap-intacct-{digest}.json")
 
-    def load(self) -> Optional[dict[str, Any]]:
+    def load(self) -> dict[str, Any] | None:
         """The cached credentials ({access_key, secret_key, token, expiry_time}), or None when
         there are none fit to use. A file that cannot be used is ignored with a warning (the
         role is assumed and the file rewritten)."""
@@ -71,7 +71,7 @@ class CredentialCache:
                     os.unlink(temporary)
 
 
-def _credentials(metadata: Any) -> tuple[Optional[dict[str, str]], str]:
+def _credentials(metadata: Any) -> tuple[dict[str, str] | None, str]:
     """(the credentials a cache file holds, None if it holds none fit to use; why not)."""
     if not isinstance(metadata, dict):
         return None, "it is not a JSON object"

@@ -5,7 +5,7 @@ says which failures are worth another attempt."""
 import io
 import logging
 import threading
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import FileGone, TapError
@@ -31,7 +31,7 @@ class Backend(Protocol):
     knobs: Knobs
 
     def get(self, stored: StoredFile, first_byte: int,
-            last_byte: Optional[int] = None) -> tuple[Body, int]:
+            last_byte: int | None = None) -> tuple[Body, int]:
         """One GET attempt for bytes first_byte..last_byte (default: to the end), pinned to the
         listed ETag: (body, bytes to skip, when the server ignored the range). A failure worth
         another attempt is raised as it is; any other as a TapError or FileGone."""
@@ -39,7 +39,7 @@ class Backend(Protocol):
     def is_transient(self, exc: BaseException) -> bool:
         """Whether asking again may succeed."""
 
-    def failure(self, exc: BaseException, what: str, key: Optional[str] = None) -> TapError:
+    def failure(self, exc: BaseException, what: str, key: str | None = None) -> TapError:
         """The error to raise for a failure that is not transient, or when attempts run out."""
 
     def describe(self, exc: BaseException) -> str:
@@ -69,14 +69,14 @@ class ResumableBody(io.RawIOBase):
     `store` is the Backend; waits follow storage/retry.py.
     """
 
-    def __init__(self, store: Backend, stored: StoredFile, length: Optional[int] = None) -> None:
+    def __init__(self, store: Backend, stored: StoredFile, length: int | None = None) -> None:
         super().__init__()
         self._store = store
         self._stored = stored
         self._last_byte = None if length is None else length - 1
         self._end = stored.size if length is None else min(length, stored.size)
         self._position = 0
-        self._body: Optional[Body] = None
+        self._body: Body | None = None
         self._skip = 0
         self._failures = 0
         self._closing = threading.Event()

@@ -13,7 +13,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.config
@@ -110,7 +110,7 @@ def _unreachable(service: str, endpoint: str, exc: BaseException) -> str:
     return f"the {service} endpoint {endpoint} could not be reached ({type(exc).__name__})"
 
 
-def _describe(exc: Optional[BaseException]) -> str:
+def _describe(exc: BaseException | None) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
@@ -188,7 +188,7 @@ class RoleChain:
                                      self.config.external_id)
 
     def _assumed_session(self, source_session: boto3.Session, role_arn: str,
-                         external_id: Optional[str]) -> boto3.Session:
+                         external_id: str | None) -> boto3.Session:
         # endpoint_url is for S3 only: a VPC endpoint for S3 does not answer STS
         sts = source_session.client("sts", endpoint_url=self.config.sts_endpoint_url,
                                     config=_client_config())
@@ -251,7 +251,7 @@ class Bucket(ResumableReads):
 
     small_reads_in_flight = SMALL_READS_IN_FLIGHT
 
-    def __init__(self, config: "Config", knobs: Optional[Knobs] = None) -> None:
+    def __init__(self, config: "Config", knobs: Knobs | None = None) -> None:
         self.config = config
         self.knobs = knobs or Knobs()
         self.name = config.bucket or ""  # config.validate requires it for storage s3
@@ -265,7 +265,7 @@ class Bucket(ResumableReads):
         self._client.meta.events.register("after-call.s3.GetObject", _keep_connection)
 
     def _failure(self, exc: BaseException, what: str,
-                 key: Optional[str] = None) -> StorageError | ObjectError:
+                 key: str | None = None) -> StorageError | ObjectError:
         """The error for a refused or failed request, naming the bucket, the prefix or key, and
         the role: an ObjectError when it concerns only the object `key`, else a StorageError."""
         role = f" as role {self.config.role_arn}" if self.config.role_arn else ""
@@ -339,7 +339,7 @@ class Bucket(ResumableReads):
             LOGGER.info("Ignored %d sub-folder(s) under s3://%s/%s (only direct children are "
                         "DDS exports)", subfolders, self.name, prefix)
 
-    def head(self, key: str) -> Optional[StoredFile]:
+    def head(self, key: str) -> StoredFile | None:
         """The object `key` as a listing would describe it (a HeadObject request), or None if
         there is none (the event mode: an event names a key, the object says the rest)."""
         request = retried(timed("HeadObject", self._client.head_object), self.knobs)
@@ -358,7 +358,7 @@ class Bucket(ResumableReads):
                           storage_class=response.get("StorageClass", "STANDARD"))
 
     def get(self, stored: StoredFile, first_byte: int,
-            last_byte: Optional[int] = None) -> tuple["_Body", int]:
+            last_byte: int | None = None) -> tuple["_Body", int]:
         """One GetObject attempt for bytes first_byte..last_byte (default: to the end), pinned to
         the listed ETag.
 
@@ -413,7 +413,7 @@ class Bucket(ResumableReads):
     describe = staticmethod(_describe)
 
     def failure(self, exc: BaseException, what: str,
-                key: Optional[str] = None) -> StorageError | ObjectError:
+                key: str | None = None) -> StorageError | ObjectError:
         return self._failure(exc, what, key)
 
     @staticmethod

@@ -16,7 +16,7 @@ from tap_intacct.engines.records import (
     COLUMN,
     CONSTANT,
     EXTRA,
-    Member,
+    KeySource,
     RecordLayout,
     StreamRecords,
     reference_json,
@@ -153,8 +153,8 @@ def test_a_layout_out_of_order_is_refused():
     entry = stream_entry("T", {"A": {"type": ["null", "string"]}})
     entry["metadata"][0]["metadata"]["selected"] = True
     stream = StreamRecords(selected_streams({"streams": [entry]})[0])
-    layout = RecordLayout((Member(columns.SOURCE_FILE, CONSTANT, value="k"),
-                           Member("A", COLUMN, position=0)), ("A",))
+    layout = RecordLayout((KeySource(columns.SOURCE_FILE, CONSTANT, value="k"),
+                           KeySource("A", COLUMN, position=0)), ("A",))
     from tap_intacct.engines.records import FileRecords
     with pytest.raises(ValueError, match="order"):
         FileRecords(stream, layout, STORED)
