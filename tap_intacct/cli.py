@@ -129,11 +129,11 @@ def _inputs(args: argparse.Namespace) -> tuple[Config, str | None, Any, State]:
 def _setup_check(config: Config, knobs: Knobs, selected: list[SelectedStream] | None) -> None:
     from tap_intacct import setup_check
     from tap_intacct.output.messages import SingerWriter
-    from tap_intacct.storage import store
+    from tap_intacct.storage.store import connect, connect_queue
     writer = SingerWriter(sys.stdout)
-    queue = ((lambda bucket: store.connect_queue(config, knobs, bucket))
+    queue = ((lambda store: connect_queue(config, knobs, store))
              if config.listing == "events" else None)
-    passed = setup_check.check(lambda: store.connect(config, knobs), config, selected, writer,
+    passed = setup_check.check(lambda: connect(config, knobs), config, selected, writer,
                                connect_queue=queue)
     writer.flush()
     if not passed:
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
     from tap_intacct.dds.files import no_data_files
     from tap_intacct.output.batches import BatchSinks
     from tap_intacct.output.messages import RecordSinks, SingerWriter
-    from tap_intacct.storage import store
+    from tap_intacct.storage.store import batch_uploader, connect
 
     selected: list[SelectedStream] | None = None
     if catalog_path and not args.discover:
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
         return
 
     now = datetime.datetime.now(datetime.timezone.utc)  # the run's start, before any listing
-    bucket = store.connect(config, knobs)
+    store = connect(config, knobs)
     prefix = config.company_prefix
 
     def log_skip(stored: StoredFile, reason: str) -> None:
@@ -170,34 +170,34 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
 
     try:
         if args.discover:
-            LOGGER.info("Listing %s", bucket.location(prefix))
+            LOGGER.info("Listing %s", store.location(prefix))
             # Streamed: only the files discovery reads are kept (tap_intacct/dds/candidates.py).
-            tables = candidates.for_discovery(candidates.data_files(bucket.list(prefix), log_skip),
+            tables = candidates.for_discovery(candidates.data_files(store.list(prefix), log_skip),
                                               config.start_date)
             if not tables:
-                raise TapError(no_data_files(bucket.location(prefix), config.storage))
-            result = discover.discover(bucket, tables, config)
+                raise TapError(no_data_files(store.location(prefix), config.storage))
+            result = discover.discover(store, tables, config)
             sys.stdout.write(json.dumps(result, indent=2) + "\n")
         else:
             # not None: without --discover or --test, _inputs required a catalog
             streams = cast("list[SelectedStream]", selected)
             # Streamed, by config.listing: only the files this run reads are kept
-            sources = listing.for_sync(bucket, config, knobs, state=state,
+            sources = listing.for_sync(store, config, knobs, state=state,
                                        streams=[stream.name for stream in streams], now=now,
                                        log_skip=log_skip)
             writer = SingerWriter(sys.stdout)
             sinks: Sinks = RecordSinks(writer)
             if config.batch:
-                sinks = BatchSinks(config.batch, writer, upload=store.batch_uploader(knobs))
+                sinks = BatchSinks(config.batch, writer, upload=batch_uploader(knobs))
             try:
-                sync.sync(bucket, sources.files, streams, state=state, config=config,
+                sync.sync(store, sources.files, streams, state=state, config=config,
                           writer=writer, sinks=sinks, knobs=knobs, now=now,
                           held=sources.horizons, listed_in_full=sources.listed_in_full)
             finally:
                 sinks.close()
             writer.flush()
     finally:
-        LOGGER.info("%s requests: %s", bucket.kind, bucket.requests.summary())
+        LOGGER.info("%s requests: %s", store.kind, store.requests.summary())
 
 
 STDOUT_CLOSED = f"{NAME}: error: stdout was closed (did the target exit?)"

@@ -46,11 +46,11 @@ def check(connect: Callable[[], Store], config: Config,
     report = report or (lambda line: print(f"test: {line}", file=sys.stderr, flush=True))
     skipped: list[tuple[StoredFile, str]] = []
     try:
-        bucket = connect()
-        where = bucket.location(config.company_prefix)
+        store = connect()
+        where = store.location(config.company_prefix)
         report(f"config is valid; reading {where}")
         tables = newest_files(data_files(
-            bucket.list(config.company_prefix),
+            store.list(config.company_prefix),
             lambda stored, reason: skipped.append((stored, reason))))
     except StorageError as exc:
         report(f"FAILED: {exc.problems[0]}")
@@ -60,7 +60,7 @@ def check(connect: Callable[[], Store], config: Config,
         return False
     for stored, reason in skipped:
         report(f"skipped {stored.key}: {reason}")
-    if connect_queue is not None and not _queue_answers(connect_queue, bucket, config, report):
+    if connect_queue is not None and not _queue_answers(connect_queue, store, config, report):
         return False
     if not tables:
         report(f"FAILED: {no_data_files(where, config.storage)}")
@@ -72,14 +72,14 @@ def check(connect: Callable[[], Store], config: Config,
         line = (f"{table}: {count} file(s), newest {newest.last_modified.isoformat()} "
                 f"({_age(now - newest.last_modified)} ago)")
         try:
-            rows, records = _first_rows(bucket, newest, config)
-            first = (_first_record(bucket, newest, rows.header, records, wanted[table])
+            rows, records = _first_rows(store, newest, config)
+            first = (_first_record(store, newest, rows.header, records, wanted[table])
                      if table in wanted else None)
         except (DataError, FileGone, StorageError) as exc:
             failed += 1
             report(f"{line}: PROBLEM: {exc}")
             continue
-        line += encryption_note(bucket, newest)  # README "Encrypted exports"
+        line += encryption_note(store, newest)  # README "Encrypted exports"
         dialect = rows.dialect
         # a file's dialect (CsvRows.dialect) always has its delimiter
         report(f"{line}, delimiter {DELIMITER_NAMES[dialect.delimiter]}, "  # type: ignore[index]
@@ -98,11 +98,11 @@ def check(connect: Callable[[], Store], config: Config,
     return True
 
 
-def _queue_answers(connect_queue: Callable[[Store], EventQueue], bucket: Store, config: Config,
+def _queue_answers(connect_queue: Callable[[Store], EventQueue], store: Store, config: Config,
                    report: Callable[[str], None]) -> bool:
     """The event mode's queue answers (README "Event mode"); if not, how to set it up."""
     try:
-        queue = connect_queue(bucket)
+        queue = connect_queue(store)
         waiting = queue.waiting()
     except StorageError as exc:
         report(f"FAILED: {exc.problems[0]}")
@@ -167,12 +167,12 @@ def newest_files(listed: Iterable[tuple[str, StoredFile]]) -> dict[str, tuple[in
     return dict(sorted(found.items()))
 
 
-def _first_rows(bucket: Store, newest: StoredFile, config: Config
+def _first_rows(store: Store, newest: StoredFile, config: Config
                 ) -> tuple[CsvRows, list[tuple[int, list[str]]]]:
     """(CsvRows past the header, the whole records that follow in the bytes read) of the file's
     first bytes, read as strictly as sync reads the file: only the record the end of the range
     cuts is left out. DataError for any problem sync would stop at in those bytes."""
-    rows, cut, length = first_bytes_rows(lambda size: bucket.read_range(newest, size),
+    rows, cut, length = first_bytes_rows(lambda size: store.read_range(newest, size),
                                          newest.key, FIRST_BYTES, dialect=config.dialect)
     if not rows.header and cut:
         raise DataError(f"{newest.key}: its first {length // (1024 * 1024)} MiB hold no whole "
@@ -183,11 +183,11 @@ def _first_rows(bucket: Store, newest: StoredFile, config: Config
     return rows, list(rows)
 
 
-def _first_record(bucket: Store, stored: StoredFile, header: list[str],
+def _first_record(store: Store, stored: StoredFile, header: list[str],
                   records: list[tuple[int, list[str]]], stream: SelectedStream) -> str | None:
     """The JSON text of the first record, None if the bytes read hold none; DataError if a
     value of those records does not fit its column in the catalog (sync would stop there)."""
-    build, _unknown = StreamRecords(stream).for_file(bucket.name, stored, header)
+    build, _unknown = StreamRecords(stream).for_file(store.name, stored, header)
     built = []
     for line_number, fields in records:
         try:
