@@ -22,10 +22,11 @@ class ConfigError(TapError):
 
 
 class StorageError(TapError):
-    """S3 refused or failed a request about the whole bucket (listing, credentials, a missing
-    bucket): the run stops at once. `refused`: the store or STS refused the credentials or
-    their permissions (not a missing bucket, an expired SAS, an unreachable endpoint), so
-    `--test` prints what access the tap needs."""
+    """The store refused or failed a request about all of it (listing, credentials, a missing
+    bucket or container; S3, STS or Azure), or the event mode's queue did: the run stops at
+    once. `refused`: the store or STS refused the credentials or their permissions (not a
+    missing bucket, an expired SAS, an unreachable endpoint), so `--test` prints what access
+    the tap needs."""
 
     def __init__(self, *problems: str, refused: bool = False) -> None:
         super().__init__(*problems)

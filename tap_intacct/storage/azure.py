@@ -1,9 +1,11 @@
 """The only module that talks to Azure: credentials, listing, and reading blobs of one container.
 
-It offers what s3.Bucket offers (see store.Store): list(prefix), read_range(file, length) and
-open(file), with the same guarantees: one listing, reads pinned to the listed ETag that resume
-with a ranged GET after a cut, our own bounded retries (the SDK's are off), per-blob failures as
-ObjectError, container-wide ones as StorageError, and no secret in any log line.
+It offers what s3.Bucket offers (see store.Store): list(prefix), head(key), read_range(file,
+length) and open(file), with the same guarantees: one listing, reads pinned to the listed ETag
+that resume with a ranged GET after a cut, our own bounded retries (the SDK's are off), per-blob
+failures as ObjectError (FileGone for a blob deleted or replaced since the listing), failures
+about the account, the credentials or the container as StorageError, and no secret in any log
+line.
 """
 
 import collections

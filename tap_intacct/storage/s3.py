@@ -1,9 +1,13 @@
-"""The only module that talks to AWS: credentials (role chain), listing, and reading objects.
+"""The only module importing boto3, and the one that talks to S3 and STS: credentials (the role
+chain, whose session sqs.py's queue client shares), listing, reading objects, and uploading
+batch files to s3:// URLs (BatchUploader).
 
-Everything above this module sees a Bucket with three verbs: list(prefix), read_range(file, ...)
-and open(file). Retries live here too, so callers never see a transient failure. A failure that
-concerns the whole bucket (credentials, missing bucket, listing refused) is a StorageError; one
-that concerns a single object is an ObjectError, which stops only that file's stream.
+Everything above the stores sees a Bucket as a store.Store: list(prefix), head(key),
+read_range(file, length) and open(file). Its requests go through the one retry policy
+(retry.py, with this module's is_transient), so a caller sees a failure only once every attempt
+failed. A failure that concerns the whole bucket (credentials, missing bucket, listing refused)
+is a StorageError; one that concerns a single object is an ObjectError, which stops only that
+file's stream (FileGone for an object deleted or replaced since the listing: it is skipped).
 """
 
 import collections
