@@ -109,6 +109,15 @@ def test_subpackages_depend_on_each_other_one_way_even_for_types():
     assert found is None, " -> ".join(found)
 
 
+def test_reading_is_the_ground_floor():
+    """reading/ (bytes to CSV rows) imports nothing of the package but errors.py."""
+    outside = {module: sorted(t for t in targets if t.startswith("tap_intacct.")
+                              and not t.startswith("tap_intacct.reading")
+                              and t != "tap_intacct.errors")
+               for module, targets in TYPES.items() if module.startswith("tap_intacct.reading.")}
+    assert not any(outside.values()), outside
+
+
 @pytest.mark.parametrize("types", [False, True], ids=["run-time", "types"])
 @pytest.mark.parametrize("part", DRIVEN)
 def test_driven_parts_do_not_import_their_drivers(part, types):
