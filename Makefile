@@ -9,7 +9,7 @@ AZURITE_VERSION := 3.35.0
 AZURITE_STAMP := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test fuzz unit e2e integration integration-tools azurite lint bench bench-compare profile-fast bench-discover bench-state bench-pipeline settings-docs clean
+.PHONY: help install demo test fuzz unit e2e integration integration-tools azurite lint bench bench-compare oracle-compare profile-fast bench-discover bench-state bench-pipeline settings-docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -94,6 +94,9 @@ bench-pipeline: $(STAMP) $(TOOLS_STAMP)  ## tap | target-postgres -> PostgreSQL:
 
 bench-compare: $(STAMP)  ## sync throughput of this tree vs REF (default HEAD~1), same run
 	$(BIN)/python -m devtools.bench_compare $(or $(REF),HEAD~1)
+
+oracle-compare: $(STAMP)  ## the tap's output on fixed scenarios, this tree vs REF (default HEAD~1), byte for byte (ORACLE_SCENARIOS=a,b: some)
+	$(BIN)/python -m devtools.oracle_compare $(or $(REF),HEAD~1)
 
 bench-state: $(STAMP)  ## STATE output, no-op sync memory over 200,000 objects, discovery over 100,000, the listing modes over 1,000,000 (prints figures)
 	$(BIN)/python -m devtools.bench_state

@@ -187,8 +187,8 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
                                        log_skip=log_skip)
             writer = SingerWriter(sys.stdout)
             sinks: Sinks = RecordSinks(writer)
-            if config.batch:
-                sinks = BatchSinks(config.batch, writer, upload=batch_uploader(knobs))
+            if config.batch_config:
+                sinks = BatchSinks(config.batch_config, writer, upload=batch_uploader(knobs))
             try:
                 sync.sync(store, sources.files, streams, state=state, config=config,
                           writer=writer, sinks=sinks, knobs=knobs, now=now,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Required, Self, TypedDict, cast
 
 from tap_intacct.dds.jobs import rank_of
 from tap_intacct.errors import ConfigError
-from tap_intacct.settings.config import (
+from tap_intacct.values.datetimes import (
     EARLIEST,
     LATEST,
     Invalid,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.files import StoredFile, looks_like_data_file, skip_reason, table_name
 from tap_intacct.errors import ConfigError
-from tap_intacct.settings.config import Invalid, checked_datetime
+from tap_intacct.values.datetimes import Invalid, checked_datetime
 
 if TYPE_CHECKING:
     from tap_intacct.dds.bookmarks import State

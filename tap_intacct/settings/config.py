@@ -1,9 +1,11 @@
-"""The config contract: every setting in one table (SETTINGS: its parser, default, meaning,
-whether it is secret), the rules between settings, and validation that reports all problems.
+"""The config contract: every setting declared once, as a typed field of Config with its parser,
+default, meaning and whether it is secret (SETTINGS lists them), the rules between settings, and
+validation that reports all problems.
 
 `--about`, meltano.yml and the README's table are written from SETTINGS (`make settings-docs`;
 tests/unit/test_docs.py checks they agree)."""
 
+import dataclasses
 import datetime
 import importlib.util
 import ipaddress
@@ -14,25 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from tap_intacct.errors import ConfigError
-from tap_intacct.output.batches import BatchConfig, parse_batch_config
 from tap_intacct.reading import pgpkeys
 from tap_intacct.reading.dialect import DELIMITERS, QUOTECHARS, Dialect
 from tap_intacct.reading.pgpkeys import Keyring
+from tap_intacct.settings.batch_config import BatchConfig, parse_batch_config
 from tap_intacct.settings.secrets import (
     connection_string_fields,
     container_in_url,
     is_domain_style,
     shown,
 )
-
-
-class Invalid(ValueError):
-    """A setting's value is unusable: `problems` are the lines to report."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__(*problems)
-        self.problems = list(problems)
-
+from tap_intacct.values.datetimes import Invalid, checked_datetime
 
 # A setting's parser: (value as given, never None or "", label such as "config: 'bucket'") ->
 # the value to use (None: as if unset), or Invalid.
@@ -51,19 +45,6 @@ def _text_then(check: Callable[[str, str], Any]) -> Parse:
         text = _text(value, label)
         return None if text is None else check(text, label)
     return parse
-
-
-def checked_datetime(text: Any, label: str, *, out_of_range: str,
-                     invalid: str) -> datetime.datetime:
-    """parse_datetime, or Invalid: `label + out_of_range` and the reason for a moment past year
-    9999, `label + invalid` for text that is no ISO 8601 date-time (the config and the state
-    word them their own way)."""
-    try:
-        return parse_datetime(text)
-    except OutOfRange as exc:
-        raise Invalid(f"{label}{out_of_range}{exc}") from None
-    except ValueError:
-        raise Invalid(f"{label}{invalid}") from None
 
 
 def _date_time(text: str, label: str) -> datetime.datetime:
@@ -250,18 +231,11 @@ def _queue_url(url: str, label: str) -> str:
     return url.rstrip("/")
 
 
-def _batch_config(value: Any, label: str) -> Optional[BatchConfig]:
-    problems: list[str] = []
-    batch = parse_batch_config(value, problems, label)
-    if problems:
-        raise Invalid(*problems)
-    return batch
-
-
 @dataclass(frozen=True)
 class Setting:
-    """One config key: `parse` checks and converts a value that is given (not null or ""); an
-    unset key (or one parsed to None) takes `default`, or is reported when `required`."""
+    """One config key (its name is its Config field's): `parse` checks and converts a value that
+    is given (not null or ""); an unset key (or one parsed to None) takes `default`, or is
+    reported when `required`."""
 
     name: str
     description: str
@@ -272,167 +246,179 @@ class Setting:
     kind: str = "string"     # meltano.yml's kind
 
 
+_SETTING = "setting"  # the key of a Config field's metadata that holds its Setting
+
+
+def setting(description: str, parse: Parse = _text, default: Any = None, *,
+            required: bool = False, sensitive: bool = False, kind: str = "string") -> Any:
+    """A field of Config that is the setting of its name: declared there once, with its type
+    (SETTINGS lists the fields' Settings in field order). A sensitive one is left out of
+    Config's repr; a required one has no default (validate reports it missing)."""
+    about = Setting("", description, parse, default, required, sensitive, kind)
+    if required:
+        return field(repr=not sensitive, metadata={_SETTING: about})
+    return field(default=default, repr=not sensitive, metadata={_SETTING: about})
+
+
 # DDS writes a job's parts within minutes: an hour of quiet leaves room (README "Full exports")
 DEFAULT_QUIET_SECONDS = 3600
 MIN_QUIET_SECONDS, MAX_QUIET_SECONDS = 60, 7 * 86400
 MAX_LOOKBACK_SECONDS = 31 * 86400  # a month of exports; the state lists every key in the window
 STORAGES = ("s3", "azure")
 
-SETTINGS = (
-    Setting("start_date", "ISO 8601 date or date-time; files modified after it are replicated "
-            "when a stream has no bookmark yet.", _text_then(_date_time), required=True,
-            kind="date_iso8601"),
-    Setting("storage", "Where Intacct's Data Delivery Service writes: s3 (default) or azure "
-            "(Azure Blob Storage; needs pip install 'tap-intacct[azure]').", _text_then(_storage),
-            default="s3"),
-    Setting("bucket", "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
-            "only, not an s3:// or https:// address). Required for storage s3.",
-            _text_then(_bucket)),
-    Setting("company_id", "Intacct company ID; exports are read from the folder path/company_id/.",
-            _text_then(_company_id), required=True),
-    Setting("path", "Prefix configured in Intacct's cloud storage target, if any.",
-            _text_then(_path), default=""),
-    Setting("account_id", "AWS account ID that owns the bucket and the role to assume "
-            "(dashes allowed). Set together with role_name and external_id.",
-            _text_then(_account_id)),
-    Setting("role_name", "IAM role to assume in account_id."),
-    Setting("external_id", "External ID required by the role's trust policy.",
-            _text_then(_external_id), sensitive=True),
-    Setting("proxy_account_id", "Optional middle AWS account: its role is assumed first, then "
-            "the customer role from it. Set together with proxy_role_name.",
-            _text_then(_account_id)),
-    Setting("proxy_role_name", "IAM role to assume in proxy_account_id."),
-    Setting("credentials_cache_path", "Folder where assumed-role credentials are cached between "
-            "runs (files are written with mode 0600; one that cannot be used is ignored with a "
-            "warning and rewritten)."),
-    Setting("endpoint_url", "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
-            "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
-            _text_then(_url)),
-    Setting("sts_endpoint_url", "Endpoint for the STS AssumeRole requests of the role settings "
-            "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
-            "AWS_ENDPOINT_URL_STS when set.", _text_then(_url)),
-    Setting("container", "Azure Blob Storage container DDS writes to (storage azure)."),
-    Setting("azure_account_url", "Blob service URL of the storage account, "
-            "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL), "
-            "without the container or a SAS token. Required for storage azure unless "
-            "azure_connection_string gives it.",
-            _text_then(_azure_account_url)),
-    Setting("azure_connection_string", "Storage account connection string, with an account "
-            "key or a SharedAccessSignature (one way to authenticate to Azure).",
-            sensitive=True),
-    Setting("azure_sas_token", "SAS token with Read and List permissions on the container, with "
-            "or without its leading '?' (one way to authenticate to Azure).", sensitive=True),
-    Setting("azure_tenant_id", "Microsoft Entra tenant ID of the service principal (one way to "
-            "authenticate to Azure, with azure_client_id and azure_client_secret). Without any "
-            "Azure credential setting, DefaultAzureCredential is used (managed identity, "
-            "environment, Azure CLI)."),
-    Setting("azure_client_id", "Application (client) ID of the service principal; it needs the "
-            "Storage Blob Data Reader role on the container."),
-    Setting("azure_client_secret", "Client secret of the service principal.", sensitive=True),
-    Setting("delimiter", "The delimiter chosen in the DDS file settings: , (comma) ; | or a tab "
-            "(\\t or tab). Unset: found in each file's header line (a line with none of them or "
-            "more than one stops its stream). DDS's . delimiter is refused: it is also the "
-            "decimal point.", _delimiter),
-    Setting("quotechar", "The enclosure (text qualifier) chosen in the DDS file settings: \" "
-            "(default) or '.", _quotechar, default='"'),
-    Setting("full_exports", "What a DDS full (all) export means for its stream: append (default: "
-            "its records are upserted like any others, as singer-io's tap-intacct did) or "
-            "replace (DDS jobs applied in job order; each complete full export becomes a new "
-            "table version: its records carry the version and ACTIVATE_VERSION follows its last "
-            "part, so a target that supports it drops or soft-deletes the rows the export no "
-            "longer has; what the newest complete full export supersedes is not read). Not with "
-            "batch_config.",
-            _full_exports, default="append"),
-    Setting("full_export_quiet_seconds", "full_exports replace: a full export job counts as "
-            "complete once its newest part is this many seconds old (DDS writes no completion "
-            "marker); until then it and every later job of its stream wait (a change job's "
-            "later jobs wait likewise). Default 3600, from "
-            "60 to 604800 (7 days).", _whole_number(MIN_QUIET_SECONDS, MAX_QUIET_SECONDS),
-            default=DEFAULT_QUIET_SECONDS, kind="integer"),
-    Setting("string_fallback", "Declare typed columns (integer, number, date-time) with a string "
-            "alternative, as singer-io's tap-intacct did (default true). false declares plain "
-            "integer/number/date-time columns, so warehouses create numeric and timestamp "
-            "columns; a value that does not fit then stops its stream with an error naming "
-            "file, line and column. Takes effect at discovery.", _boolean, default=True,
-            kind="boolean"),
-    Setting("batch_config", "Write records as Singer SDK BATCH messages (JSONL files, gzip) "
-            "instead of RECORD messages, for loaders that bulk-load files: {\"encoding\": "
-            "{\"format\": \"jsonl\", \"compression\": \"gzip\"}, \"storage\": {\"root\": "
-            "\"file:///var/tmp/tap-intacct-batches\" or \"s3://bucket/prefix\", \"prefix\": "
-            "\"intacct-\"}, \"batch_size\": 100000}. The tap never deletes batch files.",
-            _batch_config, kind="object"),
-    Setting("lookback_seconds", "Also read files modified up to this many seconds before the "
-            "bookmark that were not synced yet (late multipart uploads). Default 0, at most "
-            "2678400 (31 days).",
-            _whole_number(0, MAX_LOOKBACK_SECONDS, "a whole number of seconds", " (31 days)"),
-            default=0,
-            kind="integer"),
-    Setting("pgp_private_key", "For PGP-encrypted exports: the ASCII-armored private key whose "
-            "public key DDS encrypts to (-----BEGIN PGP PRIVATE KEY BLOCK----- ...); several "
-            "blocks one after the other while keys are rotated. Unencrypted files are read as "
-            "usual. Needs pip install 'tap-intacct[pgp]' (README \"Encrypted exports\").",
-            _secret, sensitive=True),
-    Setting("pgp_passphrase", "The passphrase of pgp_private_key, if it has one.", _secret,
-            sensitive=True),
-    Setting("listing", "How a sync finds new files: streams (default: each selected stream's "
-            "own files, <path>/<company_id>/<OBJECT>.*, several streams listed at once), "
-            "folder (the whole company folder in one listing: fewest requests for a small "
-            "folder) or events (the new files named by the bucket's event notifications in "
-            "events_queue, with a full listing of each stream every "
-            "events_full_listing_hours). Discovery and --test always list the folder.",
-            _listing, default="streams"),
-    Setting("events_queue", "listing events: the URL of the queue the storage's events are "
-            "delivered to, https://sqs.<region>.amazonaws.com/<account>/<queue> (S3 event "
-            "notifications, ObjectCreated, to SQS) or https://<account>.queue.core.windows.net/"
-            "<queue> (Azure Event Grid BlobCreated events to a storage queue); reached with the "
-            "store's credentials. One queue per tap process.", _text_then(_queue_url)),
-    Setting("events_full_listing_hours", "listing events: list each selected stream in full "
-            "when its last full listing is this many hours old (the first run lists; the state "
-            "keeps the time), so that an event the queue lost delays a file, never loses it. "
-            "Default 24, from 1 to 720.", _whole_number(1, 720), default=24, kind="integer"),
-)
 
-ROLE_KEYS = ("account_id", "role_name", "external_id")
-PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
-SERVICE_PRINCIPAL_KEYS = ("azure_tenant_id", "azure_client_id", "azure_client_secret")
-AZURE_EXTRA = ("azure.storage.blob", "azure.identity")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
-    start_date: datetime.datetime
-    bucket: Optional[str]
-    company_id: str
-    path: str = ""
-    storage: str = "s3"
-    container: Optional[str] = None
-    azure_account_url: Optional[str] = None
-    azure_connection_string: Optional[str] = None
-    azure_sas_token: Optional[str] = None
-    azure_tenant_id: Optional[str] = None
-    azure_client_id: Optional[str] = None
-    azure_client_secret: Optional[str] = None
-    account_id: Optional[str] = None
-    role_name: Optional[str] = None
-    external_id: Optional[str] = None
-    proxy_account_id: Optional[str] = None
-    proxy_role_name: Optional[str] = None
-    credentials_cache_path: Optional[str] = None
-    endpoint_url: Optional[str] = None
-    sts_endpoint_url: Optional[str] = None
-    lookback_seconds: int = 0
-    delimiter: Optional[str] = None
-    full_exports: str = "append"
-    full_export_quiet_seconds: int = DEFAULT_QUIET_SECONDS
-    quotechar: str = '"'
-    string_fallback: bool = True
-    batch: Optional[BatchConfig] = None
-    pgp_private_key: Optional[str] = field(default=None, repr=False)
-    pgp_passphrase: Optional[str] = field(default=None, repr=False)
-    pgp_keys: Optional[Keyring] = field(default=None, repr=False, compare=False)  # parsed, unlocked
-    listing: str = "streams"
-    events_queue: Optional[str] = None
-    events_full_listing_hours: int = 24
+    """The checked settings (`validate`): each setting is one field here, declared once with its
+    type, description, parser and default; SETTINGS, `--about`, meltano.yml and the README's
+    table are derived from these fields."""
+
+    start_date: datetime.datetime = setting(
+        "ISO 8601 date or date-time; files modified after it are replicated "
+        "when a stream has no bookmark yet.", _text_then(_date_time), required=True,
+        kind="date_iso8601")
+    storage: str = setting(
+        "Where Intacct's Data Delivery Service writes: s3 (default) or azure "
+        "(Azure Blob Storage; needs pip install 'tap-intacct[azure]').", _text_then(_storage),
+        default="s3")
+    bucket: Optional[str] = setting(
+        "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
+        "only, not an s3:// or https:// address). Required for storage s3.",
+        _text_then(_bucket))
+    company_id: str = setting(
+        "Intacct company ID; exports are read from the folder path/company_id/.",
+        _text_then(_company_id), required=True)
+    path: str = setting(
+        "Prefix configured in Intacct's cloud storage target, if any.",
+        _text_then(_path), default="")
+    account_id: Optional[str] = setting(
+        "AWS account ID that owns the bucket and the role to assume "
+        "(dashes allowed). Set together with role_name and external_id.",
+        _text_then(_account_id))
+    role_name: Optional[str] = setting(
+        "IAM role to assume in account_id.")
+    external_id: Optional[str] = setting(
+        "External ID required by the role's trust policy.",
+        _text_then(_external_id), sensitive=True)
+    proxy_account_id: Optional[str] = setting(
+        "Optional middle AWS account: its role is assumed first, then "
+        "the customer role from it. Set together with proxy_role_name.",
+        _text_then(_account_id))
+    proxy_role_name: Optional[str] = setting(
+        "IAM role to assume in proxy_account_id.")
+    credentials_cache_path: Optional[str] = setting(
+        "Folder where assumed-role credentials are cached between "
+        "runs (files are written with mode 0600; one that cannot be used is ignored with a "
+        "warning and rewritten).")
+    endpoint_url: Optional[str] = setting(
+        "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
+        "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
+        _text_then(_url))
+    sts_endpoint_url: Optional[str] = setting(
+        "Endpoint for the STS AssumeRole requests of the role settings "
+        "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
+        "AWS_ENDPOINT_URL_STS when set.", _text_then(_url))
+    container: Optional[str] = setting(
+        "Azure Blob Storage container DDS writes to (storage azure).")
+    azure_account_url: Optional[str] = setting(
+        "Blob service URL of the storage account, "
+        "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL), "
+        "without the container or a SAS token. Required for storage azure unless "
+        "azure_connection_string gives it.",
+        _text_then(_azure_account_url))
+    azure_connection_string: Optional[str] = setting(
+        "Storage account connection string, with an account "
+        "key or a SharedAccessSignature (one way to authenticate to Azure).",
+        sensitive=True)
+    azure_sas_token: Optional[str] = setting(
+        "SAS token with Read and List permissions on the container, with "
+        "or without its leading '?' (one way to authenticate to Azure).", sensitive=True)
+    azure_tenant_id: Optional[str] = setting(
+        "Microsoft Entra tenant ID of the service principal (one way to "
+        "authenticate to Azure, with azure_client_id and azure_client_secret). Without any "
+        "Azure credential setting, DefaultAzureCredential is used (managed identity, "
+        "environment, Azure CLI).")
+    azure_client_id: Optional[str] = setting(
+        "Application (client) ID of the service principal; it needs the "
+        "Storage Blob Data Reader role on the container.")
+    azure_client_secret: Optional[str] = setting(
+        "Client secret of the service principal.", sensitive=True)
+    delimiter: Optional[str] = setting(
+        "The delimiter chosen in the DDS file settings: , (comma) ; | or a tab "
+        "(\\t or tab). Unset: found in each file's header line (a line with none of them or "
+        "more than one stops its stream). DDS's . delimiter is refused: it is also the "
+        "decimal point.", _delimiter)
+    quotechar: str = setting(
+        "The enclosure (text qualifier) chosen in the DDS file settings: \" "
+        "(default) or '.", _quotechar, default='"')
+    full_exports: str = setting(
+        "What a DDS full (all) export means for its stream: append (default: "
+        "its records are upserted like any others, as singer-io's tap-intacct did) or "
+        "replace (DDS jobs applied in job order; each complete full export becomes a new "
+        "table version: its records carry the version and ACTIVATE_VERSION follows its last "
+        "part, so a target that supports it drops or soft-deletes the rows the export no "
+        "longer has; what the newest complete full export supersedes is not read). Not with "
+        "batch_config.",
+        _full_exports, default="append")
+    full_export_quiet_seconds: int = setting(
+        "full_exports replace: a full export job counts as "
+        "complete once its newest part is this many seconds old (DDS writes no completion "
+        "marker); until then it and every later job of its stream wait (a change job's "
+        "later jobs wait likewise). Default 3600, from "
+        "60 to 604800 (7 days).", _whole_number(MIN_QUIET_SECONDS, MAX_QUIET_SECONDS),
+        default=DEFAULT_QUIET_SECONDS, kind="integer")
+    string_fallback: bool = setting(
+        "Declare typed columns (integer, number, date-time) with a string "
+        "alternative, as singer-io's tap-intacct did (default true). false declares plain "
+        "integer/number/date-time columns, so warehouses create numeric and timestamp "
+        "columns; a value that does not fit then stops its stream with an error naming "
+        "file, line and column. Takes effect at discovery.", _boolean, default=True,
+        kind="boolean")
+    batch_config: Optional[BatchConfig] = setting(
+        "Write records as Singer SDK BATCH messages (JSONL files, gzip) "
+        "instead of RECORD messages, for loaders that bulk-load files: {\"encoding\": "
+        "{\"format\": \"jsonl\", \"compression\": \"gzip\"}, \"storage\": {\"root\": "
+        "\"file:///var/tmp/tap-intacct-batches\" or \"s3://bucket/prefix\", \"prefix\": "
+        "\"intacct-\"}, \"batch_size\": 100000}. The tap never deletes batch files.",
+        parse_batch_config, kind="object")
+    lookback_seconds: int = setting(
+        "Also read files modified up to this many seconds before the "
+        "bookmark that were not synced yet (late multipart uploads). Default 0, at most "
+        "2678400 (31 days).",
+        _whole_number(0, MAX_LOOKBACK_SECONDS, "a whole number of seconds", " (31 days)"),
+        default=0,
+        kind="integer")
+    pgp_private_key: Optional[str] = setting(
+        "For PGP-encrypted exports: the ASCII-armored private key whose "
+        "public key DDS encrypts to (-----BEGIN PGP PRIVATE KEY BLOCK----- ...); several "
+        "blocks one after the other while keys are rotated. Unencrypted files are read as "
+        "usual. Needs pip install 'tap-intacct[pgp]' (README \"Encrypted exports\").",
+        _secret, sensitive=True)
+    pgp_passphrase: Optional[str] = setting(
+        "The passphrase of pgp_private_key, if it has one.", _secret,
+        sensitive=True)
+    listing: str = setting(
+        "How a sync finds new files: streams (default: each selected stream's "
+        "own files, <path>/<company_id>/<OBJECT>.*, several streams listed at once), "
+        "folder (the whole company folder in one listing: fewest requests for a small "
+        "folder) or events (the new files named by the bucket's event notifications in "
+        "events_queue, with a full listing of each stream every "
+        "events_full_listing_hours). Discovery and --test always list the folder.",
+        _listing, default="streams")
+    events_queue: Optional[str] = setting(
+        "listing events: the URL of the queue the storage's events are "
+        "delivered to, https://sqs.<region>.amazonaws.com/<account>/<queue> (S3 event "
+        "notifications, ObjectCreated, to SQS) or https://<account>.queue.core.windows.net/"
+        "<queue> (Azure Event Grid BlobCreated events to a storage queue); reached with the "
+        "store's credentials. One queue per tap process.", _text_then(_queue_url))
+    events_full_listing_hours: int = setting(
+        "listing events: list each selected stream in full "
+        "when its last full listing is this many hours old (the first run lists; the state "
+        "keeps the time), so that an event the queue lost delays a file, never loses it. "
+        "Default 24, from 1 to 720.", _whole_number(1, 720), default=24, kind="integer")
+
+    # derived from the settings by validate: the keys of pgp_private_key, parsed and unlocked
+    pgp_keys: Optional[Keyring] = field(default=None, repr=False, compare=False)
 
     @property
     def company_prefix(self) -> str:
@@ -456,34 +442,14 @@ class Config:
         return f"arn:aws:iam::{self.proxy_account_id}:role/{self.proxy_role_name}"
 
 
-EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-LATEST = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+SETTINGS: tuple[Setting, ...] = tuple(
+    dataclasses.replace(item.metadata[_SETTING], name=item.name)
+    for item in dataclasses.fields(Config) if _SETTING in item.metadata)
 
-
-class OutOfRange(ValueError):
-    """A date-time later than the last moment Python can hold in UTC (year 9999)."""
-
-
-def parse_datetime(text: Any) -> datetime.datetime:
-    """Parse an ISO 8601 date or date-time; naive values are taken as UTC. Raises ValueError
-    (OutOfRange past 9999-12-31T23:59:59.999999Z).
-
-    A moment before 0001-01-01T00:00:00Z (such as 0001-01-01T00:00:00+05:00) reads as that
-    instant: no object in a store is older, so nothing changes for any file (README
-    "Configuration").
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"not a string: {text!r}")  # noqa: TRY004 (callers catch ValueError)
-    parsed = datetime.datetime.fromisoformat(text.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    try:
-        return parsed.astimezone(datetime.timezone.utc)
-    except OverflowError:
-        if parsed.year == datetime.MINYEAR:
-            return EARLIEST
-        raise OutOfRange(f"{text.strip()!r} is after 9999-12-31T23:59:59.999999Z, the latest "
-                         "date-time the tap can hold") from None
+ROLE_KEYS = ("account_id", "role_name", "external_id")
+PROXY_KEYS = ("proxy_account_id", "proxy_role_name")
+SERVICE_PRINCIPAL_KEYS = ("azure_tenant_id", "azure_client_id", "azure_client_secret")
+AZURE_EXTRA = ("azure.storage.blob", "azure.identity")
 
 
 def validate(raw: Any, source: str = "config") -> Config:
@@ -526,7 +492,6 @@ def validate(raw: Any, source: str = "config") -> Config:
                         "'Event mode')")
     if problems:
         raise ConfigError(*problems)
-    values["batch"] = values.pop("batch_config")
     return Config(**values)
 
 

@@ -3,26 +3,17 @@
 A bad value is a configuration error (one line naming the variable, exit 2), like a bad setting.
 """
 
+import dataclasses
 import importlib.util
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tap_intacct.errors import ConfigError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-@dataclass(frozen=True)
-class Knobs:
-    log_level: int = logging.INFO
-    progress_seconds: float = 10.0
-    max_tries: int = 8
-    retry_base_seconds: float = 0.5
-    role_session_seconds: int = 3600
-    engine: str = "auto"
 
 
 def _log_level(text: str) -> int:
@@ -88,29 +79,50 @@ class Variable:
     description: str
 
 
-VARIABLES = (
-    Variable("TAP_INTACCT_LOG_LEVEL", "log_level", _log_level, "INFO",
-             "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; AWS and Azure library logs stay "
-             "at WARNING (their debug output holds request headers)"),
-    Variable("TAP_INTACCT_MAX_TRIES", "max_tries", _whole(1, 100), "8",
-             "attempts (1 to 100) for a throttled/failed S3, STS or Azure request, or for "
-             "resuming a cut download without progress"),
-    Variable("TAP_INTACCT_RETRY_BASE_SECONDS", "retry_base_seconds", _number(0), "0.5",
-             "first retry delay (a number >= 0); doubles each time (full jitter), capped at 30 s"),
-    Variable("TAP_INTACCT_PROGRESS_SECONDS", "progress_seconds", _number(0, low_included=False),
-             "10", "seconds (a number > 0) between progress lines (records, MB, records/s) while "
-             "a long file is read"),
+_VARIABLE = "tap_intacct.variable"
+
+
+def knob(default: str, parse: Callable[[str], Any], description: str) -> Any:
+    """A field of Knobs that is the variable TAP_INTACCT_<FIELD NAME>: declared there once, with
+    its type; its default is `default` (the text the README shows) parsed."""
+    return field(default=parse(default),
+                 metadata={_VARIABLE: Variable("", "", parse, default, description)})
+
+
+@dataclass(frozen=True)
+class Knobs:
+    log_level: int = knob(
+        "INFO", _log_level,
+        "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`; AWS and Azure library logs stay at "
+        "WARNING (their debug output holds request headers)")
+    max_tries: int = knob(
+        "8", _whole(1, 100),
+        "attempts (1 to 100) for a throttled/failed S3, STS or Azure request, or for resuming a "
+        "cut download without progress")
+    retry_base_seconds: float = knob(
+        "0.5", _number(0),
+        "first retry delay (a number >= 0); doubles each time (full jitter), capped at 30 s")
+    progress_seconds: float = knob(
+        "10", _number(0, low_included=False),
+        "seconds (a number > 0) between progress lines (records, MB, records/s) while a long "
+        "file is read")
     # STS's limits for an assumed role's session (the role's maximum may be lower)
-    Variable("TAP_INTACCT_ROLE_SESSION_SECONDS", "role_session_seconds", _whole(900, 43200),
-             "3600", "assumed-role session length, 900 to 43200 (the role's maximum session "
-             "duration must allow it); credentials are refreshed 15 minutes before a session "
-             "ends (a quarter of a session shorter than an hour before), so each role is "
-             "assumed once per session"),
-    Variable("TAP_INTACCT_ENGINE", "engine", _engine, "auto",
-             "`auto` (the fast engine when `tap-intacct[fast]` is installed), `rows` (the row "
-             "path only) or `fast` (an error if the extra is not installed); output is the same "
-             "either way (see Performance)"),
-)
+    role_session_seconds: int = knob(
+        "3600", _whole(900, 43200),
+        "assumed-role session length, 900 to 43200 (the role's maximum session duration must "
+        "allow it); credentials are refreshed 15 minutes before a session ends (a quarter of a "
+        "session shorter than an hour before), so each role is assumed once per session")
+    engine: str = knob(
+        "auto", _engine,
+        "`auto` (the fast engine when `tap-intacct[fast]` is installed), `rows` (the row path "
+        "only) or `fast` (an error if the extra is not installed); output is the same either "
+        "way (see Performance)")
+
+
+VARIABLES = tuple(
+    dataclasses.replace(item.metadata[_VARIABLE], name=f"TAP_INTACCT_{item.name.upper()}",
+                        field=item.name)
+    for item in dataclasses.fields(Knobs))
 
 
 def markdown_table() -> str:

@@ -1,4 +1,9 @@
-"""Assumed-role credentials cached in a file between runs (no AWS call here)."""
+"""Assumed-role credentials cached in a file between runs (no AWS call here).
+
+Not botocore.utils.JSONFileCache: it writes the same way (a 0600 temporary file renamed over the
+old one) but stores a whole AssumeRole response under a hash of the request, turns every read
+failure into a KeyError its fetcher does not catch, and lets a failed write (and the temporary
+file, credentials in it) through; this module warns, goes on, and leaves no file behind."""
 
 import contextlib
 import datetime

@@ -200,6 +200,12 @@ class RoleChain:
         cache = CredentialCache(self.config.credentials_cache_path, role_arn, external_id,
                                 datetime.timedelta(seconds=advisory))
 
+        # Not botocore's AssumeRoleCredentialFetcher (with JSONFileCache): its cache key hashes
+        # the RoleSessionName (ours differs per run: never a hit), an unusable cache file raises
+        # KeyError or TypeError out of it (boto/botocore#3106), and our log line, retries and
+        # messages would need a stand-in STS client. Its DeferredRefreshableCredentials takes no
+        # refresh margins: at its 15/10 minutes a 900 s session is inside the refresh window
+        # from the start (tests/e2e/test_roles.py's 60 files: 24 AssumeRole calls, not 1).
         def fetch() -> dict[str, str]:
             cached = cache.load()
             if cached:

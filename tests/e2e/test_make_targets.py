@@ -90,3 +90,21 @@ def test_make_bench_discover_and_bench_state(tmp_path):
     assert "the column of one file found in" in output
     assert re.search(r"total STATE bytes, 80 / 40 files, lookback_seconds 0: [0-9.]+x", output)
     assert re.search(r"total STATE bytes, 40 / 10 files, lookback_seconds 0: [0-9.]+x", output)
+
+
+def test_make_oracle_compare_runs_both_trees_and_reports_each_run(tmp_path):
+    output = make(tmp_path, "oracle-compare", "REF=HEAD", ORACLE_SCENARIOS="bad-file")
+    for engine in ("rows", "fast"):
+        for run in ("discovery", "sync"):
+            assert re.search(rf"bad-file +{engine} +{run} +identical", output), output
+    assert "every run is byte-identical to HEAD's" in output
+
+
+def test_the_oracle_names_the_first_line_that_differs():
+    from devtools.oracle_compare import _first_difference
+    run = {"exit code": 0, "stdout": ["a", "b"], "stderr warnings and errors": []}
+    assert _first_difference(run, dict(run)) is None
+    assert _first_difference(run, dict(run, stdout=["a", "c"])) == \
+        "stdout, line 2: 'b' != 'c'"
+    assert _first_difference(run, dict(run, stdout=["a"])) == "stdout: 2 lines != 1 lines"
+    assert _first_difference(run, dict(run, **{"exit code": 1})) == "exit code: 0 != 1"

@@ -158,6 +158,24 @@ def test_an_unusable_cache_file_is_ignored_with_a_warning_and_rewritten(company,
     assert sts_calls(s3.requests.lines) == []  # the rewritten file is used
 
 
+def test_a_cache_file_that_cannot_be_read_or_replaced_is_warned_about(company, s3, tmp_path):
+    """A directory where the cache file goes: it is neither read nor replaced; the role is
+    assumed, the run goes on, and no temporary file (with the credentials) is left behind."""
+    company.put("GLENTRY.csv", "RECORDNO\n1\n")
+    config, cached = cache_file(company, tmp_path)
+    cached.unlink()
+    cached.mkdir()
+    s3.requests.clear()
+    run = company.tap("--discover", config=config)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert (f"WARNING Ignoring the credentials cache {cached}: it cannot be read (Is a "
+            "directory); assuming the role and rewriting it") in run.stderr, run.stderr
+    assert f"WARNING Cannot write the credentials cache {cached}: Is a directory" in run.stderr
+    assert len(sts_calls(s3.requests.lines)) == 1
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name] and cached.is_dir()
+
+
 def test_an_expired_cache_file_readable_by_others_is_rewritten_0600(company, s3, tmp_path):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
     config, cached = cache_file(company, tmp_path)

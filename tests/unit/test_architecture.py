@@ -30,8 +30,10 @@ OWNERS = {
 PURE = {
     "tap_intacct.values.conversion": set(),
     "tap_intacct.values.encoding": {"tap_intacct.values.conversion"},
+    "tap_intacct.values.datetimes": set(),
+    "tap_intacct.settings.batch_config": {"tap_intacct.values.datetimes"},
     "tap_intacct.reading.dialect": set(),
-    "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.settings.config",
+    "tap_intacct.dds.bookmarks": {"tap_intacct.errors", "tap_intacct.values.datetimes",
                                   "tap_intacct.dds.jobs"},
     "tap_intacct.dds.jobs": {"tap_intacct.dds.files"},
     "tap_intacct.dds.versions": {"tap_intacct.dds.jobs"},
@@ -39,7 +41,7 @@ PURE = {
     "tap_intacct.storage.pages": set(),
     "tap_intacct.storage.events": set(),
     "tap_intacct.dds.horizons": {"tap_intacct.dds.bookmarks", "tap_intacct.dds.files",
-                                 "tap_intacct.settings.config"},
+                                 "tap_intacct.values.datetimes"},
 }
 
 
@@ -98,6 +100,26 @@ def test_each_third_party_library_has_its_owners(family):
 def test_pure_modules_import_only_what_they_may(module):
     own = {t for t in GRAPH[module] if t.startswith("tap_intacct.")} - {"tap_intacct.errors"}
     assert own <= PURE[module], f"{module} imports {own - PURE[module]}"
+
+
+# The settings stand on the ground: they read the config with the pure readers of values/ and the
+# reading/ modules that import nothing of the package, never what uses a Config.
+GROUND = {"tap_intacct.errors", "tap_intacct.reading.dialect", "tap_intacct.reading.pgpkeys"}
+
+
+SETTINGS_MODULES = sorted(m for m in GRAPH if m.startswith("tap_intacct.settings."))
+
+
+@pytest.mark.parametrize("module", SETTINGS_MODULES)
+def test_settings_import_only_the_ground(module):
+    own = {t for t in GRAPH[module] if t.startswith("tap_intacct.")}
+    allowed = {t for t in own if t.startswith(("tap_intacct.settings.", "tap_intacct.values."))}
+    assert own - allowed <= GROUND, f"{module} imports {own - allowed - GROUND}"
+
+
+def test_the_ground_readers_import_nothing_of_the_package():
+    for module in GROUND - {"tap_intacct.errors"}:
+        assert not {t for t in GRAPH[module] if t.startswith("tap_intacct.")}, module
 
 
 def test_subpackages_depend_on_each_other_one_way():

@@ -165,7 +165,7 @@ def test_a_setting_of_the_wrong_type_is_reported_once():
                                                tzinfo=datetime.timezone.utc)),
 ])
 def test_date_times_at_the_ends_of_the_calendar(text, expected):
-    from tap_intacct.settings.config import parse_datetime
+    from tap_intacct.values.datetimes import parse_datetime
     assert parse_datetime(text) == expected
 
 
@@ -182,6 +182,22 @@ def test_every_key_is_checked_by_its_entry_in_the_table(name):
     assert [p for p in found if p.startswith(f"config: '{name}'")] == found[:1], found
     assert not [p for p in found if f"'{name}' is required" in p or
                 f"'{name}' is missing" in p], found
+
+
+def test_each_setting_is_declared_once_as_a_field_of_config():
+    """SETTINGS is Config's fields (but the derived pgp_keys), in order; an unset setting reads
+    as its default, and a secret never shows in Config's repr."""
+    import dataclasses
+
+    from tap_intacct.settings.config import Config
+    assert [s.name for s in SETTINGS] == [
+        f.name for f in dataclasses.fields(Config) if f.name != "pgp_keys"]
+    role = {"account_id": "123456789012", "role_name": "reader", "external_id": "the-external-id"}
+    config = validate({**BASE, **role})
+    for setting in SETTINGS:
+        if setting.name not in {**BASE, **role}:
+            assert getattr(config, setting.name) == setting.default, setting.name
+    assert "the-external-id" not in repr(config) and "dds-bucket" in repr(config)
 
 
 def test_a_key_with_a_problem_counts_as_set_in_the_rules_between_keys():
