@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from tap_intacct.errors import ConfigError
 from tap_intacct.reading import pgpkeys
@@ -33,7 +33,7 @@ from tap_intacct.values.datetimes import Invalid, checked_datetime
 Parse = Callable[[Any, str], Any]
 
 
-def _text(value: Any, label: str) -> Optional[str]:
+def _text(value: Any, label: str) -> str | None:
     if not isinstance(value, str):
         raise Invalid(f"{label} must be a string, got {type(value).__name__}")
     return value.strip() or None
@@ -138,7 +138,7 @@ def _azure_account_url(url: str, label: str) -> str:
     return url
 
 
-def _valid_host(host: Optional[str]) -> bool:
+def _valid_host(host: str | None) -> bool:
     if not host:
         return False
     try:
@@ -201,7 +201,7 @@ def _full_exports(value: Any, label: str) -> str:
     return mode
 
 
-def _secret(value: Any, label: str) -> Optional[str]:
+def _secret(value: Any, label: str) -> str | None:
     """Text kept as given (a passphrase may begin or end with a space); never shown."""
     if not isinstance(value, str):
         raise Invalid(f"{label} must be a string, got {type(value).__name__}")
@@ -281,7 +281,7 @@ class Config:
         "Where Intacct's Data Delivery Service writes: s3 (default) or azure "
         "(Azure Blob Storage; needs pip install 'tap-intacct[azure]').", _text_then(_storage),
         default="s3")
-    bucket: Optional[str] = setting(
+    bucket: str | None = setting(
         "Name of the S3 bucket Intacct's Data Delivery Service writes to (the name "
         "only, not an s3:// or https:// address). Required for storage s3.",
         _text_then(_bucket))
@@ -291,59 +291,59 @@ class Config:
     path: str = setting(
         "Prefix configured in Intacct's cloud storage target, if any.",
         _text_then(_path), default="")
-    account_id: Optional[str] = setting(
+    account_id: str | None = setting(
         "AWS account ID that owns the bucket and the role to assume "
         "(dashes allowed). Set together with role_name and external_id.",
         _text_then(_account_id))
-    role_name: Optional[str] = setting(
+    role_name: str | None = setting(
         "IAM role to assume in account_id.")
-    external_id: Optional[str] = setting(
+    external_id: str | None = setting(
         "External ID required by the role's trust policy.",
         _text_then(_external_id), sensitive=True)
-    proxy_account_id: Optional[str] = setting(
+    proxy_account_id: str | None = setting(
         "Optional middle AWS account: its role is assumed first, then "
         "the customer role from it. Set together with proxy_role_name.",
         _text_then(_account_id))
-    proxy_role_name: Optional[str] = setting(
+    proxy_role_name: str | None = setting(
         "IAM role to assume in proxy_account_id.")
-    credentials_cache_path: Optional[str] = setting(
+    credentials_cache_path: str | None = setting(
         "Folder where assumed-role credentials are cached between "
         "runs (files are written with mode 0600; one that cannot be used is ignored with a "
         "warning and rewritten).")
-    endpoint_url: Optional[str] = setting(
+    endpoint_url: str | None = setting(
         "S3-compatible endpoint for S3 only (MinIO, moto, VPC endpoints); "
         "defaults to AWS. STS requests do not go there: see sts_endpoint_url.",
         _text_then(_url))
-    sts_endpoint_url: Optional[str] = setting(
+    sts_endpoint_url: str | None = setting(
         "Endpoint for the STS AssumeRole requests of the role settings "
         "(an STS VPC endpoint, moto); defaults to boto3's choice: AWS, or "
         "AWS_ENDPOINT_URL_STS when set.", _text_then(_url))
-    container: Optional[str] = setting(
+    container: str | None = setting(
         "Azure Blob Storage container DDS writes to (storage azure).")
-    azure_account_url: Optional[str] = setting(
+    azure_account_url: str | None = setting(
         "Blob service URL of the storage account, "
         "https://<account>.blob.core.windows.net (or an Azurite or private endpoint URL), "
         "without the container or a SAS token. Required for storage azure unless "
         "azure_connection_string gives it.",
         _text_then(_azure_account_url))
-    azure_connection_string: Optional[str] = setting(
+    azure_connection_string: str | None = setting(
         "Storage account connection string, with an account "
         "key or a SharedAccessSignature (one way to authenticate to Azure).",
         sensitive=True)
-    azure_sas_token: Optional[str] = setting(
+    azure_sas_token: str | None = setting(
         "SAS token with Read and List permissions on the container, with "
         "or without its leading '?' (one way to authenticate to Azure).", sensitive=True)
-    azure_tenant_id: Optional[str] = setting(
+    azure_tenant_id: str | None = setting(
         "Microsoft Entra tenant ID of the service principal (one way to "
         "authenticate to Azure, with azure_client_id and azure_client_secret). Without any "
         "Azure credential setting, DefaultAzureCredential is used (managed identity, "
         "environment, Azure CLI).")
-    azure_client_id: Optional[str] = setting(
+    azure_client_id: str | None = setting(
         "Application (client) ID of the service principal; it needs the "
         "Storage Blob Data Reader role on the container.")
-    azure_client_secret: Optional[str] = setting(
+    azure_client_secret: str | None = setting(
         "Client secret of the service principal.", sensitive=True)
-    delimiter: Optional[str] = setting(
+    delimiter: str | None = setting(
         "The delimiter chosen in the DDS file settings: , (comma) ; | or a tab "
         "(\\t or tab). Unset: found in each file's header line (a line with none of them or "
         "more than one stops its stream). DDS's . delimiter is refused: it is also the "
@@ -374,7 +374,7 @@ class Config:
         "columns; a value that does not fit then stops its stream with an error naming "
         "file, line and column. Takes effect at discovery.", _boolean, default=True,
         kind="boolean")
-    batch_config: Optional[BatchConfig] = setting(
+    batch_config: BatchConfig | None = setting(
         "Write records as Singer SDK BATCH messages (JSONL files, gzip) "
         "instead of RECORD messages, for loaders that bulk-load files: {\"encoding\": "
         "{\"format\": \"jsonl\", \"compression\": \"gzip\"}, \"storage\": {\"root\": "
@@ -388,13 +388,13 @@ class Config:
         _whole_number(0, MAX_LOOKBACK_SECONDS, "a whole number of seconds", " (31 days)"),
         default=0,
         kind="integer")
-    pgp_private_key: Optional[str] = setting(
+    pgp_private_key: str | None = setting(
         "For PGP-encrypted exports: the ASCII-armored private key whose "
         "public key DDS encrypts to (-----BEGIN PGP PRIVATE KEY BLOCK----- ...); several "
         "blocks one after the other while keys are rotated. Unencrypted files are read as "
         "usual. Needs pip install 'tap-intacct[pgp]' (README \"Encrypted exports\").",
         _secret, sensitive=True)
-    pgp_passphrase: Optional[str] = setting(
+    pgp_passphrase: str | None = setting(
         "The passphrase of pgp_private_key, if it has one.", _secret,
         sensitive=True)
     listing: str = setting(
@@ -405,7 +405,7 @@ class Config:
         "events_queue, with a full listing of each stream every "
         "events_full_listing_hours). Discovery and --test always list the folder.",
         _listing, default="streams")
-    events_queue: Optional[str] = setting(
+    events_queue: str | None = setting(
         "listing events: the URL of the queue the storage's events are "
         "delivered to, https://sqs.<region>.amazonaws.com/<account>/<queue> (S3 event "
         "notifications, ObjectCreated, to SQS) or https://<account>.queue.core.windows.net/"
@@ -418,7 +418,7 @@ class Config:
         "Default 24, from 1 to 720.", _whole_number(1, 720), default=24, kind="integer")
 
     # derived from the settings by validate: the keys of pgp_private_key, parsed and unlocked
-    pgp_keys: Optional[Keyring] = field(default=None, repr=False, compare=False)
+    pgp_keys: Keyring | None = field(default=None, repr=False, compare=False)
 
     @property
     def company_prefix(self) -> str:
