@@ -6,47 +6,32 @@ import collections
 import datetime
 import io
 import logging
-import os
-import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from tap_intacct.dds import candidates, horizons, jobs, versions
 from tap_intacct.dds.bookmarks import Bookmark
 from tap_intacct.dds.checkpoints import Checkpoints
+from tap_intacct.engines.engine import engine_for, sync_file
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import DataError, FileGone
-from tap_intacct.output import logs
-from tap_intacct.reading.csvfile import CsvRows
-from tap_intacct.reading.dialect import DEFAULT_DIALECT
-from tap_intacct.settings.knobs import Knobs, fast_engine_installed
-from tap_intacct.values.conversion import ValueMismatch
+from tap_intacct.settings.knobs import Knobs
 
 if TYPE_CHECKING:
     from tap_intacct.dds.bookmarks import State
     from tap_intacct.dds.candidates import StreamFiles
     from tap_intacct.dds.catalog import SelectedStream
     from tap_intacct.dds.files import StoredFile
-    from tap_intacct.engines.records import FileRecords
-    from tap_intacct.output.messages import SingerWriter, Sink, Sinks
-    from tap_intacct.reading.dialect import Dialect
+    from tap_intacct.engines.engine import Engine
+    from tap_intacct.output.messages import SingerWriter, Sinks
     from tap_intacct.settings.config import Config
     from tap_intacct.storage.store import Store
 
 LOGGER = logging.getLogger("tap_intacct")
-FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x CHUNK_BYTES
+FILES_AHEAD = 3  # memory: up to (1 + FILES_AHEAD) x readahead.DEPTH x readahead.FETCH_BYTES
 # How far a store's clock may run ahead of this machine's before the log warns about it (a
 # file modified "in the future" is handled the same either way: Bookmark.advance)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-
-
-class Engine(Protocol):
-    """The fast engine as sync uses it: tap_intacct.engines.columnar, imported by fast_engine's
-    loader when the first file is read."""
-
-    def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None: ...
-
-    def shutdown(self) -> None: ...
 
 
 def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
@@ -87,7 +72,7 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
     checkpoints = Checkpoints(writer, state, bookmarks)
     knobs = knobs or Knobs()
     progress_seconds = knobs.progress_seconds
-    engine = fast_engine(knobs.engine)
+    engine = engine_for(knobs.engine)
     failures: list[str] = []
     try:
         for stream in selected:
@@ -106,8 +91,7 @@ def sync(bucket: Store, listing: Iterable[tuple[str, StoredFile]],
             finally:
                 checkpoints.write()  # the bookmark after the last file read, if not written yet
     finally:
-        if engine is not None:
-            engine.shutdown()
+        engine.shutdown()
     if failures:
         raise DataError(*failures)
 
@@ -123,40 +107,10 @@ def _warn_if_no_bookmark_matches(state: State, selected: Sequence[SelectedStream
                        ", ".join(stream.name for stream in selected))
 
 
-def fast_engine(choice: str) -> Engine | None:
-    """The fast engine for TAP_INTACCT_ENGINE=`choice`, or None (the row path)."""
-    if choice == "rows" or (choice == "auto" and not fast_engine_installed()):
-        return None
-    return _ColumnarOnFirstFile()
-
-
-class _ColumnarOnFirstFile:
-    """The fast engine's module (tap_intacct.engines.columnar), imported when the first file is
-    read: Arrow and numpy take about 0.1 s of CPU to import, which a run that reads no file
-    (nothing new, a failed check) need not spend.
-
-    numpy starts OpenBLAS's thread pool (one spinning thread per core) when imported; the tap
-    does no linear algebra, so unless the user chose otherwise the pool has one thread."""
-
-    def __init__(self) -> None:
-        self._module: Engine | None = None
-
-    def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None:
-        if self._module is None:
-            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-            from tap_intacct.engines import columnar
-            self._module = columnar
-        self._module.read_file(binary, reading)
-
-    def shutdown(self) -> None:
-        if self._module is not None:
-            self._module.shutdown()
-
-
 def _sync_stream(bucket: Store, files: StreamFiles | None, stream: SelectedStream, *,
                  bookmark: Bookmark, checkpoints: Checkpoints, config: Config,
                  writer: SingerWriter, sinks: Sinks, progress_seconds: float,
-                 engine: Engine | None, clock: datetime.datetime) -> None:
+                 engine: Engine, clock: datetime.datetime) -> None:
     writer.schema(stream.name, stream.schema, stream.key_properties)
     _warn_if_bookmark_in_future(stream.name, bookmark, clock)
     if files is None:
@@ -307,7 +261,7 @@ def _jobs_text(skipped: list[jobs.Job], shown: int = 5) -> str:
     return f"{', '.join(parts)}: {sum(len(job.parts) for job in skipped)} file(s)"
 
 
-def opened_ahead(bucket: Store, files: Sequence[StoredFile]
+def opened_ahead(store: Store, files: Sequence[StoredFile]
                  ) -> Iterator[tuple[StoredFile, io.BufferedReader]]:
     """Yield (file, its open stream) in order, the downloads of the next FILES_AHEAD files
     already started, so that small files on a slow link do not each wait for their first byte.
@@ -316,142 +270,8 @@ def opened_ahead(bucket: Store, files: Sequence[StoredFile]
     try:
         for position, stored in enumerate(files):
             while len(upcoming) <= FILES_AHEAD and position + len(upcoming) < len(files):
-                upcoming.append(bucket.open(files[position + len(upcoming)]))
+                upcoming.append(store.open(files[position + len(upcoming)]))
             yield stored, upcoming.popleft()
     finally:
         for stream in upcoming:
             stream.close()
-
-
-def sync_file(bucket: Store, stored: StoredFile, binary: io.BufferedReader, records: StreamRecords,
-              sinks: Sinks, *, progress_seconds: float, engine: Engine | None = None,
-              dialect: Dialect = DEFAULT_DIALECT, version: int | None = None) -> int:
-    """Emit every record of one file (binary: its open stream, closed here) into a sink of
-    `sinks` (RECORD messages or batch files); returns how many. `engine`: the fast engine
-    (fast_engine's, or the columnar module itself), or None for the row path alone;
-    `dialect`: the configured one (the delimiter may be found in the file's header line);
-    `version`: the table version the records carry (full_exports replace), or None."""
-    started = time.monotonic()
-    with binary, sinks.open(records.name, version) as sink:
-        reading = FileReading(bucket, stored, records, sink, progress_seconds, dialect=dialect)
-        if engine is None:
-            reading.rows(CsvRows(binary, stored.key, dialect=dialect))
-        else:
-            engine.read_file(binary, reading)
-    if reading.nul_characters:
-        LOGGER.warning("%s: holds %d NUL character(s) (U+0000), kept in the values as written; "
-                       "Postgres cannot store them in text: see the README's 'Encoding'",
-                       stored.key, reading.nul_characters)
-    elapsed = time.monotonic() - started
-    LOGGER.info("%s: %d record(s), %d bytes in %.1fs", stored.key, reading.count, stored.size,
-                elapsed)
-    logs.metric("counter", "record_count", reading.count, {"endpoint": records.name})
-    return reading.count
-
-
-class FileReading:
-    """One file being read into its sink, by the row path (`rows`) or, in file order, by the
-    fast engine (`write_all`) and then possibly the row path for the rest of the file."""
-
-    def __init__(self, bucket: Store, stored: StoredFile, records: StreamRecords, sink: Sink,
-                 progress_seconds: float, *, dialect: Dialect = DEFAULT_DIALECT) -> None:
-        self.name = stored.key
-        self.dialect = dialect
-        self.records = records
-        self.count = 0
-        self.nul_characters = 0
-        self._bucket = bucket
-        self._stored = stored
-        self._sink = sink
-        self._build: FileRecords | None = None
-        self._progress = Progress(stored, progress_seconds)
-        self._check_at = PROGRESS_EVERY
-
-    def file_records(self, header: Sequence[str]) -> FileRecords:
-        """The FileRecords of this file (its header read), built once."""
-        if self._build is None:
-            self._build, unknown = self.records.for_file(self._bucket.name, self._stored, header)
-            if unknown:
-                LOGGER.warning("%s: column(s) %s are not in the catalog and are dropped; run "
-                               "discovery again to add them", self.name, ", ".join(unknown))
-        return self._build
-
-    @property
-    def line_format(self) -> tuple[str, str]:
-        """(before, after) a record's JSON in a line of write_block's text."""
-        return self._sink.line_format
-
-    def write_block(self, text: str, count: int, bytes_read: int) -> None:
-        """`count` records built elsewhere, in file order, each in its line (line_format)."""
-        self._sink.write_block(text, count)
-        self.count += count
-        if self.count >= self._check_at:
-            self._check_at = self.count + PROGRESS_EVERY
-            self._progress.maybe_log(self.count, bytes_read)
-
-    def rows(self, rows: CsvRows, bytes_before: int = 0) -> None:
-        """The row path: every row of `rows` (a CsvRows) into the sink."""
-        build = self.file_records(rows.header)
-        emit = self._sink.write
-        build_record = build.build
-        count = self.count
-        check_at = self._check_at
-        try:
-            for line_number, fields in rows:
-                emit(build_record(line_number, fields))
-                count += 1
-                if count == check_at:
-                    check_at += PROGRESS_EVERY
-                    self._progress.maybe_log(count, bytes_before + rows.bytes_read)
-        except ValueMismatch as exc:
-            column = build.column_that_fails(fields)
-            raise DataError(f"{self.name}: line {line_number}, column {column}: {exc}; "
-                            f"{_misfit_advice(self.records.emitted.get(column))}") from None
-        finally:
-            self.count = count
-            self._check_at = check_at
-            self.nul_characters += rows.nul_characters
-
-
-def _misfit_advice(schema: object) -> str:
-    """What to do about a cell its column's catalog schema cannot carry as written."""
-    if _allows_plain_string(schema):
-        return ("the column's catalog schema (edited by hand?) would change this text; use "
-                "the schema discovery writes for it, or a plain string column "
-                "({\"type\": [\"null\", \"string\"]})")
-    return ("the column's schema has no string fallback (string_fallback off, and "
-            "discovery's sample of every 5th row held no such value; or a hand edit): fix the "
-            "export, or give the column a string fallback (string_fallback on, the default, "
-            "then discover again)")
-
-
-def _allows_plain_string(schema: object) -> bool:
-    if not isinstance(schema, dict) or "format" in schema:
-        return False
-    types = schema.get("type")
-    if types == "string" or (isinstance(types, list) and "string" in types):
-        return True
-    return any(_allows_plain_string(option) and "format" not in option
-               for option in schema.get("anyOf") or [])
-
-
-PROGRESS_EVERY = 50_000  # records between two looks at the clock
-
-
-class Progress:
-    """A progress line on stderr every `seconds` while a long file is read."""
-
-    def __init__(self, stored: StoredFile, seconds: float) -> None:
-        self.stored = stored
-        self.seconds = seconds
-        self.started = self.last = time.monotonic()
-
-    def maybe_log(self, records: int, bytes_read: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.seconds:
-            return
-        self.last = now
-        rate = records / max(now - self.started, 1e-9)
-        LOGGER.info("%s: %d records so far, %.1f MB read (uncompressed; file is %.1f MB), "
-                    "%.0f records/s", self.stored.key, records, bytes_read / 1e6,
-                    self.stored.size / 1e6, rate)

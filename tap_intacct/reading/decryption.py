@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 HEAD_BYTES = 64 * 1024  # read before deciding whether a file is encrypted
 KEY_PACKET_BYTES = 16 * 1024  # enough for the session key packets of many recipients
-CHUNK_BYTES = 1 << 20
+COPY_BYTES = 1 << 20  # ciphertext copied to the temporary file per read
 NOTES = 1024  # the encryption notes kept for --test (the newest files read by read_range)
 ADVICE = "README \"Encrypted exports\""
 
@@ -200,7 +200,7 @@ class Decrypting(io.RawIOBase):
 
     def _chunks(self, head: bytes) -> Iterator[bytes]:
         yield head
-        while chunk := self._source.read(CHUNK_BYTES):
+        while chunk := self._source.read(COPY_BYTES):
             yield chunk
 
     def _keys(self, start: bytes) -> list[Key]:

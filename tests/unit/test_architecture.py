@@ -120,3 +120,35 @@ def test_imports_for_the_type_checker_only_are_not_run_time_edges(tmp_path):
                       "if TYPE_CHECKING:\n    import boto3\nelse:\n    import csv\n"
                       "def f():\n    import zlib\n")
     assert imports(module) == {"typing", "json", "csv", "zlib"}
+
+
+DRIVERS = {"tap_intacct.sync", "tap_intacct.cli", "tap_intacct.setup_check",
+           "tap_intacct.listing"}
+
+
+def every_import(path):
+    """Every module `path` names in an import, those for the type checker only included."""
+    import ast
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("part", ["engines", "dds", "reading", "values"])
+def test_the_parts_the_drivers_use_never_import_them_not_even_for_types(part):
+    from devtools.import_graph import PACKAGE
+    for path in sorted((PACKAGE / part).rglob("*.py")):
+        assert not every_import(path) & DRIVERS, f"{path.name} imports a driver"
+
+
+def test_a_type_only_import_of_a_driver_is_found(tmp_path):
+    module = tmp_path / "example.py"
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                      "    from tap_intacct.sync import FileReading\n"
+                      "    from tap_intacct import cli\n")
+    assert {"tap_intacct.sync", "tap_intacct.cli"} <= every_import(module)
