@@ -152,3 +152,36 @@ def test_a_type_only_import_of_a_driver_is_found(tmp_path):
                       "    from tap_intacct.sync import FileReading\n"
                       "    from tap_intacct import cli\n")
     assert {"tap_intacct.sync", "tap_intacct.cli"} <= every_import(module)
+
+
+def test_the_sync_loop_stays_small():
+    """Every function of sync.py fits on a screen (60 lines) and takes at most five arguments
+    (docs/ARCHITECTURE.md: the loop hands files to engines and asks the cursors)."""
+    import ast
+    import pathlib
+
+    import tap_intacct.sync
+    tree = ast.parse(pathlib.Path(tap_intacct.sync.__file__).read_text())
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    assert functions
+    for function in functions:
+        arguments = function.args
+        count = len(arguments.posonlyargs + arguments.args + arguments.kwonlyargs) + \
+            (arguments.vararg is not None) + (arguments.kwarg is not None)
+        if arguments.args and arguments.args[0].arg in ("self", "cls"):
+            count -= 1
+        assert count <= 5, f"{function.name} takes {count} arguments"
+        lines = function.end_lineno - function.lineno + 1
+        assert lines <= 60, f"{function.name} is {lines} lines long"
+
+
+def test_no_type_ignore_in_dds():
+    import pathlib
+
+    import tap_intacct.dds
+    folder = pathlib.Path(tap_intacct.dds.__file__).parent
+    ignored = [f"{path.name}:{number}" for path in sorted(folder.glob("*.py"))
+               for number, line in enumerate(path.read_text().splitlines(), start=1)
+               if "type: ignore" in line]
+    assert ignored == []
