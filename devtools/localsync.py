@@ -13,18 +13,18 @@ import sys
 from tap_intacct.dds import columns
 from tap_intacct.dds.catalog import selected_streams, stream_entry
 from tap_intacct.dds.files import StoredFile
+from tap_intacct.engines.engine import engine_for, sync_file
 from tap_intacct.engines.records import StreamRecords
 from tap_intacct.errors import TapError
 from tap_intacct.output.messages import RecordSinks, SingerWriter
 from tap_intacct.reading.csvfile import CsvRows
 from tap_intacct.reading.dialect import DEFAULT_DIALECT
-from tap_intacct.sync import fast_engine, sync_file
 from tap_intacct.values.conversion import ColumnTypes
 
 MODIFIED = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
 
 
-class LocalBucket:
+class LocalStore:
     name = "local-bucket"
 
 
@@ -56,9 +56,9 @@ def sync_bytes(data, catalog, engine, *, key="GLENTRY.all.1.csv", out=None, bina
     stored = StoredFile(key, len(data), MODIFIED)
     binary = binary or io.BufferedReader(io.BytesIO(data))
     try:
-        sync_file(LocalBucket(), stored, binary, StreamRecords(stream),
+        sync_file(LocalStore(), stored, binary, StreamRecords(stream),
                   RecordSinks(SingerWriter(out)), progress_seconds=3600,
-                  engine=fast_engine(engine), dialect=dialect)
+                  engine=engine_for(engine), dialect=dialect)
     except TapError as exc:
         return out, str(exc)
     return out, None

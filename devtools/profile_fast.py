@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from devtools.bench import ROWS, glentry_file
-from devtools.localsync import MODIFIED, LocalBucket, catalog_for
+from devtools.localsync import MODIFIED, LocalStore, catalog_for
 from tap_intacct.dds.catalog import selected_streams
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.engines import columnar
@@ -46,7 +46,7 @@ def main():
         end = columnar._header_end(start, None)
         header = CsvRows.resume(columnar.Chained([start[:end]]), path).header
         stored = StoredFile("GLENTRY.all.1.csv", 0, MODIFIED)
-        build, _ = records.for_file(LocalBucket.name, stored, header)
+        build, _ = records.for_file(LocalStore.name, stored, header)
         writer = SingerWriter(io.StringIO())
         plan = columnar.Plan(records, build, writer.record_writer("GLENTRY").line_format,
                              Dialect(","))  # a resolved dialect, as sync hands it

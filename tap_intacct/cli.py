@@ -190,9 +190,8 @@ def run(args: argparse.Namespace, knobs: Knobs) -> None:
             if config.batch_config:
                 sinks = BatchSinks(config.batch_config, writer, upload=batch_uploader(knobs))
             try:
-                sync.sync(store, sources.files, streams, state=state, config=config,
-                          writer=writer, sinks=sinks, knobs=knobs, now=now,
-                          held=sources.horizons, listed_in_full=sources.listed_in_full)
+                sync.sync(store, sources, streams, sync.Run(state, config, writer, sinks,
+                                                             knobs=knobs, now=now))
             finally:
                 sinks.close()
             writer.flush()

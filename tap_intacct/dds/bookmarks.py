@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Required, Self, TypedDict, cast
 
 from tap_intacct.dds.jobs import rank_of
@@ -82,28 +83,69 @@ def _after(moment: datetime.datetime, span: datetime.timedelta) -> datetime.date
         return LATEST
 
 
+@dataclass
+class Position:
+    """How far a bookmark has read, once it has read a file (or, in job order, passed one):
+    modified_since, synced_keys and synced_keys_since of the state (the module's docstring)."""
+
+    modified_since: datetime.datetime
+    keys_since: datetime.datetime  # synced_keys_since
+    synced_keys: dict[str, datetime.datetime] = field(default_factory=dict)
+
+    def later_than(self, newest: StoredFile) -> bool:
+        """True if this is past the stream's newest file (a hand-edited state?)."""
+        return newest.last_modified < self.modified_since
+
+
+@dataclass
+class _Frontier:
+    """read_in_job_order's bookkeeping: the run's wanted files (oldest first), and those done."""
+
+    wanted: list[StoredFile]
+    done: set[str] = field(default_factory=set)
+    first_not_done: int = 0  # wanted[:first_not_done] are done
+
+    def mark_done(self, stored: StoredFile) -> datetime.datetime | None:
+        """Mark `stored` done; the LastModified of the oldest wanted file not done yet (None:
+        every one is done)."""
+        self.done.add(stored.key)
+        wanted = self.wanted
+        while self.first_not_done < len(wanted) and wanted[self.first_not_done].key in self.done:
+            self.first_not_done += 1
+        if self.first_not_done < len(wanted):
+            return wanted[self.first_not_done].last_modified
+        return None
+
+
 class Bookmark:
     def __init__(self, start_date: datetime.datetime, lookback_seconds: int = 0,
-                 modified_since: datetime.datetime | None = None,
-                 synced_keys: Mapping[str, datetime.datetime] | None = None,
-                 keys_since: datetime.datetime | None = None, *,
+                 position: Position | None = None, *,
                  now: datetime.datetime = LATEST) -> None:
         self.start_date = start_date
         self.lookback = datetime.timedelta(seconds=lookback_seconds)
         self.now = now  # when the run started: later LastModified times are in the future
-        self.modified_since = modified_since
-        self.synced_keys = dict(synced_keys or {})
-        # None only while modified_since is None (no file read yet), and never read then
-        self.keys_since: datetime.datetime = keys_since  # type: ignore[assignment]
+        # None: nothing read yet, every file after start_date is wanted (and the state holds no
+        # bookmark of the stream); set by the first file read, never unset
+        self.position = position
         # full_exports: replace (tap_intacct/dds/versions.py): the version the stream's table holds,
         # and the full-export job being read, as {"job": number, "version": its version}
         self.table_version: int | None = None
         self.activated_job: str | None = None  # the job number of table_version
         self.full_export_job: FullExportJob | None = None
-        # read_in_job_order: the run's wanted files, and those done
-        self._wanted: list[StoredFile] | None = None
-        self._done: set[str] = set()
-        self._next = 0  # wanted[:_next] are done
+        self._frontier: _Frontier | None = None  # read_in_job_order's
+
+    @property
+    def modified_since(self) -> datetime.datetime | None:
+        """The newest LastModified read that was not in the future; None if nothing was read."""
+        return self.position.modified_since if self.position else None
+
+    @property
+    def keys_since(self) -> datetime.datetime | None:
+        return self.position.keys_since if self.position else None
+
+    @property
+    def synced_keys(self) -> Mapping[str, datetime.datetime]:
+        return self.position.synced_keys if self.position else {}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], stream: str, start_date: datetime.datetime,
@@ -141,7 +183,8 @@ class Bookmark:
             # Older states: singer-io's (no keys) read everything up to modified_since; this
             # tap's earlier versions kept every key from the oldest one they list.
             keys_since = min([*synced.values(), _after(modified_since, _JUST_AFTER)])
-        bookmark = cls(start_date, lookback_seconds, modified_since, synced, keys_since, now=now)
+        bookmark = cls(start_date, lookback_seconds, Position(modified_since, keys_since, synced),
+                       now=now)
         bookmark.table_version, bookmark.activated_job = table_version, activated
         bookmark.full_export_job = job
         return bookmark
@@ -149,34 +192,38 @@ class Bookmark:
     def wants(self, stored: StoredFile) -> bool:
         """True if the file has not been read yet and is in the replication range."""
         moment = stored.last_modified
-        if self.modified_since is None:
+        position = self.position
+        if position is None:
             return moment > self.start_date
-        if moment < self.keys_since or moment < _before(self.modified_since, self.lookback):
+        if moment < position.keys_since or moment < _before(position.modified_since,
+                                                             self.lookback):
             return False
         # a file after the bookmark is wanted unless its key is recorded (read in the future)
-        return self.synced_keys.get(stored.key) != moment
+        return position.synced_keys.get(stored.key) != moment
 
     def cover_window(self, files: Iterable[StoredFile]) -> bool:
         """Before a sync: if the lookback window reaches back past what the keys record (it was
         raised), record the files listed there as read, so that only files appearing in the
         window from now on are read. Returns True if the bookmark changed."""
-        if self.modified_since is None:
+        position = self.position
+        if position is None:
             return False
-        window_start = _before(self.modified_since, self.lookback)
-        if window_start >= self.keys_since:
+        window_start = _before(position.modified_since, self.lookback)
+        if window_start >= position.keys_since:
             return False
         for stored in files:
             if self.would_cover(stored):
-                self.synced_keys[stored.key] = stored.last_modified
-        self.keys_since = window_start
+                position.synced_keys[stored.key] = stored.last_modified
+        position.keys_since = window_start
         return True
 
     def would_cover(self, stored: StoredFile) -> bool:
         """True if cover_window records this file as read (it lies in the part of the window
         that the keys do not record yet)."""
-        return (self.modified_since is not None
-                and _before(self.modified_since, self.lookback) <= stored.last_modified
-                < self.keys_since)
+        position = self.position
+        return (position is not None
+                and _before(position.modified_since, self.lookback) <= stored.last_modified
+                < position.keys_since)
 
     def in_future(self, stored: StoredFile) -> bool:
         """True if the file's LastModified is later than the run's start."""
@@ -191,41 +238,38 @@ class Bookmark:
         modified_since, so prune keeps them and wants checks them): the state then holds the
         files read out of order, not the history, and a run stopped after any STATE resumes
         exactly."""
-        self._wanted = wanted
-        self._done = set()
-        self._next = 0
+        self._frontier = _Frontier(wanted)
 
     def advance(self, stored: StoredFile) -> None:
         """Record that the file has been read completely (or, in job order, skipped). A file in
         the future does not move modified_since (its key records it), so that no file is
         skipped that arrives later with a LastModified between the run's start and this
         file's."""
-        if self._wanted is not None:
-            self._advance_to_frontier(stored)
+        if self._frontier is not None:
+            self._advance_to_frontier(stored, self._frontier)
             return
         moment = stored.last_modified
-        if self.modified_since is None:
+        position = self.position
+        if position is None:
             # every file after start_date is then wanted unless its key is recorded
-            self.modified_since = moment if moment <= self.now else self.start_date
-            self.keys_since = _after(self.start_date, _JUST_AFTER)
-        elif self.modified_since < moment <= self.now:
-            self.modified_since = moment
-        self.synced_keys[stored.key] = moment
+            position = self.position = Position(moment if moment <= self.now else self.start_date,
+                                                _after(self.start_date, _JUST_AFTER))
+        elif position.modified_since < moment <= self.now:
+            position.modified_since = moment
+        position.synced_keys[stored.key] = moment
         self.prune()
 
-    def _advance_to_frontier(self, stored: StoredFile) -> None:
-        wanted: list[StoredFile] = self._wanted  # type: ignore[assignment]  # advance checked
-        self._done.add(stored.key)
-        while self._next < len(wanted) and wanted[self._next].key in self._done:
-            self._next += 1
-        self.synced_keys[stored.key] = stored.last_modified
-        if self.modified_since is None:
+    def _advance_to_frontier(self, stored: StoredFile, frontier: _Frontier) -> None:
+        oldest_not_done = frontier.mark_done(stored)
+        position = self.position
+        if position is None:
             # every file after start_date is then wanted unless its key is recorded
-            self.modified_since = self.start_date
-            self.keys_since = _after(self.start_date, _JUST_AFTER)
+            position = self.position = Position(self.start_date,
+                                                _after(self.start_date, _JUST_AFTER))
+        position.synced_keys[stored.key] = stored.last_modified
         # the frontier: every file modified before the oldest one not done is done (this run's
         # wanted files, and the files of the keys, read out of order by earlier runs)
-        self.settle(wanted[self._next].last_modified if self._next < len(wanted) else None)
+        self.settle(oldest_not_done)
 
     def settle(self, before: datetime.datetime | None) -> bool:
         """Before a stream's files are read: move modified_since to the newest file read while
@@ -233,14 +277,15 @@ class Bookmark:
         to be read (`before`: the LastModified of the oldest, None if none) is older. Files
         read in the future are read once whatever modified_since is; this keeps the state
         small. Returns True if the bookmark changed."""
-        if self.modified_since is None:
+        position = self.position
+        if position is None:
             return False
         limit = self.now if before is None else min(self.now, before)
-        passed = [moment for moment in self.synced_keys.values()
-                  if self.modified_since < moment <= limit]
+        passed = [moment for moment in position.synced_keys.values()
+                  if position.modified_since < moment <= limit]
         if not passed:
             return False
-        self.modified_since = max(passed)
+        position.modified_since = max(passed)
         self.prune()
         return True
 
@@ -248,14 +293,15 @@ class Bookmark:
         """Forget the keys older than the lookback window (by default: older than the bookmark
         itself); files before the window are taken as read anyway. Returns True if the bookmark
         changed (a state of an earlier version, which kept a day of keys, shrinks here)."""
-        if self.modified_since is None:
+        position = self.position
+        if position is None:
             return False
-        horizon = _before(self.modified_since, self.lookback)
-        if self.keys_since >= horizon:
+        horizon = _before(position.modified_since, self.lookback)
+        if position.keys_since >= horizon:
             return False
-        self.keys_since = horizon
-        self.synced_keys = {key: moment for key, moment in self.synced_keys.items()
-                            if moment >= horizon}
+        position.keys_since = horizon
+        position.synced_keys = {key: moment for key, moment in position.synced_keys.items()
+                                if moment >= horizon}
         return True
 
     @property
@@ -265,15 +311,19 @@ class Bookmark:
 
     def later_than(self, newest: StoredFile) -> bool:
         """True if the bookmark is past the stream's newest file (a hand-edited state?)."""
-        return self.modified_since is not None and newest.last_modified < self.modified_since
+        return self.position is not None and self.position.later_than(newest)
 
-    def to_state(self) -> StreamState:
-        value: StreamState = {
-            "modified_since": self.modified_since.isoformat()}  # type: ignore[union-attr]
-        if self.synced_keys:
+    def to_state(self) -> StreamState | None:
+        """The stream's bookmark in the state; None while nothing was read (the state then
+        holds no bookmark of the stream, or keeps the one it has)."""
+        position = self.position
+        if position is None:
+            return None
+        value: StreamState = {"modified_since": position.modified_since.isoformat()}
+        if position.synced_keys:
             value["synced_keys"] = {key: moment.isoformat()
-                                    for key, moment in sorted(self.synced_keys.items())}
-        value["synced_keys_since"] = self.keys_since.isoformat()
+                                    for key, moment in sorted(position.synced_keys.items())}
+        value["synced_keys_since"] = position.keys_since.isoformat()
         if self.table_version is not None:
             value["table_version"] = self.table_version
         if self.activated_job is not None:

@@ -41,9 +41,9 @@ def _newer(stored: StoredFile, newest: StoredFile | None) -> bool:
 
 @dataclass
 class StreamFiles:
-    """What sync needs of one stream's listed files."""
+    """What sync needs of one stream's listed files (it has at least one)."""
 
-    newest: StoredFile | None = None     # for the "bookmark later than every file" warning
+    newest: StoredFile  # for the "bookmark later than every file" warning
     wanted: list[StoredFile] = field(default_factory=list)  # not read yet, oldest first
     covered: list[StoredFile] = field(default_factory=list)  # Bookmark.cover_window's files
 
@@ -69,7 +69,7 @@ def for_sync(files: Iterable[tuple[str, StoredFile]],
     for table, stored in files:
         bookmark = bookmarks.get(table)
         if bookmark is not None:
-            found.setdefault(table, StreamFiles()).add(stored, bookmark)
+            found.setdefault(table, StreamFiles(stored)).add(stored, bookmark)
     for stream_files in found.values():
         stream_files.sort()
     return found

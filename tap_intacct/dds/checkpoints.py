@@ -45,13 +45,23 @@ class Checkpoints:
         self._other_keys = sum(_beyond_one(len(keys)) for keys in others
                                if isinstance(keys, dict))
 
+    @property
+    def state(self) -> State:
+        """The run's state, as the next STATE carries it (dds/horizons.py adds to it)."""
+        return self._state
+
     def changed(self, stream: str, file_read: bool = True) -> None:
-        """The stream's bookmark changed (after a file read, or before any was)."""
+        """The stream's bookmark changed (after a file read, or before any was): a STATE now
+        if one is due."""
+        if self.due(stream, file_read):
+            self.write()
+
+    def due(self, stream: str, file_read: bool = True) -> bool:
+        """The stream's bookmark changed: True if a STATE is due now (the caller writes it)."""
         self._changed.add(stream)
         self._files += file_read
         held = self._other_keys + sum(_beyond_one(b.key_count) for b in self._bookmarks.values())
-        if held <= KEYS_PER_FILE or self._files * KEYS_PER_FILE >= held:
-            self.write()
+        return held <= KEYS_PER_FILE or self._files * KEYS_PER_FILE >= held
 
     def write(self) -> None:
         """A STATE now, if a bookmark changed since the last one."""
@@ -59,7 +69,9 @@ class Checkpoints:
             return
         bookmarks = self._state.setdefault("bookmarks", {})
         for stream in sorted(self._changed):
-            bookmarks[stream] = self._bookmarks[stream].to_state()
+            value = self._bookmarks[stream].to_state()
+            if value is not None:  # nothing read (dds/horizons.py moved listed_at alone)
+                bookmarks[stream] = value
         self._changed.clear()
         self._files = 0
         self._writer.state(self._state)

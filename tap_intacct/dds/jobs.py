@@ -129,10 +129,10 @@ def in_job_order(files: list[StoredFile]) -> list[Job]:
             jobs.append(job)  # its slot: its oldest file's
         job.parts.append(stored)
     for kind in ("number", "timestamp"):
-        slots = [n for n, job in enumerate(jobs) if job.name and job.name.rank[0] == kind]
-        ordered = sorted((jobs[n] for n in slots),
-                         key=lambda job: (job.name.rank[1], not job.name.full))  # type: ignore[union-attr]
-        for slot, job in zip(slots, ordered, strict=True):
+        named = [(slot, job, job.name) for slot, job in enumerate(jobs)
+                 if job.name is not None and job.name.rank[0] == kind]
+        ordered = sorted(named, key=lambda entry: (entry[2].rank[1], not entry[2].full))
+        for (slot, _, _), (_, job, _) in zip(named, ordered, strict=True):
             jobs[slot] = job
     return jobs
 

@@ -56,21 +56,27 @@ class TableVersions:
 
     def version_for(self, stored: StoredFile) -> int | None:
         """The version the records of `stored` carry (None: no version, as with append)."""
-        bookmark = self._bookmark
         job = job_of(stored)
         if job is None or self._activated_already(job):  # its rows belong to the table as it is
-            return bookmark.table_version
+            return self._bookmark.table_version
+        return self._job_version(job)
+
+    def _job_version(self, job: str) -> int:
+        """The version of full export job `job` (not activated yet): the bookmark's if it is
+        the job being read, else a new one, which the bookmark then holds as that job's."""
+        bookmark = self._bookmark
         current = bookmark.full_export_job
-        if current is None or current["job"] != job:
-            version = version_of(self._parts[job])
-            # versions only grow: past the table's, and past that of a job left unfinished
-            # (superseded now) whose records a target holds
-            emitted = [v for v in (bookmark.table_version, current and current["version"])
-                       if v is not None]
-            if emitted and version <= max(emitted):
-                version = max(emitted) + 1
-            bookmark.full_export_job = {"job": job, "version": version}
-        return bookmark.full_export_job["version"]  # type: ignore[index]  # current, or set above
+        if current is not None and current["job"] == job:
+            return current["version"]
+        version = version_of(self._parts[job])
+        # versions only grow: past the table's, and past that of a job left unfinished
+        # (superseded now) whose records a target holds
+        emitted = [v for v in (bookmark.table_version, current and current["version"])
+                   if v is not None]
+        if emitted and version <= max(emitted):
+            version = max(emitted) + 1
+        bookmark.full_export_job = {"job": job, "version": version}
+        return version
 
     def completes(self, stored: StoredFile) -> int | None:
         """After `stored` was read whole: the version to activate if it was its job's last
@@ -78,7 +84,7 @@ class TableVersions:
         job = job_of(stored)
         if job is None or self._last.get(job) != stored.key or self._activated_already(job):
             return None
-        version = self._bookmark.full_export_job["version"]  # type: ignore[index]  # version_for set it
+        version = self._job_version(job)  # the one version_for gave its records
         self._bookmark.table_version = version
         self._bookmark.activated_job = job
         self._bookmark.full_export_job = None

@@ -44,11 +44,11 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from tap_intacct.engines.file_reading import FileReading
     from tap_intacct.engines.fragments import ColumnFragments
     from tap_intacct.engines.records import FileRecords, StreamRecords
     from tap_intacct.reading.csvfile import BufferedSource
     from tap_intacct.reading.dialect import Dialect
-    from tap_intacct.sync import FileReading
 
     # A plan's part: literal text, or (kind, ...) for a per-row fragment.
     Part: TypeAlias = (str | tuple[Literal["column"], int | None, ColumnFragments]
@@ -78,7 +78,7 @@ def _use_jemalloc() -> None:
 
 
 def read_file(binary: BufferedSource, reading: FileReading) -> None:
-    """Reads one file (binary: its open stream) into `reading` (sync.FileReading)."""
+    """Reads one file (binary: its open stream) into `reading` (file_reading.FileReading)."""
     _use_jemalloc()
     name = reading.name
     source = CsvRows.decompress(binary, name)

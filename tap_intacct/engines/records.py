@@ -4,8 +4,8 @@
 A file's `RecordLayout` says, member by member, where each key's value comes from: a CSV column,
 a constant (`_sdc_source_bucket`, `_sdc_source_file`) or a per-row value (`_sdc_deleted_at`,
 `_sdc_source_lineno`, `_sdc_extra`). The fast builder's %-template and fragment order are both
-derived from it, and so is the slow reference builder (a dict for `json.dumps`) that the
-property tests compare it with.
+derived from it, and so is the slow reference builder the property tests compare it with
+(tests/reference_records.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from tap_intacct.values.conversion import (
     Converter,
     Misfit,
     Schema,
-    Value,
     converter_for,
     strict_date_time,
 )
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
 
 # A CSV row's cells (a short row padded with None, for its missing cells).
 Fields: TypeAlias = list[str] | list[str | None]
-# A record as build_reference makes it (`_sdc_extra` is the list).
-Record: TypeAlias = dict[str, Value | list[str]]
 
 _encode_strings = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
@@ -72,12 +69,12 @@ class StreamRecords:
                 self.converters[name] = converter_for(schema) or _as_is
         self.catalog_columns = selected.catalog_columns
 
-    def for_file(self, bucket_name: str, stored: StoredFile,
+    def for_file(self, store_name: str, stored: StoredFile,
                  header: Sequence[str]) -> tuple[FileRecords, list[str]]:
         """(FileRecords for a file with this header, header columns unknown to the catalog)."""
         names = columns.unique_header(header, stored.key)
         unknown = [name for name in names if name not in self.catalog_columns]
-        return FileRecords(self, RecordLayout.of(self.emitted, bucket_name, stored, names),
+        return FileRecords(self, RecordLayout.of(self.emitted, store_name, stored, names),
                            stored), unknown
 
 
@@ -97,12 +94,12 @@ class RecordLayout:
         return len(self.header)
 
     @classmethod
-    def of(cls, emitted: Mapping[str, Schema], bucket_name: str, stored: StoredFile,
+    def of(cls, emitted: Mapping[str, Schema], store_name: str, stored: StoredFile,
            names: list[str]) -> Self:
         members = [KeySource(name, COLUMN, position=position)
                    for position, name in enumerate(names) if name in emitted
                    and name not in columns.TAP_COLUMNS]
-        constants = ((columns.SOURCE_BUCKET, bucket_name), (columns.SOURCE_FILE, stored.key))
+        constants = ((columns.SOURCE_BUCKET, store_name), (columns.SOURCE_FILE, stored.key))
         members += [KeySource(key, CONSTANT, value=value) for key, value in constants
                     if key in emitted]
         per_row = ((columns.DELETED_AT, DELETED_AT), (columns.SOURCE_LINENO, LINENO),
@@ -127,7 +124,6 @@ class FileRecords:
         if order != sorted(order):
             raise ValueError(f"members must come in the order {SOURCE_ORDER}")
         self.layout = layout
-        self._stream = stream
         self._width = layout.width
         chosen = layout.of_source(COLUMN)
         self._names = [member.key for member in chosen]
@@ -183,26 +179,6 @@ class FileRecords:
             fragments += (line_number,)
         return self._template % (*fragments, extra)
 
-    def build_reference(self, line_number: int, fields: list[str]) -> Record:
-        """The same record, slowly: a dict of converted values, from the layout alone."""
-        padded = fields + [None] * (self._width - len(fields))
-        record: Record = {}
-        for member in self.layout.members:
-            if member.source == COLUMN:
-                # a missing cell is null whatever the type
-                text = padded[member.position]  # type: ignore[index]  # a column's is set
-                record[member.key] = None if text is None else (
-                    self._stream.converters[member.key](text))
-            elif member.source == CONSTANT:
-                record[member.key] = member.value
-            elif member.source == DELETED_AT:
-                record[member.key] = self._deleted_at_value(padded)
-            elif member.source == LINENO:
-                record[member.key] = line_number
-            elif len(fields) > self._width:
-                record[member.key] = list(fields[self._width:])
-        return record
-
     def column_that_fails(self, fields: Fields) -> str:
         """The name of the first column whose value does not fit (for error messages)."""
         fields = fields + [None] * (self._width - len(fields))
@@ -213,18 +189,6 @@ class FileRecords:
             except Misfit:
                 return name
         return "?"
-
-
-def reference_json(record: Record) -> str:
-    """json.dumps of a reference record, Decimals written with their exact digits."""
-    return "{" + ",".join(json.dumps(key) + ":" + encode_value_or_list(value)
-                          for key, value in record.items()) + "}"
-
-
-def encode_value_or_list(value: Value | list[str]) -> str:
-    if isinstance(value, list):
-        return json.dumps(value, separators=(",", ":"))
-    return encode_value(value)
 
 
 def _none_safe(encoder: Fragment) -> Callable[[str | None], str]:

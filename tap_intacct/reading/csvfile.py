@@ -80,7 +80,7 @@ class _CountedBytes(io.BufferedIOBase):
         line_end: bytes | None = None
         try:
             while line_end is None and len(data) < PROBE_BYTES:
-                chunk = self._source.read1(CHUNK_BYTES)
+                chunk = self._source.read1(DECOMPRESSED_READ_BYTES)
                 data += chunk
                 line_end = line_end_of(data, complete=not chunk)
         except (EOFError, zlib.error) as exc:
@@ -104,7 +104,7 @@ class _CountedBytes(io.BufferedIOBase):
         while True:
             if self._invalid is not None:
                 raise self._invalid
-            chunk = self._next_chunk(size if size and size > 0 else CHUNK_BYTES)
+            chunk = self._next_chunk(size if size and size > 0 else DECOMPRESSED_READ_BYTES)
             if not chunk:  # the end: every path below consumes input, so no loop spins here
                 if self._check_utf8 and self._incomplete:
                     # the file ends inside a UTF-8 character (an upload cut short)
@@ -146,7 +146,7 @@ class InvalidUtf8(ValueError):
         self.byte = byte
 
 
-CHUNK_BYTES = 1 << 16
+DECOMPRESSED_READ_BYTES = 1 << 16  # asked of the decompressed stream per read
 PROBE_BYTES = 1 << 20  # no line end in the first MiB: taken as an LF file
 
 

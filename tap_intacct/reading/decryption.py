@@ -31,7 +31,7 @@ from tap_intacct.reading.pgpkeys import Key, Keyring, first_line
 
 HEAD_BYTES = 64 * 1024  # read before deciding whether a file is encrypted
 KEY_PACKET_BYTES = 16 * 1024  # enough for the session key packets of many recipients
-CHUNK_BYTES = 1 << 20
+COPY_BYTES = 1 << 20  # ciphertext copied to the temporary file per read
 ADVICE = "README \"Encrypted exports\""
 
 
@@ -124,7 +124,7 @@ class Decrypting(io.RawIOBase):
 
     def _chunks(self, head: bytes) -> Iterator[bytes]:
         yield head
-        while chunk := self._source.read(CHUNK_BYTES):
+        while chunk := self._source.read(COPY_BYTES):
             yield chunk
 
     def _keys(self, start: bytes) -> list[Key]:

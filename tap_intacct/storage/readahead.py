@@ -7,7 +7,7 @@ import queue
 import threading
 from typing import Any, Protocol, cast
 
-CHUNK_BYTES = 1 << 20
+FETCH_BYTES = 1 << 20  # asked of the source per read by the fetching thread
 DEPTH = 4
 _END = object()
 
@@ -24,11 +24,11 @@ class StoppableSource(Protocol):
 class ReadAhead(io.RawIOBase):
     """source: a raw binary stream that also has stop(), callable from another thread."""
 
-    def __init__(self, source: StoppableSource, chunk_bytes: int = CHUNK_BYTES,
+    def __init__(self, source: StoppableSource, fetch_bytes: int = FETCH_BYTES,
                  depth: int = DEPTH) -> None:
         super().__init__()
         self._source = source
-        self._chunk_bytes = chunk_bytes
+        self._fetch_bytes = fetch_bytes
         # chunks, then _END or the exception that ended the reads
         self._chunks: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
@@ -40,7 +40,7 @@ class ReadAhead(io.RawIOBase):
     def _fetch(self) -> None:
         try:
             while not self._stop.is_set():
-                chunk = self._source.read(self._chunk_bytes)
+                chunk = self._source.read(self._fetch_bytes)
                 if not chunk:
                     break
                 self._put(chunk)

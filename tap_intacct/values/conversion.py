@@ -47,9 +47,6 @@ DDS_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-
 class Misfit(ValueError):
     """A cell's text does not fit its column losslessly."""
 
-
-ValueMismatch = Misfit  # the name the sync layer reports
-
 # A column's JSON schema as the catalog holds it (`true`: any value).
 Schema: TypeAlias = dict[str, Any] | bool
 # What the conversion contract turns a cell into (the Transformer path may also yield a bool).

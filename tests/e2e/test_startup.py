@@ -1,6 +1,7 @@
 """What a run imports, since imports are most of a small run's CPU: Arrow (the fast engine) only
-once a file is read (sync._ColumnarOnFirstFile), singer-python only for a catalog schema shape
-discovery never writes (values/conversion.py), and then without changing the log level."""
+once a file is read (engines.engine._ColumnarOnFirstFile), singer-python only for a catalog
+schema shape discovery never writes (values/conversion.py), and then without changing the log
+level."""
 
 import json
 

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from tap_intacct import sync
 from tap_intacct.dds import candidates
 from tap_intacct.dds.catalog import selected_streams, stream_entry
+from tap_intacct.listing import Sources
 from tap_intacct.output.messages import RecordSinks, SingerWriter
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings.knobs import Knobs
@@ -135,9 +136,9 @@ def run(store, state, clock, kill_after, engine):
     writer = SingerWriter(out)
     listing = candidates.data_files(store.list(PREFIX), lambda stored, reason: None)
     try:
-        sync.sync(store, listing, SELECTED, state=copy.deepcopy(state), config=CONFIG,
-                  writer=writer, sinks=RecordSinks(writer), knobs=Knobs(engine=engine),
-                  now=T0 + datetime.timedelta(seconds=clock))
+        sync.sync(store, Sources(listing), SELECTED,
+                  sync.Run(copy.deepcopy(state), CONFIG, writer, RecordSinks(writer),
+                           knobs=Knobs(engine=engine), now=T0 + datetime.timedelta(seconds=clock)))
         ended = True
     except Killed:
         ended = False

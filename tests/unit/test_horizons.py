@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from tap_intacct.dds import horizons
-from tap_intacct.dds.bookmarks import Bookmark
+from tap_intacct.dds.bookmarks import Bookmark, Position
 from tap_intacct.dds.candidates import for_sync
 from tap_intacct.dds.files import StoredFile
 from tap_intacct.errors import ConfigError
@@ -62,7 +62,7 @@ def judge(key, file, bookmarks, from_events=("GLENTRY",)):
 
 
 def test_each_message_is_judged_against_the_state_the_run_started_with():
-    bookmark = Bookmark(START, 0, at(-3), {PREFIX + "GLENTRY.2.csv": at(-3)}, at(-3))
+    bookmark = Bookmark(START, 0, Position(at(-3), at(-3), {PREFIX + "GLENTRY.2.csv": at(-3)}))
     bookmarks = {"GLENTRY": bookmark}
     Verdict = horizons.Verdict
     assert judge("GLENTRY.2.csv", stored("GLENTRY.2.csv", -3), bookmarks).verdict \

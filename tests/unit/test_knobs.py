@@ -68,12 +68,12 @@ def test_engine_choices(monkeypatch):
 
 
 def test_the_fast_engine_without_its_extra_is_one_clear_error(monkeypatch):
+    from tap_intacct.engines.engine import RowEngine, engine_for
     from tap_intacct.settings import knobs as knobs_module
-    from tap_intacct.sync import fast_engine
     monkeypatch.setattr(knobs_module, "fast_engine_installed", lambda: False)
     with pytest.raises(ConfigError) as caught:
         from_environment({"TAP_INTACCT_ENGINE": "fast"})
     assert caught.value.problems == [
         "environment variable TAP_INTACCT_ENGINE must be auto or rows: the fast engine is not "
         "installed (pip install 'tap-intacct[fast]'), got 'fast'"]
-    assert fast_engine("rows") is None
+    assert isinstance(engine_for("rows"), RowEngine)

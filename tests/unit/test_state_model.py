@@ -25,6 +25,7 @@ from tap_intacct import sync
 from tap_intacct.dds import candidates
 from tap_intacct.dds.catalog import selected_streams, stream_entry
 from tap_intacct.dds.files import StoredFile
+from tap_intacct.listing import Sources
 from tap_intacct.output.messages import RecordSinks, SingerWriter
 from tap_intacct.settings import config as config_module
 from tap_intacct.settings.knobs import Knobs
@@ -98,9 +99,9 @@ def run(store, state, clock, lookback, kill_after):
                                      "company_id": "ACME", "lookback_seconds": lookback})
     listing = candidates.data_files(store.list(PREFIX), lambda stored, reason: None)
     try:
-        sync.sync(store, listing, SELECTED, state=copy.deepcopy(state), config=config,
-                  writer=writer, sinks=RecordSinks(writer), knobs=Knobs(engine="rows"),
-                  now=T0 + datetime.timedelta(seconds=clock))
+        sync.sync(store, Sources(listing), SELECTED,
+                  sync.Run(copy.deepcopy(state), config, writer, RecordSinks(writer),
+                           knobs=Knobs(engine="rows"), now=T0 + datetime.timedelta(seconds=clock)))
         ended = True
     except Killed:
         ended = False
