@@ -1,13 +1,14 @@
 """The fast engine (the `fast` extra: pyarrow, numpy): a file's decompressed CSV bytes to exactly
 the record JSON texts the row path builds, handed to the same sink.
 
-The reading thread cuts the bytes into chunks ending at record ends (chunks.py); two workers
-check and parse them (Arrow releases the GIL; Arrow's own threads are off) and assemble each
-record's JSON from the file's RecordLayout, column by column (fragments.py); the reading thread
-writes the results in file order. A file whose first line does not end in LF or CRLF, a header
-that is not one simple line, or any chunk that fails a check or raises, hands the rest of the
-file, from that chunk's first byte, to the unchanged row path (CsvRows.resume), which then
-produces its own records, line numbers, `_sdc_extra`, padding and errors.
+The reading thread cuts the bytes into chunks ending at record ends (chunks.py); the workers
+(WORKERS: one per CPU the process may run on) check and parse them (Arrow releases the GIL; Arrow's
+own threads are off) and assemble each record's JSON from the file's RecordLayout, column by column
+(fragments.py); the reading thread writes the results in file order. A file whose first line does
+not end in LF or CRLF, a header that is not one simple line, or any chunk that fails a check or
+raises, hands the rest of the file, from that chunk's first byte, to the unchanged row path
+(CsvRows.resume), which then produces its own records, line numbers, `_sdc_extra`, padding and
+errors.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ if TYPE_CHECKING:
     from tap_intacct.engines.file_reading import FileReading
     from tap_intacct.engines.fragments import ColumnFragments
     from tap_intacct.engines.records import FileRecords, StreamRecords
-    from tap_intacct.reading.csvfile import BufferedSource
     from tap_intacct.reading.dialect import Dialect
+    from tap_intacct.reading.sources import BufferedSource
 
     # A plan's part: literal text, or (kind, ...) for a per-row fragment.
     Part: TypeAlias = (str | tuple[Literal["column"], int | None, ColumnFragments]
@@ -183,7 +184,7 @@ def shutdown() -> None:
 
 
 def _pool() -> ThreadPoolExecutor:
-    """The run's two workers, started once (new threads per file would each grow their own
+    """The run's WORKERS workers, started once (new threads per file would each grow their own
     allocator caches)."""
     if not _workers:
         _workers.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="tap-intacct-fast"))
