@@ -50,14 +50,14 @@ class RangedReads(Protocol):
         """The file's first `length` bytes (fewer if it is shorter)."""
 
 
-def discover(bucket: RangedReads, tables: Mapping[str, Sequence[StoredFile]], config: Config
+def discover(store: RangedReads, tables: Mapping[str, Sequence[StoredFile]], config: Config
              ) -> Catalog:
     """The catalog (a dict) for tables: {table name: its files, oldest first}."""
     # per table: the samples' ColumnTypes and each distinct header, by the position (oldest
     # first) of the newest file that has it; only these are kept, never one result per file
     samples: dict[str, list[tuple[int, ColumnTypes]]] = {table: [] for table in tables}
     headers: dict[str, dict[Header, int]] = {table: {} for table in tables}
-    for (table, position), result in _read_all(bucket, _header_reads(tables, config),
+    for (table, position), result in _read_all(store, _header_reads(tables, config),
                                                config.dialect):
         if isinstance(result, ColumnTypes):
             samples[table].append((position, result))
@@ -93,13 +93,13 @@ def _header_reads(tables: Mapping[str, Sequence[StoredFile]], config: Config
             yield table, position, stored, position >= first_sample
 
 
-def _read_all(bucket: RangedReads, reads: Iterable[HeaderRead], dialect: Dialect
+def _read_all(store: RangedReads, reads: Iterable[HeaderRead], dialect: Dialect
               ) -> Iterator[tuple[Where, ColumnTypes | Header]]:
     """((table, position), ColumnTypes of a sample or header tuple) of every read, in order,
     with a bounded number of reads submitted ahead. Sample reads (SAMPLE_BYTES each) get their
     own few threads: memory stays bounded, also the memory the allocator keeps per thread after
     a large read."""
-    readers = bucket.small_reads_in_flight
+    readers = store.small_reads_in_flight
     ahead = 4 * (readers + SAMPLE_READERS)  # reads submitted ahead of the one awaited
     with (concurrent.futures.ThreadPoolExecutor(readers) as header_pool,
           concurrent.futures.ThreadPoolExecutor(SAMPLE_READERS) as sample_pool):
@@ -107,7 +107,7 @@ def _read_all(bucket: RangedReads, reads: Iterable[HeaderRead], dialect: Dialect
             tuple[Where, concurrent.futures.Future[ColumnTypes | Header]]] = collections.deque()
         for table, position, stored, is_sample in reads:
             pool = sample_pool if is_sample else header_pool
-            pending.append(((table, position), pool.submit(_file_types, bucket, stored,
+            pending.append(((table, position), pool.submit(_file_types, store, stored,
                                                            is_sample, dialect)))
             if len(pending) > ahead:
                 where, future = pending.popleft()
@@ -117,7 +117,7 @@ def _read_all(bucket: RangedReads, reads: Iterable[HeaderRead], dialect: Dialect
             yield where, future.result()
 
 
-def _file_types(bucket: RangedReads, stored: StoredFile, is_sample: bool, dialect: Dialect
+def _file_types(store: RangedReads, stored: StoredFile, is_sample: bool, dialect: Dialect
                 ) -> ColumnTypes | Header:
     """A sample's ColumnTypes (header and sampled rows), or else the file's header as a tuple of
     names, from a bounded ranged read of its first bytes; a file that vanished or cannot be read
@@ -126,8 +126,8 @@ def _file_types(bucket: RangedReads, stored: StoredFile, is_sample: bool, dialec
     types = ColumnTypes()
     try:
         if not is_sample:
-            return tuple(_header_and_rows(bucket, stored, HEADER_BYTES, dialect)[0])
-        header, rows = _header_and_rows(bucket, stored, SAMPLE_BYTES, dialect)
+            return tuple(_header_and_rows(store, stored, HEADER_BYTES, dialect)[0])
+        header, rows = _header_and_rows(store, stored, SAMPLE_BYTES, dialect)
         _add_samples(types, header, rows)
     except (FileGone, DataError) as exc:
         LOGGER.warning("Discovery skipped %s: %s", stored.key, exc)
@@ -135,11 +135,11 @@ def _file_types(bucket: RangedReads, stored: StoredFile, is_sample: bool, dialec
     return types
 
 
-def _header_and_rows(bucket: RangedReads, stored: StoredFile, length: int, dialect: Dialect
+def _header_and_rows(store: RangedReads, stored: StoredFile, length: int, dialect: Dialect
                      ) -> tuple[list[str], CsvRows]:
     """(unique header names, CsvRows past the header) of the file's first `length` bytes, read
     again longer while the header itself does not fit."""
-    rows, _cut, _length = first_bytes_rows(lambda size: bucket.read_range(stored, size),
+    rows, _cut, _length = first_bytes_rows(lambda size: store.read_range(stored, size),
                                            stored.key, length, dialect=dialect, sample=True)
     if not rows.header:
         LOGGER.warning("%s has no header row; it adds no columns", stored.key)

@@ -14,7 +14,7 @@ DATA_FILE_SUFFIXES = (".csv", ".csv.gz", ".csv.zip", ".gz", ".zip")
 
 @dataclass(frozen=True)
 class StoredFile:
-    """One object as the bucket listing described it."""
+    """One object as the store's listing described it."""
 
     key: str
     size: int
