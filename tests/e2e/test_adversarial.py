@@ -32,7 +32,7 @@ def test_a_file_cut_inside_a_character_stops_its_stream_after_its_records(compan
     cut = b"RECORDNO,NOTE\n3,a\n4,\xe2\x82"  # the upload stopped inside a 3-byte character
     company.put("GLENTRY.change.2" + suffix, gzip.compress(cut) if suffix == ".csv.gz" else cut,
                 modified=60)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     run = run_engine(company, engine, "--catalog", catalog)
     assert_clean_failure(run, f"GLENTRY.change.2{suffix}: line 3 is not valid UTF-8 (byte 0xe2)",
                          code=1)
@@ -44,7 +44,7 @@ def test_a_stray_quote_in_a_header_name_is_read_alike_by_both_engines(company):
     header = 'RECORDNO,SIZE"IN,AMOUNT\n'
     company.put("ITEM.all.1.csv", header + "".join(f"{n},{n % 9},{n}.50\n"
                                                     for n in range(1, 3001)))
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     runs = [run_engine(company, engine, "--catalog", catalog) for engine in ENGINES]
     for run in runs:
         assert run.returncode == 0, run.stderr
@@ -58,7 +58,7 @@ def test_a_stray_quote_in_a_header_name_is_read_alike_by_both_engines(company):
 def _two_streams_that_clean_alike(company):
     company.put("GL ENTRY.change.1.csv", "RECORDNO,WHO\n1,space\n2,space\n", modified=0)
     company.put("GL_ENTRY.change.1.csv", "RECORDNO,WHO\n7,underscore\n", modified=0)
-    return company.selected_catalog()
+    return company.selected_catalog(shared=True)
 
 
 def _batch_config(root):
@@ -123,7 +123,7 @@ def test_a_start_date_past_the_calendar_is_one_config_line(company, start_date, 
                                      "lookback_seconds": 86400}])
 def test_a_start_date_before_year_one_in_utc_reads_everything(company, config):
     company.put("GLENTRY.change.1.csv", GOOD)
-    run = company.sync(company.selected_catalog(), config=company.config(**config))
+    run = company.sync(company.selected_catalog(shared=True), config=company.config(**config))
     assert run.returncode == 0, run.stderr
     assert len(run.records()) == 2
 
@@ -140,7 +140,7 @@ def test_a_start_date_before_year_one_in_utc_reads_everything(company, config):
 ])
 def test_state_date_times_at_the_ends_of_the_calendar(company, bookmark, outcome):
     company.put("GLENTRY.change.1.csv", GOOD)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     config = company.config(lookback_seconds=86400)
     run = company.sync(catalog, state={"bookmarks": {"GLENTRY": bookmark}}, config=config)
     if isinstance(outcome, str):
@@ -155,7 +155,7 @@ def test_state_date_times_at_the_ends_of_the_calendar(company, bookmark, outcome
 
 def test_a_hand_edited_schema_with_a_string_alternative_gets_the_right_advice(company):
     company.put("VENDOR.all.1.csv", "RECORDNO,ACTIVE\n1,true\n2,no\n")
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     [stream] = catalog["streams"]
     stream["schema"]["properties"]["ACTIVE"] = {"type": ["null", "boolean", "string"]}
     run = company.sync(company.selected_catalog(catalog), config=company.config(
@@ -178,7 +178,7 @@ def test_a_date_time_past_year_9999_in_utc_is_named_as_such_without_blaming_a_ha
                 + "".join(rows[3:]))
     company.put("VENDOR.all.1.csv", f"RECORDNO,WHEN\n1,{edge}\n2,2024-01-02T10:00:00Z\n")
     strict = company.config(string_fallback=False)
-    catalog = company.discover(string_fallback=False)
+    catalog = company.discover(shared=True, string_fallback=False)
     schemas = {s["tap_stream_id"]: s["schema"]["properties"]["WHEN"] for s in catalog["streams"]}
     assert schemas["GLENTRY"] == {"type": ["null", "string"], "format": "date-time"}
     assert schemas["VENDOR"] == {"type": ["null", "string"]}

@@ -43,7 +43,7 @@ def exports(company):
         company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(25, 1 + 25 * n, seed=n),
                     modified=n)
     company.put("VENDOR.change.1.csv", VENDOR, modified=5)
-    return company.selected_catalog()
+    return company.selected_catalog(shared=True)
 
 
 @pytest.mark.parametrize("size, compression", [(10, "gzip"), (1000, "none"), (25, "gzip")])
@@ -90,7 +90,7 @@ def test_a_bad_file_announces_what_record_mode_would_have_emitted(company, tmp_p
     company.put("GLENTRY.1.csv", "RECORDNO\n1\n", modified=1)
     bad = company.put("GLENTRY.2.csv", b"RECORDNO\n2\n\xff\n", modified=2)
     company.put("GLENTRY.3.csv", "RECORDNO\n3\n", modified=3)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     plain = company.sync(catalog)
     run = company.sync(catalog, config=company.config(
         batch_config=batch_config((tmp_path / "b").as_uri())))

@@ -30,7 +30,7 @@ def odd_file(column, filler=0):
 @pytest.mark.parametrize("column", sorted(ODD))
 def test_cells_discovery_did_not_sample_are_emitted_as_written(company, column):
     company.put("GLENTRY.1.csv", CLEAN, modified=1)
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     schema = catalog["streams"][0]["schema"]["properties"][column]
     assert "string" in json.dumps(schema) and schema != {"type": ["null", "string"]}
     company.put("GLENTRY.2.csv", odd_file(column), modified=2)  # after discovery
@@ -44,7 +44,7 @@ def test_cells_discovery_did_not_sample_are_emitted_as_written(company, column):
 @pytest.mark.parametrize("column", sorted(ODD))
 def test_cells_inside_the_samples_make_the_column_text(company, column):
     company.put("GLENTRY.1.csv", odd_file(column, filler=4), modified=1)
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     assert catalog["streams"][0]["schema"]["properties"][column] == {"type": ["null", "string"]}
     run = company.sync(company.selected_catalog(catalog))
     assert [r[column] for r in run.records()][::5] == ODD[column]
@@ -55,7 +55,7 @@ def test_one_date_among_free_text_does_not_make_a_date_column(company):
     cells = [text for value in sampled for text in [value] + ["2024-02-01"] * 4]
     body = "".join(f"{n},{text}\n" for n, text in enumerate(cells, start=1))
     company.put("GLENTRY.1.csv", "RECORDNO,REF\n" + body, modified=1)
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     assert catalog["streams"][0]["schema"]["properties"]["REF"] == {"type": ["null", "string"]}
     run = company.sync(company.selected_catalog(catalog))
     assert [r["REF"] for r in run.records()] == cells
@@ -68,7 +68,7 @@ def test_one_date_among_free_text_does_not_make_a_date_column(company):
 def test_without_string_fallback_a_misfit_stops_the_stream_naming_it(company, column, text):
     company.put("GLENTRY.1.csv", CLEAN, modified=1)
     company.put("VENDOR.1.csv", "RECORDNO\n9\n", modified=1)
-    catalog = company.selected_catalog(company.discover(string_fallback=False))
+    catalog = company.selected_catalog(company.discover(shared=True, string_fallback=False))
     cells = {"RECORDNO": "5", "ACCOUNTNO": "500", "AMOUNT": "5.00", "WHEN": "2024-01-05",
              "NOTE": "n"}
     cells[column] = f'"{text}"'
@@ -84,7 +84,7 @@ def test_without_string_fallback_a_misfit_stops_the_stream_naming_it(company, co
 
 def test_annotated_catalog_schemas_keep_exact_digits_and_text(company):
     company.put("GLENTRY.1.csv", CLEAN, modified=1)
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     properties = catalog["streams"][0]["schema"]["properties"]
     properties["AMOUNT"] = dict(properties["AMOUNT"], description="Amount", title="Amount",
                                 maxLength=40)

@@ -86,7 +86,7 @@ def batch_lines(run):
 def test_both_engines_write_the_same_batches(corpus, tmp_path):
     batch = {"encoding": {"format": "jsonl", "compression": "gzip"},
              "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 7}
-    catalog = corpus.selected_catalog()
+    catalog = corpus.selected_catalog(shared=True)
     config = corpus.config(batch_config=batch)  # after discovery, which writes its own
     rows, fast = run_both(corpus, catalog, config=config)
     assert batch_lines(fast) == batch_lines(rows)

@@ -27,7 +27,7 @@ def three_files(company):
     """Three GLENTRY files (each read in several chunks) and a catalog selecting them."""
     keys = [company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(3000, 1 + 3000 * n, seed=n),
                         modified=n) for n in range(3)]
-    return keys, company.selected_catalog()
+    return keys, company.selected_catalog(shared=True)
 
 
 def rows_by_file(run):
@@ -158,7 +158,7 @@ def test_a_refused_file_stops_only_its_own_stream(company, proxy, three_files, s
     keys, _ = three_files
     for n in range(2):
         company.put(f"VENDOR.change.{n}.csv", f"RECORDNO,NAME\n{n},Vendor {n}\n", modified=n)
-    catalog = company.selected_catalog()  # GLENTRY first, then VENDOR
+    catalog = company.selected_catalog(shared=True)  # GLENTRY first, then VENDOR
     refused = proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
                         times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
@@ -251,7 +251,7 @@ def test_a_bucket_or_credentials_failure_while_reading_stops_the_run(company, pr
                                                                      status, code):
     keys, _ = three_files
     company.put("VENDOR.change.0.csv", "RECORDNO,NAME\n1,Vendor\n", modified=5)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
               times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))

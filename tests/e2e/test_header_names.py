@@ -26,7 +26,7 @@ def sync_both(company, catalog):
 def test_an_empty_header_cell_never_renames_a_real_column(company):
     company.put("GLENTRY.csv", "RECORDNO,,column_2,AMOUNT,AMOUNT,AMOUNT__2\n"
                                "1,empty,real,5,6,7\n2,,r2,8,9,10\n")
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     names = list(catalog["streams"][0]["schema"]["properties"])
     assert names[:6] == ["RECORDNO", "column_2__2", "column_2", "AMOUNT", "AMOUNT__3",
                          "AMOUNT__2"]
@@ -51,7 +51,7 @@ def test_a_header_naming_a_column_the_tap_adds_is_refused(company, column):
     assert [s["stream"] for s in json.loads(discovered.stdout)["streams"]] == ["GLENTRY",
                                                                                "VENDOR"]
 
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     rows, fast = sync_both(company, catalog)
     for run in (rows, fast):
         assert_clean_failure(run, problem, code=1)

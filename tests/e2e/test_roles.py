@@ -35,7 +35,7 @@ def test_role_is_assumed_before_any_bucket_access(company, s3):
 
 def test_proxy_role_then_customer_role(company, s3):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     s3.requests.clear()
     run = company.sync(catalog, config=company.config(**ROLE, **PROXY))
     assert run.returncode == 0, run.stderr
@@ -65,7 +65,7 @@ def test_a_run_shorter_than_the_session_assumes_each_role_once(company, s3, seco
     allowed) was refreshed at almost every request (60 files, 18 AssumeRole calls)."""
     for n in range(60):
         company.put(f"GLENTRY.{n}.csv", f"RECORDNO\n{n}\n", modified=n)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = s3.tap_environment()
     env["TAP_INTACCT_ROLE_SESSION_SECONDS"] = seconds
     s3.requests.clear()
@@ -82,7 +82,7 @@ def test_credentials_inside_the_refresh_margin_are_refreshed_once(company, s3):
     kept for the rest of the run."""
     for n in range(20):
         company.put(f"GLENTRY.{n}.csv", f"RECORDNO\n{n}\n", modified=n)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     answers = []
 
     def short_lived_first(request, payload):
@@ -175,7 +175,7 @@ def test_an_expired_cache_file_readable_by_others_is_rewritten_0600(company, s3,
 
 def test_no_secret_in_logs_even_at_debug(company, s3):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = s3.tap_environment()
     env["TAP_INTACCT_LOG_LEVEL"] = "DEBUG"
     run = company.tap("--catalog", catalog, config=company.config(**ROLE), env=env)

@@ -81,7 +81,7 @@ def _error_lines(run):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_file_that_cannot_be_read_whole_stops_its_stream_naming_it(company, engine):
     _bad_company(company)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = company.server.tap_environment()
     env["TAP_INTACCT_ENGINE"] = engine
     run = company.tap("--catalog", catalog, env=env)
@@ -111,7 +111,7 @@ def test_the_setup_check_gives_the_verdict_sync_gives_in_the_same_words(company)
     assert_clean_failure(run, "FAILED: 12 of 14 object(s) have a problem", code=1)
     lines = {line.split(": ", 2)[1]: line for line in run.stderr.splitlines()
              if line.startswith("test: ") and " file(s), newest " in line}
-    sync = _error_lines(company.tap("--catalog", company.selected_catalog()))
+    sync = _error_lines(company.tap("--catalog", company.selected_catalog(shared=True)))
     for stream in BAD:
         assert lines[stream].endswith(f": PROBLEM: {sync[stream]}"), (lines[stream],
                                                                          sync[stream])
@@ -125,7 +125,7 @@ def test_nul_characters_are_kept_with_a_warning(company, engine):
     key = company.put("GLENTRY.all.1.csv.gz", gzip.compress(body.encode()))
     env = company.server.tap_environment()
     env["TAP_INTACCT_ENGINE"] = engine
-    run = company.tap("--catalog", company.selected_catalog(), env=env)
+    run = company.tap("--catalog", company.selected_catalog(shared=True), env=env)
     assert run.returncode == 0, run.stderr
     records = run.records()
     assert len(records) == 3000 and records[-1]["NAME"] == "a\x00b"
@@ -147,6 +147,6 @@ def test_a_zip_with_folders_comment_and_zip64_records_is_read_to_its_end(company
                 modified=60)  # zero padding after the gzip data, as some tools write it
     env = company.server.tap_environment()
     env["TAP_INTACCT_ENGINE"] = engine
-    run = company.tap("--catalog", company.selected_catalog(), env=env)
+    run = company.tap("--catalog", company.selected_catalog(shared=True), env=env)
     assert run.returncode == 0, run.stderr
     assert [r["NAME"] for r in run.records()] == ["一丁", "Café", "a", "b"]
