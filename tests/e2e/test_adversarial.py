@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tap_intacct.settings import knobs
-from tests.e2e.conftest import T0, assert_clean_failure
+from tests.e2e.conftest import T0, assert_clean_failure, shared_layout
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -24,20 +24,33 @@ def run_engine(company, engine, *args, config=None, env=None):
     return company.tap(*args, config=config, env=env, timeout=60)
 
 
+CUT = b"RECORDNO,NOTE\n3,a\n4,\xe2\x82"  # the upload stopped inside a 3-byte character
+CUT_STREAMS = {".csv": "CUTCSV", ".csv.gz": "CUTGZ"}
+
+
+def _cut_files(company):
+    """Per suffix, a stream of a good file then one cut inside a character; one discovery and a
+    sync per engine: (company, {engine: run})."""
+    for suffix, stream in CUT_STREAMS.items():
+        company.put(f"{stream}.change.1.csv", GOOD, modified=0)
+        company.put(f"{stream}.change.2" + suffix,
+                    gzip.compress(CUT) if suffix == ".csv.gz" else CUT, modified=60)
+    catalog = company.selected_catalog()
+    return company, {engine: run_engine(company, engine, "--catalog", catalog)
+                     for engine in ENGINES}
+
+
+@pytest.mark.xdist_group("files cut inside a character")
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
-def test_a_file_cut_inside_a_character_stops_its_stream_after_its_records(company, engine,
-                                                                         suffix):
-    company.put("GLENTRY.change.1.csv", GOOD, modified=0)
-    cut = b"RECORDNO,NOTE\n3,a\n4,\xe2\x82"  # the upload stopped inside a 3-byte character
-    company.put("GLENTRY.change.2" + suffix, gzip.compress(cut) if suffix == ".csv.gz" else cut,
-                modified=60)
-    catalog = company.selected_catalog(shared=True)
-    run = run_engine(company, engine, "--catalog", catalog)
-    assert_clean_failure(run, f"GLENTRY.change.2{suffix}: line 3 is not valid UTF-8 (byte 0xe2)",
-                         code=1)
-    assert [r["RECORDNO"] for r in run.records()] == [1, 2, 3]
-    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"] == T0.isoformat()
+def test_a_file_cut_inside_a_character_stops_its_stream_after_its_records(store, tmp_path_factory,
+                                                                         engine, suffix):
+    company, runs = shared_layout(store, tmp_path_factory, _cut_files)
+    run, stream = runs[engine], CUT_STREAMS[suffix]
+    assert_clean_failure(run, f"{company.prefix}{stream}.change.2{suffix}: line 3 is not valid "
+                              "UTF-8 (byte 0xe2)", code=1)
+    assert [r["RECORDNO"] for r in run.records(stream)] == [1, 2, 3]
+    assert run.last_state["bookmarks"][stream]["modified_since"] == T0.isoformat()
 
 
 def test_a_stray_quote_in_a_header_name_is_read_alike_by_both_engines(company):

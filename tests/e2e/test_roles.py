@@ -105,13 +105,26 @@ def test_credentials_inside_the_refresh_margin_are_refreshed_once(company, s3):
     assert len(answers) == 2
 
 
+_first_cache_files = {}
+
+
 def cache_file(company, tmp_path):
-    """A role config with a credentials cache, and the cache file a first run wrote."""
+    """A role config with a credentials cache, and the cache file a first run wrote. The first
+    run (exit 0, one file) is made once per test process: its file is copied for each test (the
+    file's name is the role's and the external ID's digest, the same for every company)."""
+    if "file" not in _first_cache_files:
+        first = tmp_path / "first-run-creds"
+        assert company.tap("--discover", config=company.config(
+            **ROLE, credentials_cache_path=str(first))).returncode == 0
+        [written] = list(first.iterdir())
+        _first_cache_files["file"] = written.name, written.read_bytes()
+    name, content = _first_cache_files["file"]
     cache = tmp_path / "creds"
-    config = company.config(**ROLE, credentials_cache_path=str(cache))
-    assert company.tap("--discover", config=config).returncode == 0
-    [cached] = list(cache.iterdir())
-    return config, cached
+    cache.mkdir()
+    cached = cache / name
+    cached.write_bytes(content)
+    os.chmod(cached, 0o600)
+    return company.config(**ROLE, credentials_cache_path=str(cache)), cached
 
 
 LATER = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).isoformat()
