@@ -27,6 +27,9 @@ def synced(company):
     company.put("START.new.csv", "RECORDNO\n2\n", modified=0)
     company.put("NEWCOL.1.csv", "RECORDNO,A\n1,x\n", modified=1)
     company.put("DUP.1.csv", "RECORDNO,AMOUNT,AMOUNT\n1,1.00,2.00\n")
+    company.put("ORDER.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    company.put("ORDER.2.csv", "RECORDNO,A\n2,y\n", modified=2)
+    company.put("ORDERV.1.csv", "RECORDNO,B\n1,z\n", modified=1)
     catalog = company.discover()
     company.put("NEWCOL.2.csv", "RECORDNO,A,SURPRISE\n2,y,z\n", modified=2)
     path = company.write("synced.json", json.loads(open(company.selected_catalog(
@@ -133,20 +136,21 @@ def test_duplicate_header_names_keep_every_value(store, tmp_path_factory):
     assert record["AMOUNT"] == 1.0 and record["AMOUNT__2"] == 2.0
 
 
-def test_message_order_schema_then_records_then_state(company):
-    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
-    company.put("GLENTRY.2.csv", "RECORDNO,A\n2,y\n", modified=2)
-    company.put("VENDOR.1.csv", "RECORDNO,B\n1,z\n", modified=1)
-    run = company.sync(company.selected_catalog())
+@SYNCED
+def test_message_order_schema_then_records_then_state(store, tmp_path_factory):
+    _company, _catalog, _path, run = shared_layout(store, tmp_path_factory, synced)
     kinds = [(m["type"], m.get("stream")) for m in run.messages]
-    assert kinds == [("SCHEMA", "GLENTRY"), ("RECORD", "GLENTRY"), ("STATE", None),
-                     ("RECORD", "GLENTRY"), ("STATE", None), ("SCHEMA", "VENDOR"),
-                     ("RECORD", "VENDOR"), ("STATE", None)]
-    schema = run.of_type("SCHEMA")[0]
+    # streams in catalog order (by name): ORDER and ORDERV come between NEWCOL and ORIGINAL
+    first, after = kinds.index(("SCHEMA", "ORDER")), kinds.index(("SCHEMA", "ORIGINAL"))
+    assert kinds[0] == ("SCHEMA", "DUP") and kinds[first - 1] == ("STATE", None)
+    assert kinds[first:after] == [("SCHEMA", "ORDER"), ("RECORD", "ORDER"), ("STATE", None),
+                                  ("RECORD", "ORDER"), ("STATE", None), ("SCHEMA", "ORDERV"),
+                                  ("RECORD", "ORDERV"), ("STATE", None)]
+    schema = run.messages[first]
     assert schema["key_properties"] == ["RECORDNO"]
     state = run.last_state["bookmarks"]
-    assert state["GLENTRY"]["modified_since"] == "2024-03-01T12:00:02+00:00"
-    assert state["VENDOR"]["modified_since"] == "2024-03-01T12:00:01+00:00"
+    assert state["ORDER"]["modified_since"] == "2024-03-01T12:00:02+00:00"
+    assert state["ORDERV"]["modified_since"] == "2024-03-01T12:00:01+00:00"
 
 
 def test_bookmark_resume_and_files_in_the_same_second(company):
