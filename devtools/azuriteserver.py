@@ -37,6 +37,11 @@ ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development key (public, in Microsoft's docs): not a secret.
 ACCOUNT_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
                "KBHBeksoGMGw==")
+# No access log, no telemetry, nothing written to disk (a server lives as long as its test
+# process; the folder is only its working directory): the emulator's CPU per request is part of
+# every Azure test's cost.
+_QUIET = ("--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
+          "--inMemoryPersistence")
 _BLOB = re.compile(r"<Blob><Name>(.*?)</Name>(.*?)</Blob>", re.DOTALL)
 _LAST_MODIFIED = re.compile(r"<Last-Modified>[^<]*</Last-Modified>")
 
@@ -75,9 +80,8 @@ class EmbeddedAzurite:
             raise RuntimeError(f"{AZURITE} is missing: run `make azurite` (needs node and npm)")
         self._folder = tempfile.mkdtemp(prefix="tap-intacct-azurite-")
         self._process = subprocess.Popen(  # noqa: S603 (our own tool, fixed arguments)
-            [AZURITE, "--blobHost", "127.0.0.1", "--blobPort", str(self.azurite_port),
-             "--location", self._folder, "--silent", "--skipApiVersionCheck", "--loose"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [AZURITE, "--blobHost", "127.0.0.1", "--blobPort", str(self.azurite_port), *_QUIET],
+            cwd=self._folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_until_up()
         self.proxy.__enter__()
         self.client = BlobServiceClient.from_connection_string(
@@ -91,8 +95,7 @@ class EmbeddedAzurite:
             self.queue_port = free_port()
             self._queue_process = subprocess.Popen(  # noqa: S603 (our own tool, fixed arguments)
                 [AZURITE_QUEUE, "--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port),
-                 "--location", self._folder, "--silent", "--skipApiVersionCheck", "--loose"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 *_QUIET], cwd=self._folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self._wait_until_up(process=self._queue_process, port=self.queue_port)
         url = f"http://127.0.0.1:{self.queue_port}/{ACCOUNT}/{name}"
         QueueClient.from_queue_url(url, credential={"account_name": ACCOUNT,
@@ -160,6 +163,11 @@ class EmbeddedAzurite:
             self._pinned.pop((container, name), None)
         else:
             self._pinned[(container, name)] = last_modified
+
+    @property
+    def pinned(self):
+        """{(container, blob name): the Last-Modified listings show} of the pinned blobs."""
+        return dict(self._pinned)
 
     def delete(self, container, name):
         self.client.get_blob_client(container, name).delete_blob()

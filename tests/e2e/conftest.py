@@ -27,6 +27,8 @@ UTC = datetime.timezone.utc
 T0 = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 TAP = shutil.which("tap-intacct") or os.path.join(os.path.dirname(sys.executable), "tap-intacct")
 _bucket_numbers = itertools.count(1)
+# Catalogs discovered in this test process, by what discovery read (see Company.discover).
+_catalogs = {}
 
 
 @dataclass
@@ -133,14 +135,35 @@ class Company:
                                 capture_output=True, text=True, timeout=timeout, check=False)
         return Run(result.returncode, result.stdout, result.stderr)
 
-    def discover(self, **config):
+    def discover(self, shared=False, **config):
+        """The catalog `--discover` prints (exit 0 asserted).
+
+        shared: a test that only needs the catalog (discovery is not what it checks) may take
+        the one an earlier discovery of this test process printed for exactly the same input:
+        the same store kind, company folder, objects (name, content, LastModified, storage class
+        or tier) and settings. Discovery reads nothing else, so its output is the same; a tap
+        start is most of a small test's CPU."""
+        if shared:
+            key = (self.kind, self.path, self.company_id, self.listing(),
+                   json.dumps(config, sort_keys=True))
+            if key not in _catalogs:
+                _catalogs[key] = json.dumps(self.discover(**config))
+            return json.loads(_catalogs[key])
         run = self.tap("--discover", config=self.config(**config) if config else None)
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)
 
-    def selected_catalog(self, catalog=None, streams=None, deselect=()):
-        """Write a catalog with the given streams (default all) selected; returns its path."""
-        catalog = catalog or self.discover()
+    def listing(self):
+        """Every object of the bucket as a listing shows it: (key, content hash, LastModified,
+        storage class), sorted; read from moto's backend."""
+        keys = self.s3._backend.buckets[self.bucket].keys
+        return tuple(sorted((name, stored.etag, stored.last_modified.isoformat(),
+                             stored.storage_class) for name, stored in keys.items()))
+
+    def selected_catalog(self, catalog=None, streams=None, deselect=(), shared=False):
+        """Write a catalog with the given streams (default all) selected; returns its path.
+        Without a catalog, discovers one (shared: see discover)."""
+        catalog = catalog or self.discover(shared=shared)
         for stream in catalog["streams"]:
             chosen = streams is None or stream["tap_stream_id"] in streams
             for entry in stream["metadata"]:
@@ -191,6 +214,15 @@ class AzureCompany(Company):
     def through(self, proxy):
         return {"azure_account_url": f"{proxy.url}/devstoreaccount1"}
 
+    def listing(self):
+        """(name, content MD5, LastModified as the tap sees it, tier) of every blob, sorted."""
+        pinned = self.azurite.pinned
+        container = self.azurite.client.get_container_client(self.bucket)
+        return tuple(sorted(
+            (blob.name, bytes(blob.content_settings.content_md5 or b"").hex() or blob.etag,
+             pinned.get((self.bucket, blob.name), blob.last_modified).isoformat(),
+             blob.blob_tier) for blob in container.list_blobs()))
+
     def request_lines(self):
         lines = []
         for request, _range, status in self.azurite.proxy.log:
@@ -219,6 +251,20 @@ class AzureCompany(Company):
 def company_in(store, workdir):
     """A new company in the store's server (moto or Azurite), its files written under workdir."""
     return (Company if isinstance(store, EmbeddedS3) else AzureCompany)(store, workdir)
+
+
+_layouts = {}
+
+
+def shared_layout(store, tmp_path_factory, make):
+    """What make(company) returns for a new company in store, made once per test process and
+    store: several tests assert on the runs of one layout, each on its own streams (one stream
+    per case: the tap syncs streams independently). Mark those tests one xdist_group so that they
+    share a process."""
+    key = (make.__module__, make.__qualname__, isinstance(store, EmbeddedS3))
+    if key not in _layouts:
+        _layouts[key] = make(company_in(store, tmp_path_factory.mktemp(make.__name__)))
+    return _layouts[key]
 
 
 def assert_clean_failure(run, *fragments, code=None):

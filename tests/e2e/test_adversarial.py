@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tap_intacct.settings import knobs
-from tests.e2e.conftest import T0, assert_clean_failure
+from tests.e2e.conftest import T0, assert_clean_failure, shared_layout
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -24,27 +24,40 @@ def run_engine(company, engine, *args, config=None, env=None):
     return company.tap(*args, config=config, env=env, timeout=60)
 
 
+CUT = b"RECORDNO,NOTE\n3,a\n4,\xe2\x82"  # the upload stopped inside a 3-byte character
+CUT_STREAMS = {".csv": "CUTCSV", ".csv.gz": "CUTGZ"}
+
+
+def _cut_files(company):
+    """Per suffix, a stream of a good file then one cut inside a character; one discovery and a
+    sync per engine: (company, {engine: run})."""
+    for suffix, stream in CUT_STREAMS.items():
+        company.put(f"{stream}.change.1.csv", GOOD, modified=0)
+        company.put(f"{stream}.change.2" + suffix,
+                    gzip.compress(CUT) if suffix == ".csv.gz" else CUT, modified=60)
+    catalog = company.selected_catalog()
+    return company, {engine: run_engine(company, engine, "--catalog", catalog)
+                     for engine in ENGINES}
+
+
+@pytest.mark.xdist_group("files cut inside a character")
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
-def test_a_file_cut_inside_a_character_stops_its_stream_after_its_records(company, engine,
-                                                                         suffix):
-    company.put("GLENTRY.change.1.csv", GOOD, modified=0)
-    cut = b"RECORDNO,NOTE\n3,a\n4,\xe2\x82"  # the upload stopped inside a 3-byte character
-    company.put("GLENTRY.change.2" + suffix, gzip.compress(cut) if suffix == ".csv.gz" else cut,
-                modified=60)
-    catalog = company.selected_catalog()
-    run = run_engine(company, engine, "--catalog", catalog)
-    assert_clean_failure(run, f"GLENTRY.change.2{suffix}: line 3 is not valid UTF-8 (byte 0xe2)",
-                         code=1)
-    assert [r["RECORDNO"] for r in run.records()] == [1, 2, 3]
-    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"] == T0.isoformat()
+def test_a_file_cut_inside_a_character_stops_its_stream_after_its_records(store, tmp_path_factory,
+                                                                         engine, suffix):
+    company, runs = shared_layout(store, tmp_path_factory, _cut_files)
+    run, stream = runs[engine], CUT_STREAMS[suffix]
+    assert_clean_failure(run, f"{company.prefix}{stream}.change.2{suffix}: line 3 is not valid "
+                              "UTF-8 (byte 0xe2)", code=1)
+    assert [r["RECORDNO"] for r in run.records(stream)] == [1, 2, 3]
+    assert run.last_state["bookmarks"][stream]["modified_since"] == T0.isoformat()
 
 
 def test_a_stray_quote_in_a_header_name_is_read_alike_by_both_engines(company):
     header = 'RECORDNO,SIZE"IN,AMOUNT\n'
     company.put("ITEM.all.1.csv", header + "".join(f"{n},{n % 9},{n}.50\n"
                                                     for n in range(1, 3001)))
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     runs = [run_engine(company, engine, "--catalog", catalog) for engine in ENGINES]
     for run in runs:
         assert run.returncode == 0, run.stderr
@@ -58,7 +71,7 @@ def test_a_stray_quote_in_a_header_name_is_read_alike_by_both_engines(company):
 def _two_streams_that_clean_alike(company):
     company.put("GL ENTRY.change.1.csv", "RECORDNO,WHO\n1,space\n2,space\n", modified=0)
     company.put("GL_ENTRY.change.1.csv", "RECORDNO,WHO\n7,underscore\n", modified=0)
-    return company.selected_catalog()
+    return company.selected_catalog(shared=True)
 
 
 def _batch_config(root):
@@ -123,7 +136,7 @@ def test_a_start_date_past_the_calendar_is_one_config_line(company, start_date, 
                                      "lookback_seconds": 86400}])
 def test_a_start_date_before_year_one_in_utc_reads_everything(company, config):
     company.put("GLENTRY.change.1.csv", GOOD)
-    run = company.sync(company.selected_catalog(), config=company.config(**config))
+    run = company.sync(company.selected_catalog(shared=True), config=company.config(**config))
     assert run.returncode == 0, run.stderr
     assert len(run.records()) == 2
 
@@ -140,7 +153,7 @@ def test_a_start_date_before_year_one_in_utc_reads_everything(company, config):
 ])
 def test_state_date_times_at_the_ends_of_the_calendar(company, bookmark, outcome):
     company.put("GLENTRY.change.1.csv", GOOD)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     config = company.config(lookback_seconds=86400)
     run = company.sync(catalog, state={"bookmarks": {"GLENTRY": bookmark}}, config=config)
     if isinstance(outcome, str):
@@ -155,7 +168,7 @@ def test_state_date_times_at_the_ends_of_the_calendar(company, bookmark, outcome
 
 def test_a_hand_edited_schema_with_a_string_alternative_gets_the_right_advice(company):
     company.put("VENDOR.all.1.csv", "RECORDNO,ACTIVE\n1,true\n2,no\n")
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     [stream] = catalog["streams"]
     stream["schema"]["properties"]["ACTIVE"] = {"type": ["null", "boolean", "string"]}
     run = company.sync(company.selected_catalog(catalog), config=company.config(
@@ -178,7 +191,7 @@ def test_a_date_time_past_year_9999_in_utc_is_named_as_such_without_blaming_a_ha
                 + "".join(rows[3:]))
     company.put("VENDOR.all.1.csv", f"RECORDNO,WHEN\n1,{edge}\n2,2024-01-02T10:00:00Z\n")
     strict = company.config(string_fallback=False)
-    catalog = company.discover(string_fallback=False)
+    catalog = company.discover(shared=True, string_fallback=False)
     schemas = {s["tap_stream_id"]: s["schema"]["properties"]["WHEN"] for s in catalog["streams"]}
     assert schemas["GLENTRY"] == {"type": ["null", "string"], "format": "date-time"}
     assert schemas["VENDOR"] == {"type": ["null", "string"]}

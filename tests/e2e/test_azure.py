@@ -22,7 +22,7 @@ def debug_env(company):
 
 
 def synced_ok(company, **settings):
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     run = company.tap("--catalog", catalog, config=company.config(**settings),
                       env=debug_env(company))
     assert run.returncode == 0, run.stderr
@@ -128,7 +128,7 @@ def test_an_azure_run_never_loads_boto3(company, tmp_path):
     for settings in ({}, {"batch_config": batch}):
         env = company.server.tap_environment()
         env["PYTHONPROFILEIMPORTTIME"] = "1"  # every module imported, on stderr
-        catalog = company.selected_catalog()
+        catalog = company.selected_catalog(shared=True)
         run = company.tap("--catalog", catalog, config=company.config(**settings), env=env)
         assert run.returncode == 0, run.stderr
         assert "azure.storage.blob" in run.imported  # the check sees the imports

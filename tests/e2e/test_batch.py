@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 
 from devtools import ddsdata
-from tests.e2e.conftest import assert_clean_failure
+from tests.e2e.conftest import assert_clean_failure, shared_layout
 
 VENDOR = ("RECORDNO,NAME,AMOUNT,ddsChangeType,ddsReadTime\n"
           "7,Acme,0100.50,update,2024-01-06 10:05:00\n"
@@ -37,21 +37,33 @@ def record_texts(run):
     return texts
 
 
-@pytest.fixture
-def exports(company):
+def _exports(company):
+    """Three GLENTRY files and a VENDOR file, their catalog and their sync in RECORD mode (exit
+    0): (company, catalog path, run). The tests of this layout share one process."""
     for n in range(3):
         company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(25, 1 + 25 * n, seed=n),
                     modified=n)
     company.put("VENDOR.change.1.csv", VENDOR, modified=5)
-    return company.selected_catalog()
-
-
-@pytest.mark.parametrize("size, compression", [(10, "gzip"), (1000, "none"), (25, "gzip")])
-def test_batch_files_hold_exactly_the_records(company, exports, tmp_path, size, compression):
-    plain = company.sync(exports)
+    catalog = company.selected_catalog()
+    plain = company.sync(catalog)
     assert plain.returncode == 0, plain.stderr
+    return company, catalog, plain
+
+
+EXPORTS = pytest.mark.xdist_group("batch exports")
+
+
+@pytest.fixture
+def exports(store, tmp_path_factory):
+    return shared_layout(store, tmp_path_factory, _exports)
+
+
+@EXPORTS
+@pytest.mark.parametrize("size, compression", [(10, "gzip"), (1000, "none"), (25, "gzip")])
+def test_batch_files_hold_exactly_the_records(exports, tmp_path, size, compression):
+    company, catalog, plain = exports
     root = (tmp_path / "batches").as_uri()
-    run = company.sync(exports, config=company.config(
+    run = company.sync(catalog, config=company.config(
         batch_config=batch_config(root, size, compression)))
     assert run.returncode == 0, run.stderr
     kinds = [m["type"] for m in run.messages]
@@ -78,9 +90,11 @@ def test_batch_files_hold_exactly_the_records(company, exports, tmp_path, size, 
     assert batches_before_state == [25, 50, 75, 77]
 
 
-def test_file_names_are_unique_per_run_and_never_deleted(company, exports, tmp_path):
+@EXPORTS
+def test_file_names_are_unique_per_run_and_never_deleted(exports, tmp_path):
+    company, catalog, _plain = exports
     config = company.config(batch_config=batch_config((tmp_path / "b").as_uri()))
-    first, second = company.sync(exports, config=config), company.sync(exports, config=config)
+    first, second = company.sync(catalog, config=config), company.sync(catalog, config=config)
     urls = [m["manifest"][0] for run in (first, second) for m in run.of_type("BATCH")]
     assert len(set(urls)) == len(urls) == 8
     assert len(list((tmp_path / "b").iterdir())) == 8
@@ -90,7 +104,7 @@ def test_a_bad_file_announces_what_record_mode_would_have_emitted(company, tmp_p
     company.put("GLENTRY.1.csv", "RECORDNO\n1\n", modified=1)
     bad = company.put("GLENTRY.2.csv", b"RECORDNO\n2\n\xff\n", modified=2)
     company.put("GLENTRY.3.csv", "RECORDNO\n3\n", modified=3)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     plain = company.sync(catalog)
     run = company.sync(catalog, config=company.config(
         batch_config=batch_config((tmp_path / "b").as_uri())))
@@ -122,21 +136,24 @@ def test_batch_config_is_validated(company, value, message):
     assert_clean_failure(run, message, code=2)
 
 
-def test_batch_config_as_json_text_with_string_size(company, exports, tmp_path):
+@EXPORTS
+def test_batch_config_as_json_text_with_string_size(exports, tmp_path):
+    company, catalog, _plain = exports
     value = json.dumps(dict(batch_config((tmp_path / "b").as_uri()), batch_size="5"))
-    run = company.sync(exports, config=company.config(batch_config=value))
+    run = company.sync(catalog, config=company.config(batch_config=value))
     assert run.returncode == 0, run.stderr
     assert len(run.of_type("BATCH")) == 3 * 5 + 1
 
 
-def test_s3_root_uploads_the_files_with_default_credentials(company, exports, s3):
+@EXPORTS
+def test_s3_root_uploads_the_files_with_default_credentials(exports, s3):
+    company, catalog, plain = exports
     s3.create_bucket("staging")
     env = s3.tap_environment()
     env["AWS_ENDPOINT_URL_S3"] = s3.url  # boto3's own setting; the tap's endpoint_url is DDS's
     config = company.config(batch_config=batch_config("s3://staging/loads/"))
-    run = company.tap("--catalog", exports, config=config, env=env)
+    run = company.tap("--catalog", catalog, config=config, env=env)
     assert run.returncode == 0, run.stderr
-    plain = company.sync(exports)
     texts = []
     for message in run.of_type("BATCH"):
         [url] = message["manifest"]
@@ -153,10 +170,12 @@ def test_about_lists_batch(company):
     assert "batch_config" in [s["name"] for s in about["settings"]]
 
 
-def test_an_unwritable_batch_root_is_one_clear_line(company, exports, tmp_path):
+@EXPORTS
+def test_an_unwritable_batch_root_is_one_clear_line(exports, tmp_path):
+    company, catalog, _plain = exports
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
-    run = company.sync(exports, config=company.config(
+    run = company.sync(catalog, config=company.config(
         batch_config=batch_config((blocked / "batches").as_uri())))
     assert_clean_failure(run, "batch_config storage.root", "cannot create the folder", code=1)
     assert run.of_type("BATCH") == [] and run.records() == []

@@ -82,7 +82,7 @@ CONNECTION_STRINGS = {
 @pytest.mark.parametrize("form", sorted(CONNECTION_STRINGS))
 def test_sas_connection_strings_sign_every_request(company, form, kind):
     company.put("GLENTRY.csv", "RECORDNO\n1\n2\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     sas = container_sas(company.bucket) if kind == "container" else account_sas()
     build, needs_url = CONNECTION_STRINGS[form]
     settings = {"azure_connection_string": build(company.azurite.url, sas)}

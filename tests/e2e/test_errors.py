@@ -45,7 +45,7 @@ def test_bad_catalog_and_state(company):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
     bad_catalog = company.write("cat.json", {"streams": [{"tap_stream_id": "GLENTRY"}]})
     assert_clean_failure(company.sync(bad_catalog), "stream 'GLENTRY' has no 'schema'", code=2)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     run = company.sync(catalog, state={"bookmarks": {"GLENTRY": {"modified_since": "later"}}})
     assert_clean_failure(run, "bookmarks.GLENTRY.modified_since is not an ISO 8601", code=2)
     assert run.records() == []
@@ -98,7 +98,7 @@ def env_with_keys(s3, key_id, secret):
 
 def test_access_denied_names_bucket_and_file(company, s3, iam_user):
     key = company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = env_with_keys(s3, iam_user["AccessKeyId"], iam_user["SecretAccessKey"])
     enforce_auth(after_requests=1)  # the listing passes, reading the file is refused
     run = company.tap("--catalog", catalog, env=env)
@@ -147,7 +147,7 @@ def test_bad_environment_knob_is_one_line_before_any_request(company, s3, variab
 def test_bad_bookmark_of_a_later_stream_fails_before_any_output(company):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
     company.put("VENDOR.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     run = company.sync(catalog, state={"bookmarks": {"VENDOR": {"modified_since": "never"}}})
     assert_clean_failure(run, "bookmarks.VENDOR.modified_since", code=2)
     assert run.stdout == ""
@@ -158,7 +158,7 @@ def test_closed_stdout_is_one_clear_line(company):
 
     from tests.e2e.conftest import TAP
     company.put("GLENTRY.csv", "RECORDNO\n" + "".join(f"{n}\n" for n in range(200_000)))
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     tap = subprocess.Popen([TAP, "--config", company.config(), "--catalog", catalog],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            env=company.s3.tap_environment())

@@ -22,12 +22,15 @@ def proxy(company):
         yield running
 
 
+ROWS = 1000  # a file of 254 KB: past the 70,000 bytes a cut lets through, four 64 KiB blocks
+
+
 @pytest.fixture
 def three_files(company):
     """Three GLENTRY files (each read in several chunks) and a catalog selecting them."""
-    keys = [company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(3000, 1 + 3000 * n, seed=n),
+    keys = [company.put(f"GLENTRY.change.{n}.csv", ddsdata.glentry_csv(ROWS, 1 + ROWS * n, seed=n),
                         modified=n) for n in range(3)]
-    return keys, company.selected_catalog()
+    return keys, company.selected_catalog(shared=True)
 
 
 def rows_by_file(run):
@@ -138,7 +141,7 @@ def test_slow_link_latency_is_survived(company, proxy, three_files):
     keys, catalog = three_files
     proxy.add(r"^GET ", "delay", seconds=0.2, times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
-    assert run.returncode == 0 and len(run.records()) == 9000
+    assert run.returncode == 0 and len(run.records()) == 3 * ROWS
 
 
 def error_lines(run):
@@ -158,7 +161,7 @@ def test_a_refused_file_stops_only_its_own_stream(company, proxy, three_files, s
     keys, _ = three_files
     for n in range(2):
         company.put(f"VENDOR.change.{n}.csv", f"RECORDNO,NAME\n{n},Vendor {n}\n", modified=n)
-    catalog = company.selected_catalog()  # GLENTRY first, then VENDOR
+    catalog = company.selected_catalog(shared=True)  # GLENTRY first, then VENDOR
     refused = proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
                         times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))
@@ -225,7 +228,7 @@ def test_assume_role_goes_to_sts_endpoint_url_not_to_the_s3_endpoint(company, pr
     s3.requests.clear()
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url, **ROLE))
     assert run.returncode == 0, run.stderr
-    assert len(run.records()) == 9000
+    assert len(run.records()) == 3 * ROWS
     assert refused.hits == 0
     assert [line for line in s3.requests.lines if line.startswith("POST / ")] == ["POST / 200"]
 
@@ -251,7 +254,7 @@ def test_a_bucket_or_credentials_failure_while_reading_stops_the_run(company, pr
                                                                      status, code):
     keys, _ = three_files
     company.put("VENDOR.change.0.csv", "RECORDNO,NAME\n1,Vendor\n", modified=5)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     proxy.add(r"^GET /[^ ]*GLENTRY.change.1.csv", "status", status=status, code=code,
               times=float("inf"))
     run = company.sync(catalog, config=company.config(endpoint_url=proxy.url))

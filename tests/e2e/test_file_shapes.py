@@ -137,47 +137,81 @@ def test_every_dialect_is_read_into_its_columns(store, tmp_path_factory, delimit
     assert len(outputs) == 1  # both engines, byte for byte
 
 
-def two_files(company, bad, bad_name="GLENTRY.change.2.csv"):
-    good_key = company.put("GLENTRY.change.1.csv", export(), modified=0)
-    company.put(bad_name, bad, modified=60)
-    return good_key
+# stream: (its second file, after a good one; what the error naming that file says)
+OTHER_SHAPES = {
+    "NOHEADER": (export(header=False), ["its first line is not a header row (cell 1 is '1'",
+                                        "the export has no header row", "includeHeaders"]),
+    "ARMORED": (b"-----BEGIN PGP MESSAGE-----\n\nhQEMA+x\n-----END PGP MESSAGE-----\n",
+                ["PGP-encrypted", "Do not encrypt"]),
+    "BINARYPGP": (b"\x85\x01\x0c\x03" + bytes(range(256)) * 8, ["PGP-encrypted"]),
+    "MIXED": (b"RECORDNO;AMOUNT,NAME\n1;2,x\n", ["holds ',' and ';' outside quotes",
+                                                  "set 'delimiter'"]),
+    "DOTTED": (b"RECORDNO.AMOUNT\n1.12.50\n", ["looks '.'-delimited", "choose ',' or ';'"]),
+}
+_other_shape_runs = {}
 
 
+def other_shape_runs(store, tmp_path_factory):
+    """(discovery run, {engine: sync run}) of one company holding every case of OTHER_SHAPES,
+    each case one stream (a good file, then the bad one): the tap stops each such stream on its
+    own and goes on with the others, so one discovery and one sync per engine serve every case.
+    Made once per test process (the cases are one xdist group)."""
+    key = isinstance(store, EmbeddedS3)
+    if key not in _other_shape_runs:
+        company = company_in(store, tmp_path_factory.mktemp("shapes"))
+        for stream, (bad, _fragments) in OTHER_SHAPES.items():
+            company.put(f"{stream}.change.1.csv", export(), modified=0)
+            company.put(f"{stream}.change.2.csv", bad, modified=60)
+        discovered = company.tap("--discover")
+        assert discovered.returncode == 0, discovered.stderr
+        catalog_path = company.selected_catalog(json.loads(discovered.stdout))
+        _other_shape_runs[key] = discovered, {
+            engine: run_engine(company, engine, "--catalog", catalog_path) for engine in ENGINES}
+    return _other_shape_runs[key]
+
+
+def error_line(run, name):
+    """The one error line naming file `name`."""
+    [line] = [line for line in run.stderr.splitlines()
+              if line.startswith("tap-intacct: error: ") and f"/{name}: " in line]
+    return line
+
+
+SHAPES_GROUP = pytest.mark.xdist_group("other shapes")
+
+
+@SHAPES_GROUP
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("bad, fragments", [
-    (export(header=False), ["its first line is not a header row (cell 1 is '1'",
-                            "the export has no header row", "includeHeaders"]),
-    (b"-----BEGIN PGP MESSAGE-----\n\nhQEMA+x\n-----END PGP MESSAGE-----\n",
-     ["PGP-encrypted", "Do not encrypt"]),
-    (b"\x85\x01\x0c\x03" + bytes(range(256)) * 8, ["PGP-encrypted"]),
-    (b"RECORDNO;AMOUNT,NAME\n1;2,x\n", ["holds ',' and ';' outside quotes", "set 'delimiter'"]),
-    (b"RECORDNO.AMOUNT\n1.12.50\n", ["looks '.'-delimited", "choose ',' or ';'"]),
-])
-def test_a_file_of_another_shape_stops_its_stream_naming_it(company, engine, bad, fragments):
-    two_files(company, bad)
-    catalog = company.discover()
-    [stream] = catalog["streams"]
-    names = set(stream["schema"]["properties"])
+@pytest.mark.parametrize("stream", OTHER_SHAPES)
+def test_a_file_of_another_shape_stops_its_stream_naming_it(store, tmp_path_factory, engine,
+                                                            stream):
+    discovered, runs = other_shape_runs(store, tmp_path_factory)
+    [schema] = [s for s in json.loads(discovered.stdout)["streams"] if s["tap_stream_id"] == stream]
+    names = set(schema["schema"]["properties"])
     assert names >= set(HEADER)
     assert not names & {"1", "0100", "12.50", "-----BEGIN PGP MESSAGE-----"}
-    run = run_engine(company, engine, "--catalog", company.selected_catalog(catalog))
-    assert_clean_failure(run, "GLENTRY.change.2.csv: ", *fragments, code=1)
-    assert chosen(exact_records(run)) == expected_records()  # the good file, nothing of the bad one
-    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"] == T0.isoformat()
+    run = runs[engine]
+    assert_clean_failure(run, code=1)
+    line = error_line(run, f"{stream}.change.2.csv")
+    assert all(fragment in line for fragment in OTHER_SHAPES[stream][1]), line
+    # the good file, nothing of the bad one
+    assert chosen(exact_records(run, stream)) == expected_records()
+    assert run.last_state["bookmarks"][stream]["modified_since"] == T0.isoformat()
 
 
-def test_discovery_warns_about_a_headerless_file_and_uses_no_value_as_a_name(company):
-    two_files(company, export(header=False))
-    run = company.tap("--discover")
-    assert run.returncode == 0, run.stderr
-    [warning] = [line for line in run.stderr.splitlines() if "Discovery skipped" in line]
-    assert "GLENTRY.change.2.csv" in warning and "not a header row" in warning
+@SHAPES_GROUP
+def test_discovery_warns_about_a_headerless_file_and_uses_no_value_as_a_name(store,
+                                                                            tmp_path_factory):
+    discovered, _runs = other_shape_runs(store, tmp_path_factory)
+    [warning] = [line for line in discovered.stderr.splitlines()
+                 if "Discovery skipped" in line and "/NOHEADER." in line]
+    assert "NOHEADER.change.2.csv" in warning and "not a header row" in warning
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_delimiter_setting_that_does_not_match_the_file_stops_its_stream(company, engine):
     company.put("GLENTRY.change.1.csv", export(";"))
-    catalog = company.selected_catalog(company.discover())
+    catalog = company.selected_catalog(shared=True)
     run = run_engine(company, engine, "--catalog", catalog,
                      config=company.config(delimiter=","))
     assert_clean_failure(run, "GLENTRY.change.1.csv: its header line is delimited by ';', not by "

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import assert_clean_failure
+from tests.e2e.conftest import assert_clean_failure, shared_layout
 
 pytest.importorskip("pyarrow")
 
@@ -26,7 +26,7 @@ def sync_both(company, catalog):
 def test_an_empty_header_cell_never_renames_a_real_column(company):
     company.put("GLENTRY.csv", "RECORDNO,,column_2,AMOUNT,AMOUNT,AMOUNT__2\n"
                                "1,empty,real,5,6,7\n2,,r2,8,9,10\n")
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     names = list(catalog["streams"][0]["schema"]["properties"])
     assert names[:6] == ["RECORDNO", "column_2__2", "column_2", "AMOUNT", "AMOUNT__3",
                          "AMOUNT__2"]
@@ -38,26 +38,41 @@ def test_an_empty_header_cell_never_renames_a_real_column(company):
     assert (first["AMOUNT"], first["AMOUNT__2"], first["AMOUNT__3"]) == (5, 7, 6)
 
 
-@pytest.mark.parametrize("column", ["_sdc_source_file", "_sdc_extra", "_sdc_deleted_at",
-                                    "_sdc_source_lineno", "_sdc_source_bucket"])
-def test_a_header_naming_a_column_the_tap_adds_is_refused(company, column):
-    company.put("GLENTRY.csv", "RECORDNO,AMOUNT\n1,5\n")
-    clash = company.put("VENDOR.csv", f"RECORDNO,{column},ddsChangeType\n7,mine,delete\n")
-    problem = (f"{clash}: header cell 2 is '{column}', the name of a column the tap adds")
+TAP_COLUMNS = ["_sdc_source_file", "_sdc_extra", "_sdc_deleted_at", "_sdc_source_lineno",
+               "_sdc_source_bucket"]
 
+
+def _clashes(company):
+    """GLENTRY, and per column the tap adds a stream (VENDOR<n>) whose header names it; one
+    discovery, a sync per engine, a setup check: (company, discovery, (rows, fast), check)."""
+    company.put("GLENTRY.csv", "RECORDNO,AMOUNT\n1,5\n")
+    for number, column in enumerate(TAP_COLUMNS):
+        company.put(f"VENDOR{number}.csv", f"RECORDNO,{column},ddsChangeType\n7,mine,delete\n")
     discovered = company.tap("--discover")
     assert discovered.returncode == 0, discovered.stderr
-    assert "Discovery skipped" in discovered.stderr and problem in discovered.stderr
-    assert [s["stream"] for s in json.loads(discovered.stdout)["streams"]] == ["GLENTRY",
-                                                                               "VENDOR"]
+    catalog = company.selected_catalog(json.loads(discovered.stdout))
+    return company, discovered, sync_both(company, catalog), company.tap("--test")
 
-    catalog = company.selected_catalog()
-    rows, fast = sync_both(company, catalog)
-    for run in (rows, fast):
+
+@pytest.mark.xdist_group("headers naming tap columns")
+@pytest.mark.parametrize("column", TAP_COLUMNS)
+def test_a_header_naming_a_column_the_tap_adds_is_refused(store, tmp_path_factory, column):
+    company, discovered, runs, checked = shared_layout(store, tmp_path_factory, _clashes)
+    stream = f"VENDOR{TAP_COLUMNS.index(column)}"
+    clash = f"{company.prefix}{stream}.csv"
+    problem = (f"{clash}: header cell 2 is '{column}', the name of a column the tap adds")
+
+    assert [line for line in discovered.stderr.splitlines()
+            if "Discovery skipped" in line and problem in line]
+    assert [s["stream"] for s in json.loads(discovered.stdout)["streams"]] == [
+        "GLENTRY", *(f"VENDOR{n}" for n in range(len(TAP_COLUMNS)))]
+
+    for run in runs:
         assert_clean_failure(run, problem, code=1)
-        assert [r["RECORDNO"] for r in run.records()] == [1]  # GLENTRY still synced
-        assert run.records("VENDOR") == []
-        assert "VENDOR" not in run.last_state["bookmarks"]  # the bookmark stays before it
+        assert [r["RECORDNO"] for r in run.records("GLENTRY")] == [1]  # GLENTRY still synced
+        assert run.records(stream) == []
+        assert stream not in run.last_state["bookmarks"]  # the bookmark stays before it
 
-    checked = company.tap("--test")
-    assert_clean_failure(checked, "VENDOR: 1 file(s)", f"PROBLEM: {problem}")
+    assert_clean_failure(checked, f"{stream}: 1 file(s)")
+    [line] = [line for line in checked.stderr.splitlines() if line.startswith(f"test: {stream}: ")]
+    assert f"PROBLEM: {problem}" in line, line

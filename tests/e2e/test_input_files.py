@@ -20,7 +20,7 @@ def nested(depth):
                          ids=["parser-limit", "parsed-but-too-deep"])
 def test_deeply_nested_json_is_refused_naming_the_file(company, which, text):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     files = {"config": company.config(), "catalog": catalog, "state": None}
     files[which] = company.write(f"deep-{which}.json", text)
     args = ["--catalog", files["catalog"]] + (["--state", files["state"]] if files["state"]
@@ -32,7 +32,7 @@ def test_deeply_nested_json_is_refused_naming_the_file(company, which, text):
 
 
 def catalog_with(company, change):
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     stream = catalog["streams"][0]
     change(stream, {tuple(m["breadcrumb"]): m["metadata"] for m in stream["metadata"]})
     return company.write("edited.json", catalog)

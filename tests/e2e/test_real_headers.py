@@ -40,7 +40,7 @@ def test_real_headers_are_synced_in_full_under_their_own_names(company, tmp_path
         company.put(f"{name}.all.{7 + offset}.2024-03-01T11:00:00.csv",
                     intacct_exports.object_export(name, OBJECTS[name]), modified=offset)
 
-    catalog = company.discover()
+    catalog = company.discover(shared=True)
     for stream in catalog["streams"]:
         columns = [c for c in stream["schema"]["properties"] if not c.startswith("_sdc_")]
         assert sorted(columns) == sorted(headers[stream["tap_stream_id"]])

@@ -35,7 +35,7 @@ def test_role_is_assumed_before_any_bucket_access(company, s3):
 
 def test_proxy_role_then_customer_role(company, s3):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     s3.requests.clear()
     run = company.sync(catalog, config=company.config(**ROLE, **PROXY))
     assert run.returncode == 0, run.stderr
@@ -65,7 +65,7 @@ def test_a_run_shorter_than_the_session_assumes_each_role_once(company, s3, seco
     allowed) was refreshed at almost every request (60 files, 18 AssumeRole calls)."""
     for n in range(60):
         company.put(f"GLENTRY.{n}.csv", f"RECORDNO\n{n}\n", modified=n)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = s3.tap_environment()
     env["TAP_INTACCT_ROLE_SESSION_SECONDS"] = seconds
     s3.requests.clear()
@@ -82,7 +82,7 @@ def test_credentials_inside_the_refresh_margin_are_refreshed_once(company, s3):
     kept for the rest of the run."""
     for n in range(20):
         company.put(f"GLENTRY.{n}.csv", f"RECORDNO\n{n}\n", modified=n)
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     answers = []
 
     def short_lived_first(request, payload):
@@ -105,13 +105,26 @@ def test_credentials_inside_the_refresh_margin_are_refreshed_once(company, s3):
     assert len(answers) == 2
 
 
+_first_cache_files = {}
+
+
 def cache_file(company, tmp_path):
-    """A role config with a credentials cache, and the cache file a first run wrote."""
+    """A role config with a credentials cache, and the cache file a first run wrote. The first
+    run (exit 0, one file) is made once per test process: its file is copied for each test (the
+    file's name is the role's and the external ID's digest, the same for every company)."""
+    if "file" not in _first_cache_files:
+        first = tmp_path / "first-run-creds"
+        assert company.tap("--discover", config=company.config(
+            **ROLE, credentials_cache_path=str(first))).returncode == 0
+        [written] = list(first.iterdir())
+        _first_cache_files["file"] = written.name, written.read_bytes()
+    name, content = _first_cache_files["file"]
     cache = tmp_path / "creds"
-    config = company.config(**ROLE, credentials_cache_path=str(cache))
-    assert company.tap("--discover", config=config).returncode == 0
-    [cached] = list(cache.iterdir())
-    return config, cached
+    cache.mkdir()
+    cached = cache / name
+    cached.write_bytes(content)
+    os.chmod(cached, 0o600)
+    return company.config(**ROLE, credentials_cache_path=str(cache)), cached
 
 
 LATER = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).isoformat()
@@ -193,7 +206,7 @@ def test_an_expired_cache_file_readable_by_others_is_rewritten_0600(company, s3,
 
 def test_no_secret_in_logs_even_at_debug(company, s3):
     company.put("GLENTRY.csv", "RECORDNO\n1\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     env = s3.tap_environment()
     env["TAP_INTACCT_LOG_LEVEL"] = "DEBUG"
     run = company.tap("--catalog", catalog, config=company.config(**ROLE), env=env)

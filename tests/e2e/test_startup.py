@@ -24,7 +24,7 @@ def profiled_sync(company, catalog, state=None, **env_settings):
 
 def test_arrow_is_imported_when_a_file_is_read_and_singer_never(company):
     company.put("GLENTRY.change.1.csv", "RECORDNO,AMOUNT\n1,2.50\n")
-    catalog = company.selected_catalog()
+    catalog = company.selected_catalog(shared=True)
     first = profiled_sync(company, catalog)
     assert first.records() == [{"RECORDNO": 1, "AMOUNT": 2.5, **{
         key: value for key, value in first.records()[0].items() if key.startswith("_sdc_")}}]
@@ -39,7 +39,7 @@ def test_arrow_is_imported_when_a_file_is_read_and_singer_never(company):
 
 def test_a_hand_edited_schema_brings_singer_without_changing_the_log_level(company):
     company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,Acme\n")
-    catalog = json.loads(open(company.selected_catalog()).read())
+    catalog = json.loads(open(company.selected_catalog(shared=True)).read())
     [stream] = catalog["streams"]
     stream["schema"]["properties"]["NAME"] = {"anyOf": [{"type": "null"}, {"type": "string"}]}
     run = profiled_sync(company, company.write("catalog.json", catalog),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import T0
+from tests.e2e.conftest import T0, shared_layout
 
 pytestmark = pytest.mark.stores("s3", "azure")
 
@@ -17,10 +17,40 @@ GL = ("RECORDNO,ACCOUNTNO,AMOUNT,ENTRY_DATE,MEMO,LINE_NO\n"
       "4,2100\n")
 
 
-def test_records_types_and_exact_values(company):
-    key = company.put("GLENTRY.all.1.csv", GL)
-    run = company.sync(company.selected_catalog())
+def synced(company):
+    """One stream per case, discovered and synced together (exit 0): (company, catalog, the
+    catalog's path, the run). NEWCOL's second file lands after discovery."""
+    company.put("GLENTRY.all.1.csv", GL)
+    company.put("ORIGINAL.old.csv", "RECORDNO\n1\n", modified=0)
+    company.put("ORIGINAL.new.csv", "RECORDNO\n2\n", modified=5)
+    company.put("START.old.csv", "RECORDNO\n1\n", modified=-3600)
+    company.put("START.new.csv", "RECORDNO\n2\n", modified=0)
+    company.put("NEWCOL.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    company.put("DUP.1.csv", "RECORDNO,AMOUNT,AMOUNT\n1,1.00,2.00\n")
+    company.put("ORDER.1.csv", "RECORDNO,A\n1,x\n", modified=1)
+    company.put("ORDER.2.csv", "RECORDNO,A\n2,y\n", modified=2)
+    company.put("ORDERV.1.csv", "RECORDNO,B\n1,z\n", modified=1)
+    catalog = company.discover()
+    company.put("NEWCOL.2.csv", "RECORDNO,A,SURPRISE\n2,y,z\n", modified=2)
+    path = company.write("synced.json", json.loads(open(company.selected_catalog(
+        json.loads(json.dumps(catalog)))).read()))
+    run = company.sync(path)
     assert run.returncode == 0, run.stderr
+    return company, catalog, path, run
+
+
+SYNCED = pytest.mark.xdist_group("synced streams")
+
+
+def record_lines(run, stream):
+    return "\n".join(line for line in run.stdout.splitlines()
+                     if line.startswith(f'{{"type":"RECORD","stream":"{stream}"'))
+
+
+@SYNCED
+def test_records_types_and_exact_values(store, tmp_path_factory):
+    company, _catalog, _path, run = shared_layout(store, tmp_path_factory, synced)
+    key = company.prefix + "GLENTRY.all.1.csv"
     records = run.records("GLENTRY")
     assert [r["RECORDNO"] for r in records] == [1, 2, 3, 4]
     first, second, third, short = records
@@ -34,44 +64,93 @@ def test_records_types_and_exact_values(company):
     assert "_sdc_extra" not in first
     assert short["AMOUNT"] is None and short["MEMO"] is None  # short row: missing is null
     # exact decimal digits on the wire, no float rounding
-    assert '"AMOUNT":1234.50' in run.stdout
-    assert '"AMOUNT":-0.10' in run.stdout
-    assert '"AMOUNT":100000000000000000000.01' in run.stdout
+    lines = record_lines(run, "GLENTRY")
+    assert '"AMOUNT":1234.50' in lines
+    assert '"AMOUNT":-0.10' in lines
+    assert '"AMOUNT":100000000000000000000.01' in lines
 
 
-def test_message_order_schema_then_records_then_state(company):
-    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
-    company.put("GLENTRY.2.csv", "RECORDNO,A\n2,y\n", modified=2)
-    company.put("VENDOR.1.csv", "RECORDNO,B\n1,z\n", modified=1)
-    run = company.sync(company.selected_catalog())
-    kinds = [(m["type"], m.get("stream")) for m in run.messages]
-    assert kinds == [("SCHEMA", "GLENTRY"), ("RECORD", "GLENTRY"), ("STATE", None),
-                     ("RECORD", "GLENTRY"), ("STATE", None), ("SCHEMA", "VENDOR"),
-                     ("RECORD", "VENDOR"), ("STATE", None)]
-    schema = run.of_type("SCHEMA")[0]
-    assert schema["key_properties"] == ["RECORDNO"]
-    state = run.last_state["bookmarks"]
-    assert state["GLENTRY"]["modified_since"] == "2024-03-01T12:00:02+00:00"
-    assert state["VENDOR"]["modified_since"] == "2024-03-01T12:00:01+00:00"
-
-
-def test_catalog_and_properties_give_the_same_output(company):
-    company.put("GLENTRY.1.csv", GL)
-    catalog = company.selected_catalog()
-    by_catalog = company.sync(catalog, flag="--catalog")
-    by_properties = company.sync(catalog, flag="--properties")
+@SYNCED
+def test_catalog_and_properties_give_the_same_output(store, tmp_path_factory):
+    company, _catalog, path, by_catalog = shared_layout(store, tmp_path_factory, synced)
+    by_properties = company.sync(path, flag="--properties")
     assert by_catalog.returncode == by_properties.returncode == 0
     assert by_catalog.stdout == by_properties.stdout and by_catalog.records()
 
 
-def test_unselected_streams_and_columns_are_not_emitted(company):
-    company.put("GLENTRY.1.csv", GL)
-    company.put("VENDOR.1.csv", "RECORDNO,B\n1,z\n")
-    run = company.sync(company.selected_catalog(streams={"GLENTRY"}, deselect={"MEMO", "RECORDNO"}))
+@SYNCED
+def test_unselected_streams_and_columns_are_not_emitted(store, tmp_path_factory):
+    company, catalog, _path, _run = shared_layout(store, tmp_path_factory, synced)
+    run = company.sync(company.selected_catalog(json.loads(json.dumps(catalog)),
+                                                streams={"GLENTRY"}, deselect={"MEMO", "RECORDNO"}))
     assert {m["stream"] for m in run.of_type("RECORD")} == {"GLENTRY"}
     schema = run.of_type("SCHEMA")[0]["schema"]["properties"]
     assert "MEMO" not in schema and "RECORDNO" in schema  # the key is automatic
     assert all("MEMO" not in r and "RECORDNO" in r for r in run.records())
+
+
+@SYNCED
+def test_state_written_by_the_original_tap_is_accepted(store, tmp_path_factory):
+    company, _catalog, path, _run = shared_layout(store, tmp_path_factory, synced)
+    original_state = {"bookmarks": {"ORIGINAL": {"modified_since": T0.isoformat()}},
+                      "currently_syncing": None}
+    run = company.sync(path, state=original_state)
+    assert run.returncode == 0, run.stderr
+    assert [r["RECORDNO"] for r in run.records("ORIGINAL")] == [2]
+    assert run.last_state["currently_syncing"] is None  # other keys kept
+
+
+@SYNCED
+def test_start_date_bounds_the_first_sync(store, tmp_path_factory):
+    company, _catalog, path, _run = shared_layout(store, tmp_path_factory, synced)
+    config = company.config(start_date=T0.replace(minute=0, hour=11, second=30).isoformat())
+    run = company.sync(path, config=config)
+    assert [r["RECORDNO"] for r in run.records("START")] == [2]
+
+
+@SYNCED
+def test_vanished_stream_keeps_its_state(store, tmp_path_factory):
+    company, catalog, _path, _run = shared_layout(store, tmp_path_factory, synced)
+    catalog = json.loads(open(company.selected_catalog(json.loads(json.dumps(catalog)),
+                                                       streams={"GLENTRY"})).read())
+    catalog["streams"] = [s for s in catalog["streams"] if s["tap_stream_id"] == "GLENTRY"]
+    catalog["streams"][0]["tap_stream_id"] = catalog["streams"][0]["stream"] = "GONE"
+    state = {"bookmarks": {"GONE": {"modified_since": T0.isoformat()}}}
+    run = company.sync(company.write("gone.json", catalog), state=state)
+    assert run.returncode == 0
+    assert run.records() == [] and "GONE: no files for this stream" in run.stderr
+    assert run.of_type("STATE") == []
+
+
+@SYNCED
+def test_new_columns_not_in_catalog_are_dropped_with_a_warning(store, tmp_path_factory):
+    _company, _catalog, _path, run = shared_layout(store, tmp_path_factory, synced)
+    assert [r.get("SURPRISE") for r in run.records("NEWCOL")] == [None, None]
+    assert "SURPRISE are not in the catalog" in run.stderr
+
+
+@SYNCED
+def test_duplicate_header_names_keep_every_value(store, tmp_path_factory):
+    _company, _catalog, _path, run = shared_layout(store, tmp_path_factory, synced)
+    [record] = run.records("DUP")
+    assert record["AMOUNT"] == 1.0 and record["AMOUNT__2"] == 2.0
+
+
+@SYNCED
+def test_message_order_schema_then_records_then_state(store, tmp_path_factory):
+    _company, _catalog, _path, run = shared_layout(store, tmp_path_factory, synced)
+    kinds = [(m["type"], m.get("stream")) for m in run.messages]
+    # streams in catalog order (by name): ORDER and ORDERV come between NEWCOL and ORIGINAL
+    first, after = kinds.index(("SCHEMA", "ORDER")), kinds.index(("SCHEMA", "ORIGINAL"))
+    assert kinds[0] == ("SCHEMA", "DUP") and kinds[first - 1] == ("STATE", None)
+    assert kinds[first:after] == [("SCHEMA", "ORDER"), ("RECORD", "ORDER"), ("STATE", None),
+                                  ("RECORD", "ORDER"), ("STATE", None), ("SCHEMA", "ORDERV"),
+                                  ("RECORD", "ORDERV"), ("STATE", None)]
+    schema = run.messages[first]
+    assert schema["key_properties"] == ["RECORDNO"]
+    state = run.last_state["bookmarks"]
+    assert state["ORDER"]["modified_since"] == "2024-03-01T12:00:02+00:00"
+    assert state["ORDERV"]["modified_since"] == "2024-03-01T12:00:01+00:00"
 
 
 def test_bookmark_resume_and_files_in_the_same_second(company):
@@ -90,53 +169,6 @@ def test_bookmark_resume_and_files_in_the_same_second(company):
     assert [r["RECORDNO"] for r in third.records()] == [3, 4]
     fourth = company.sync(catalog, state=third.last_state)
     assert fourth.records() == []
-
-
-def test_state_written_by_the_original_tap_is_accepted(company):
-    company.put("GLENTRY.old.csv", "RECORDNO\n1\n", modified=0)
-    company.put("GLENTRY.new.csv", "RECORDNO\n2\n", modified=5)
-    original_state = {"bookmarks": {"GLENTRY": {"modified_since": T0.isoformat()}},
-                      "currently_syncing": None}
-    run = company.sync(company.selected_catalog(), state=original_state)
-    assert run.returncode == 0, run.stderr
-    assert [r["RECORDNO"] for r in run.records()] == [2]
-    assert run.last_state["currently_syncing"] is None  # other keys kept
-
-
-def test_start_date_bounds_the_first_sync(company):
-    company.put("GLENTRY.old.csv", "RECORDNO\n1\n", modified=-3600)
-    company.put("GLENTRY.new.csv", "RECORDNO\n2\n", modified=0)
-    catalog = company.selected_catalog()
-    config = company.config(start_date=T0.replace(minute=0, hour=11, second=30).isoformat())
-    run = company.sync(catalog, config=config)
-    assert [r["RECORDNO"] for r in run.records()] == [2]
-
-
-def test_vanished_stream_keeps_its_state(company):
-    company.put("GLENTRY.1.csv", "RECORDNO\n1\n")
-    catalog = json.loads(open(company.selected_catalog()).read())
-    catalog["streams"][0]["tap_stream_id"] = catalog["streams"][0]["stream"] = "GONE"
-    state = {"bookmarks": {"GONE": {"modified_since": T0.isoformat()}}}
-    run = company.sync(company.write("catalog.json", catalog), state=state)
-    assert run.returncode == 0
-    assert run.records() == [] and "GONE: no files for this stream" in run.stderr
-    assert run.of_type("STATE") == []
-
-
-def test_new_columns_not_in_catalog_are_dropped_with_a_warning(company):
-    company.put("GLENTRY.1.csv", "RECORDNO,A\n1,x\n", modified=1)
-    catalog = company.selected_catalog()
-    company.put("GLENTRY.2.csv", "RECORDNO,A,SURPRISE\n2,y,z\n", modified=2)
-    run = company.sync(catalog)
-    assert [r.get("SURPRISE") for r in run.records()] == [None, None]
-    assert "SURPRISE are not in the catalog" in run.stderr
-
-
-def test_duplicate_header_names_keep_every_value(company):
-    company.put("GLENTRY.1.csv", "RECORDNO,AMOUNT,AMOUNT\n1,1.00,2.00\n")
-    run = company.sync(company.selected_catalog())
-    [record] = run.records()
-    assert record["AMOUNT"] == 1.0 and record["AMOUNT__2"] == 2.0
 
 
 def test_without_string_fallback_types_are_plain_and_misfits_stop_the_stream(company):

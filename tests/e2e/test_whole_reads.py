@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from tap_intacct.settings import knobs
-from tests.e2e.conftest import T0, assert_clean_failure
+from tests.e2e.conftest import T0, assert_clean_failure, shared_layout
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -66,11 +66,27 @@ FOUND_AT_THE_END = {"ZIPS", "GZTAIL", "ZIPTAIL", "ZIPCRC"}
 
 
 def _bad_company(company):
-    """Each stream: a good file, then the bad one (newest)."""
+    """Each stream of BAD: a good file, then the bad one (newest); and two streams the setup
+    check passes (LONGHEAD: a 150 KiB header; NULS). One discovery, a sync per engine and a
+    setup check: (company, {engine: sync run}, setup check run)."""
     for stream, (suffix, body, _message) in BAD.items():
         company.put(f"{stream}.all.1.csv", GOOD, modified=0)
         company.put(stream + suffix, body, modified=60)
-    return company
+    company.put("LONGHEAD.all.1.csv", ",".join(f"CUSTOMFIELD_{n:05d}" for n in range(8000))
+                + "\n" + ",".join(["1"] * 8000) + "\n")  # a 150 KiB header
+    company.put("NULS.all.1.csv", "RECORDNO,NAME\n1,a\x00b\n")
+    catalog = company.selected_catalog()
+    return company, {engine: company.tap("--catalog", catalog, env=_engine_env(company, engine))
+                     for engine in ENGINES}, company.tap("--test")
+
+
+def _engine_env(company, engine):
+    env = company.server.tap_environment()
+    env["TAP_INTACCT_ENGINE"] = engine
+    return env
+
+
+BAD_FILES = pytest.mark.xdist_group("files that cannot be read whole")
 
 
 def _error_lines(run):
@@ -78,13 +94,12 @@ def _error_lines(run):
             for line in run.stderr.splitlines() if line.startswith("tap-intacct: error: ")}
 
 
+@BAD_FILES
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_file_that_cannot_be_read_whole_stops_its_stream_naming_it(company, engine):
-    _bad_company(company)
-    catalog = company.selected_catalog()
-    env = company.server.tap_environment()
-    env["TAP_INTACCT_ENGINE"] = engine
-    run = company.tap("--catalog", catalog, env=env)
+def test_a_file_that_cannot_be_read_whole_stops_its_stream_naming_it(store, tmp_path_factory,
+                                                                    engine):
+    company, runs, _check = shared_layout(store, tmp_path_factory, _bad_company)
+    run = runs[engine]
     assert_clean_failure(run, code=1)
     errors = _error_lines(run)
     assert set(errors) == set(BAD), run.stderr
@@ -102,51 +117,63 @@ def test_a_file_that_cannot_be_read_whole_stops_its_stream_naming_it(company, en
     assert [r["NAME"] for r in run.records("ZIPS")] == ["a", "b", "一丁", "Café"]
 
 
-def test_the_setup_check_gives_the_verdict_sync_gives_in_the_same_words(company):
-    _bad_company(company)
-    company.put("LONGHEAD.all.1.csv", ",".join(f"CUSTOMFIELD_{n:05d}" for n in range(8000))
-                + "\n" + ",".join(["1"] * 8000) + "\n")  # a 150 KiB header
-    company.put("NULS.all.1.csv", "RECORDNO,NAME\n1,a\x00b\n")
-    run = company.tap("--test")
+@BAD_FILES
+def test_the_setup_check_gives_the_verdict_sync_gives_in_the_same_words(store, tmp_path_factory):
+    _company, runs, run = shared_layout(store, tmp_path_factory, _bad_company)
     assert_clean_failure(run, "FAILED: 12 of 14 object(s) have a problem", code=1)
     lines = {line.split(": ", 2)[1]: line for line in run.stderr.splitlines()
              if line.startswith("test: ") and " file(s), newest " in line}
-    sync = _error_lines(company.tap("--catalog", company.selected_catalog()))
-    for stream in BAD:
-        assert lines[stream].endswith(f": PROBLEM: {sync[stream]}"), (lines[stream],
-                                                                         sync[stream])
+    for engine in ENGINES:  # what sync says, with either engine
+        sync = _error_lines(runs[engine])
+        for stream in BAD:
+            assert lines[stream].endswith(f": PROBLEM: {sync[stream]}"), (lines[stream],
+                                                                             sync[stream])
     assert lines["LONGHEAD"].endswith(", delimiter ',', quote \", 8000 column(s): ok")
     assert lines["NULS"].endswith(", 2 column(s): ok")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_nul_characters_are_kept_with_a_warning(company, engine):
+def _readable(company):
+    """NULGZ: a NUL character in the last row of a gzip file; ZIP64: a zip with folders, a
+    comment and zip64 records, then a gzip file padded with zeros. One discovery, a sync per
+    engine (exit 0 each): (company, {engine: run})."""
     body = "RECORDNO,NAME\n" + "".join(f"{n},v{n}\n" for n in range(1, 3000)) + "3000,a\x00b\n"
-    key = company.put("GLENTRY.all.1.csv.gz", gzip.compress(body.encode()))
-    env = company.server.tap_environment()
-    env["TAP_INTACCT_ENGINE"] = engine
-    run = company.tap("--catalog", company.selected_catalog(), env=env)
-    assert run.returncode == 0, run.stderr
-    records = run.records()
-    assert len(records) == 3000 and records[-1]["NAME"] == "a\x00b"
-    assert '"NAME":"a\\u0000b"' in run.stdout
-    assert f"{key}: holds 1 NUL character(s) (U+0000), kept in the values" in run.stderr
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_zip_with_folders_comment_and_zip64_records_is_read_to_its_end(company, engine):
+    company.put("NULGZ.all.1.csv.gz", gzip.compress(body.encode()))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.mkdir("export")
-        with archive.open("export/GLENTRY.csv", "w", force_zip64=True) as member:
+        with archive.open("export/ZIP64.csv", "w", force_zip64=True) as member:
             member.write(TEXT.encode())
         archive.mkdir("export/empty")
         archive.comment = b"written by a tool that adds a comment"
-    company.put("GLENTRY.all.1.zip", buffer.getvalue())
-    company.put("GLENTRY.all.2.csv.gz", gzip.compress(GOOD.encode()) + b"\x00" * 512,
+    company.put("ZIP64.all.1.zip", buffer.getvalue())
+    company.put("ZIP64.all.2.csv.gz", gzip.compress(GOOD.encode()) + b"\x00" * 512,
                 modified=60)  # zero padding after the gzip data, as some tools write it
-    env = company.server.tap_environment()
-    env["TAP_INTACCT_ENGINE"] = engine
-    run = company.tap("--catalog", company.selected_catalog(), env=env)
-    assert run.returncode == 0, run.stderr
-    assert [r["NAME"] for r in run.records()] == ["一丁", "Café", "a", "b"]
+    catalog = company.selected_catalog()
+    runs = {engine: company.tap("--catalog", catalog, env=_engine_env(company, engine))
+            for engine in ENGINES}
+    for run in runs.values():
+        assert run.returncode == 0, run.stderr
+    return company, runs
+
+
+READABLE = pytest.mark.xdist_group("files read whole")
+
+
+@READABLE
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nul_characters_are_kept_with_a_warning(store, tmp_path_factory, engine):
+    company, runs = shared_layout(store, tmp_path_factory, _readable)
+    run = runs[engine]
+    records = run.records("NULGZ")
+    assert len(records) == 3000 and records[-1]["NAME"] == "a\x00b"
+    assert '"NAME":"a\\u0000b"' in run.stdout
+    key = company.prefix + "NULGZ.all.1.csv.gz"
+    assert f"{key}: holds 1 NUL character(s) (U+0000), kept in the values" in run.stderr
+
+
+@READABLE
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_zip_with_folders_comment_and_zip64_records_is_read_to_its_end(store, tmp_path_factory,
+                                                                         engine):
+    _company, runs = shared_layout(store, tmp_path_factory, _readable)
+    assert [r["NAME"] for r in runs[engine].records("ZIP64")] == ["一丁", "Café", "a", "b"]
