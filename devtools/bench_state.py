@@ -7,8 +7,8 @@ subprocess. Cases (BENCH_STATE_CASES, default all of them):
 - state: full syncs of N one-record files (20 tables x N/20 files, one minute apart), N = 2,000 and
   4,000, by default and with lookback_seconds 86400: stdout bytes, the largest STATE, total STATE
   bytes, wall time, peak RSS, requests;
-- noop: a no-op sync (the state at the newest files) over 1,000 and BENCH_STATE_OBJECTS (default
-  200,000) objects in 100 tables: time and peak RSS;
+- noop: a no-op sync (the state at the newest files) over BENCH_STATE_NOOP_FIRST (default 1,000)
+  and BENCH_STATE_OBJECTS (default 200,000) objects in 100 tables: time and peak RSS;
 - discover: discovery over BENCH_STATE_DISCOVER (default 100,000) objects in 100 tables, one of
   which alone has an extra column: time, requests, and whether the column was found;
 - latency: discovery over 2,000 objects through a proxy adding 20 ms to every GET;
@@ -41,6 +41,7 @@ from devtools.s3server import EmbeddedS3
 
 CASES = set(os.environ.get("BENCH_STATE_CASES",
                            "state,noop,discover,latency,second,scale").split(","))
+NOOP_FIRST = int(os.environ.get("BENCH_STATE_NOOP_FIRST", "1000"))
 NOOP_OBJECTS = int(os.environ.get("BENCH_STATE_OBJECTS", "200000"))
 DISCOVER_OBJECTS = int(os.environ.get("BENCH_STATE_DISCOVER", "100000"))
 STATE_FILES = int(os.environ.get("BENCH_STATE_FILES", "2000"))  # state: this many, then twice
@@ -145,7 +146,7 @@ def newest_state(tables, per_table):
 def noop_case(s3, workdir):
     print("\n## no-op sync (state at the newest files), 100 tables")
     catalog = None
-    for objects in (1000, NOOP_OBJECTS):
+    for objects in (NOOP_FIRST, NOOP_OBJECTS):
         per_table = objects // 100
         bucket = f"bench-noop-{objects}"
         load(s3, bucket, 100, per_table)

@@ -1,6 +1,7 @@
 """Every developer tool of the Makefile (demo, benchmarks, profile) runs on small data, through
 `make` as a user types it, and prints its figures: tools nobody runs rot."""
 
+import importlib.util
 import os
 import pathlib
 import re
@@ -13,10 +14,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def make(tmp_path, target, *variables, **env):
-    """`make -s TARGET VARIABLES...` with this test's virtualenv; its stdout (exit 0 asserted)."""
+    """`make -s TARGET VARIABLES...` with this test's virtualenv; its stdout (exit 0 asserted).
+    The virtualenv is taken as installed (`-o` its stamp): make never reinstalls the one running
+    the tests, whatever setup.py's time."""
     environment = {**os.environ, "BENCH_CACHE": str(tmp_path / "bench"), "BENCH_RUNS": "1",
                    "BENCH_ROWS": "2000", **env}
-    result = subprocess.run(["make", "-s", target, f"VENV={sys.prefix}", *variables], cwd=ROOT,
+    result = subprocess.run(["make", "-s", target, f"VENV={sys.prefix}",
+                             "-o", f"{sys.prefix}/.installed-stamp", *variables], cwd=ROOT,
                             env=environment, capture_output=True, text=True, timeout=300,
                             check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -44,29 +48,41 @@ def test_make_demo_balances_and_shows_the_dotted_field_and_the_deleted_vendor(tm
         assert "VENDOR: 8 rows; the deleted vendor stays" in output
 
 
-def test_make_bench_prints_throughput_memory_and_requests(tmp_path):
-    output = make(tmp_path, "bench", BENCH_CASES="single")
+@pytest.fixture(scope="module")
+def bench_output(tmp_path_factory):
+    """One `make bench` with the cases the tests below check (the encrypted one if pysequoia is
+    installed): its stdout."""
+    cases = ["single", "full-exports"]
+    if importlib.util.find_spec("pysequoia"):
+        cases.append("encrypted")
+    return make(tmp_path_factory.mktemp("bench"), "bench", BENCH_CASES=",".join(cases),
+                BENCH_FULL_DAYS="3", BENCH_FULL_ROWS="50")
+
+
+@pytest.mark.xdist_group("make bench")
+def test_make_bench_prints_throughput_memory_and_requests(bench_output):
     assert re.search(r"sync, rows engine: +[0-9.]+s = [0-9,]+ records/s.*peak RSS [0-9]+ MB, "
-                     r"S3 GetObject=1 ListObjectsV2=1", output), output
-    assert "output identical" in output
+                     r"S3 GetObject=1 ListObjectsV2=1", bench_output), bench_output
+    assert "output identical" in bench_output
 
 
-def test_make_bench_encrypted_case_beside_the_plain_file(tmp_path):
+@pytest.mark.xdist_group("make bench")
+def test_make_bench_encrypted_case_beside_the_plain_file(bench_output):
     pytest.importorskip("pysequoia")
-    output = make(tmp_path, "bench", BENCH_CASES="encrypted")
     for engine in ("rows", "fast"):
         for kind in ("plain", "encrypted"):
             assert re.search(rf"sync, {engine} engine, {kind}: +[0-9.]+s = [0-9,]+ records/s, "
-                             r"peak RSS [0-9]+ MB", output), output
-    assert "records of the encrypted file: identical to the plain file's" in output
+                             r"peak RSS [0-9]+ MB", bench_output), bench_output
+    assert "records of the encrypted file: identical to the plain file's" in bench_output
 
 
-def test_make_bench_full_exports_reads_the_newest_export_and_what_follows(tmp_path):
-    output = make(tmp_path, "bench", BENCH_CASES="full-exports", BENCH_FULL_DAYS="3",
-                  BENCH_FULL_ROWS="50")
+@pytest.mark.xdist_group("make bench")
+def test_make_bench_full_exports_reads_the_newest_export_and_what_follows(bench_output):
     # append reads the 3 exports and 69 change files; replace the newest export and its 23
-    assert re.search(r"full_exports append: +1,530 records from 72 files in", output), output
-    assert re.search(r"full_exports replace: +510 records from 24 files in", output), output
+    assert re.search(r"full_exports append: +1,530 records from 72 files in", bench_output), \
+        bench_output
+    assert re.search(r"full_exports replace: +510 records from 24 files in", bench_output), \
+        bench_output
 
 
 def test_make_bench_compare_runs_both_trees(tmp_path):
@@ -84,8 +100,8 @@ def test_make_bench_discover_and_bench_state(tmp_path):
                   BENCH_DISCOVER_ROWS="500")
     assert re.search(r"discover 2 files x 500 GLENTRY rows .* median [0-9.]+s, peak RSS", output)
     output = make(tmp_path, "bench-state", BENCH_STATE_CASES="state,noop,discover,second",
-                  BENCH_STATE_OBJECTS="300", BENCH_STATE_DISCOVER="200", BENCH_STATE_FILES="40",
-                  BENCH_STATE_SECOND="10")
+                  BENCH_STATE_NOOP_FIRST="100", BENCH_STATE_OBJECTS="300",
+                  BENCH_STATE_DISCOVER="200", BENCH_STATE_FILES="40", BENCH_STATE_SECOND="10")
     assert re.search(r"300 objects: [0-9.]+s, peak RSS [0-9]+ MB, 0 file\(s\) read", output)
     assert "the column of one file found in" in output
     assert re.search(r"total STATE bytes, 80 / 40 files, lookback_seconds 0: [0-9.]+x", output)

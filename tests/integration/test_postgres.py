@@ -149,9 +149,19 @@ def batch_schema(postgres_url):
     sql(postgres_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-@pytest.mark.parametrize("use_copy", [False, True])
-def test_batch_mode_loads_the_same_table_as_record_mode(company, postgres_url, schema_name,
-                                                        batch_schema, tmp_path, use_copy):
+@pytest.fixture(scope="module")
+def made(postgres_url):
+    """What a case's first test made, for its others: {key: value}; the schemas listed under
+    "schemas" are dropped after the module."""
+    made = {"schemas": []}
+    yield made
+    for name in made["schemas"]:
+        sql(postgres_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+def record_and_batch_runs(company, postgres_url, schema, batch_root):
+    """GL and VENDOR synced in RECORD mode (loaded into `schema`) and in BATCH mode, then a new
+    GLENTRY file synced in BATCH mode: (the BATCH run, the incremental one)."""
     company.put("GLENTRY.all.1.csv", GL, modified=1)
     company.put("VENDOR.change.1.csv", VENDOR, modified=1)
     catalog = company.selected_catalog()
@@ -160,12 +170,25 @@ def test_batch_mode_loads_the_same_table_as_record_mode(company, postgres_url, s
     def batch_config():
         return company.config(batch_config={
             "encoding": {"format": "jsonl", "compression": "gzip"},
-            "storage": {"root": (tmp_path / "batches").as_uri(), "prefix": "it-"},
-            "batch_size": 2})
+            "storage": {"root": batch_root.as_uri(), "prefix": "it-"}, "batch_size": 2})
     batches = company.sync(catalog, config=batch_config())
+    company.put("GLENTRY.change.2.csv", "RECORDNO,ACCOUNTNO,AMOUNT\n4,0400,4.00\n", modified=2)
+    second = company.sync(catalog, state=batches.last_state, config=batch_config())
+    load(company, postgres_url, schema, records.stdout)
+    return batches, second
+
+
+@pytest.mark.xdist_group("postgres batch mode")  # the tap's runs are made once, for both
+@pytest.mark.parametrize("use_copy", [False, True])
+def test_batch_mode_loads_the_same_table_as_record_mode(company, postgres_url, made,
+                                                        batch_schema, tmp_path, use_copy):
+    if "batch" not in made:
+        made["schemas"].append(f"t_{uuid.uuid4().hex[:10]}")
+        made["batch"] = made["schemas"][-1], *record_and_batch_runs(
+            company, postgres_url, made["schemas"][-1], tmp_path / "batches")
+    schema_name, batches, second = made["batch"]
     assert batches.returncode == 0, batches.stderr
     assert batches.of_type("BATCH") and not batches.records()
-    load(company, postgres_url, schema_name, records.stdout)
     state = load(company, postgres_url, batch_schema, batches.stdout, use_copy=use_copy)
     assert state == batches.last_state
     for table in ("GLENTRY", "VENDOR"):
@@ -181,8 +204,6 @@ def test_batch_mode_loads_the_same_table_as_record_mode(company, postgres_url, s
         ["1234.50"], ["100000000000000000000.01"], ["-0.10"]]
 
     # an incremental run adds only the new file's rows
-    company.put("GLENTRY.change.2.csv", "RECORDNO,ACCOUNTNO,AMOUNT\n4,0400,4.00\n", modified=2)
-    second = company.sync(catalog, state=batches.last_state, config=batch_config())
     assert len(second.of_type("BATCH")) == 1
     load(company, postgres_url, batch_schema, second.stdout, use_copy=use_copy)
     assert sql(postgres_url, f'SELECT "RECORDNO", "ACCOUNTNO" FROM "{batch_schema}"."GLENTRY" '

@@ -127,7 +127,7 @@ def generated_files(draw):
     return data, catalog
 
 
-@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(generated_files())
 def test_generated_files_are_identical(case):
@@ -193,7 +193,7 @@ def dialect_files(draw):
     return stored, text, Dialect(delimiter if configured else None, quotechar)
 
 
-@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large])
 @given(dialect_files())
 def test_every_dialect_is_read_alike_by_both_engines_and_the_csv_module(case):

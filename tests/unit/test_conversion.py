@@ -118,14 +118,14 @@ def assert_lossless(kind, text, value):
         assert as_utc(value[:-1]) == as_utc(text)
 
 
-@settings(max_examples=examples(500), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.one_of(number_like, date_like))
 def test_with_fallback_every_value_renders_back_or_stays_text(text):
     for kind, schema in FALLBACK_SCHEMAS.items():
         assert_lossless(kind, text, converter_for(schema)(text))
 
 
-@settings(max_examples=examples(500), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.one_of(number_like, date_like))
 def test_without_fallback_a_misfit_is_refused(text):
     for kind, schema in STRICT_SCHEMAS.items():
@@ -142,7 +142,7 @@ def test_without_fallback_a_misfit_is_refused(text):
             assert len(strict) == 27 and strict.endswith("Z")  # normalised, not kept as text
 
 
-@settings(max_examples=examples(500), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.one_of(number_like, date_like))
 def test_values_that_fit_agree_with_singer_transformer(text):
     if not text:

@@ -225,7 +225,7 @@ def check_history(history, engine, hard_delete):
 
 
 @pytest.mark.parametrize("engine", ["rows", "fast"])
-@settings(max_examples=examples(150), deadline=None,
+@settings(max_examples=examples(40), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), hard_delete=st.booleans())
 def test_the_target_holds_the_truth_whatever_the_landing_order_and_the_kills(

@@ -72,7 +72,7 @@ rest = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 intacct_names = st.builds(lambda a, b: a + b, first, rest)
 
 
-@settings(max_examples=examples(300))
+@settings(max_examples=examples(80))
 @given(st.lists(intacct_names, min_size=2, max_size=30),
        st.sampled_from([",", ";", "\t", "|"]), st.booleans())
 def test_random_intacct_shaped_names_are_accepted(names, delimiter, enclose):

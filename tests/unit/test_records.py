@@ -92,7 +92,7 @@ def assert_renders_back(value, text):
         assert value.endswith("Z") and as_utc(value[:-1]) == as_utc(text) is not None
 
 
-@settings(max_examples=examples(400), deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(files())
 def test_fast_record_equals_reference_and_renders_back(case):
     header, catalog, rows = case

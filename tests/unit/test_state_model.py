@@ -130,7 +130,7 @@ def histories(draw):
     return lookback, steps
 
 
-@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), names=st.randoms(use_true_random=False))
 def test_every_file_is_emitted_and_once_per_state_whatever_the_kills(history, names):
     lookback, steps = history
