@@ -66,7 +66,7 @@ def sync(store: Store, sources: Sources, selected: Sequence[SelectedStream], run
     rules = Rules.of(run.config, run.now, sources.horizons, sources.listed_in_full)
     cursors = Cursors(run.state, [stream.name for stream in selected], sources.files, rules,
                       run.writer)
-    engine = engine_for(run.knobs.engine)
+    engine = engine_for(run.knobs.engine, cursors.bytes_wanted())
     failures: list[str] = []
     try:
         for stream in selected:

@@ -100,6 +100,11 @@ class Cursors:
         self._files = candidates.for_sync(listing, self._bookmarks)
         self._checkpoints = Checkpoints(writer, state, self._bookmarks)
 
+    def bytes_wanted(self) -> int:
+        """The stored size of every file the bookmarks want (an upper bound of what the run
+        reads: job order may pass some unread)."""
+        return sum(stored.size for files in self._files.values() for stored in files.wanted)
+
     def of(self, stream: str) -> StreamCursor:
         """The cursor of a selected stream, for one pass over its files."""
         return StreamCursor(stream, self._bookmarks[stream], self._files.get(stream),

@@ -114,9 +114,10 @@ class Knobs:
         "session shorter than an hour before), so each role is assumed once per session")
     engine: str = knob(
         "auto", _engine,
-        "`auto` (the fast engine when `tap-intacct[fast]` is installed), `rows` (the row path "
-        "only) or `fast` (an error if the extra is not installed); output is the same either "
-        "way (see Performance)")
+        "`auto` (the fast engine when `tap-intacct[fast]` is installed and the run has at "
+        "least 4 MiB of files to read, else the row path), `rows` (the row path only) or "
+        "`fast` (an error if the extra is not installed); output is the same either way (see "
+        "Performance)")
 
 
 VARIABLES = tuple(

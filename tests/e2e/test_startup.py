@@ -1,9 +1,12 @@
 """What a run imports, since imports are most of a small run's CPU: Arrow (the fast engine) only
-once a file is read (engines.engine._ColumnarOnFirstFile), singer-python only for a catalog
+once a file is read (engines.engine._ColumnarOnFirstFile), and with TAP_INTACCT_ENGINE=auto only
+in a run with AUTO_FAST_BYTES to read, singer-python only for a catalog
 schema shape discovery never writes (values/conversion.py), and then without changing the log
 level."""
 
 import json
+
+import pytest
 
 
 def imported(run):
@@ -11,9 +14,9 @@ def imported(run):
     return {name.split(".")[0] for name in run.imported}
 
 
-def profiled_sync(company, catalog, state=None, **env_settings):
+def profiled_sync(company, catalog, state=None, engine="auto", **env_settings):
     env = company.server.tap_environment()
-    env.update(PYTHONPROFILEIMPORTTIME="1", TAP_INTACCT_ENGINE="auto", **env_settings)
+    env.update(PYTHONPROFILEIMPORTTIME="1", TAP_INTACCT_ENGINE=engine, **env_settings)
     args = ["--catalog", catalog]
     if state is not None:
         args += ["--state", company.write("state.json", state)]
@@ -23,18 +26,38 @@ def profiled_sync(company, catalog, state=None, **env_settings):
 
 
 def test_arrow_is_imported_when_a_file_is_read_and_singer_never(company):
+    pytest.importorskip("pyarrow")
     company.put("GLENTRY.change.1.csv", "RECORDNO,AMOUNT\n1,2.50\n")
     catalog = company.selected_catalog(shared=True)
-    first = profiled_sync(company, catalog)
+    first = profiled_sync(company, catalog, engine="fast")
     assert first.records() == [{"RECORDNO": 1, "AMOUNT": 2.5, **{
         key: value for key, value in first.records()[0].items() if key.startswith("_sdc_")}}]
     assert "pyarrow" in imported(first)  # the check sees the imports
     assert "boto3" in imported(first)
     assert "singer" not in imported(first)
-    again = profiled_sync(company, catalog, state=first.last_state)  # nothing new
+    again = profiled_sync(company, catalog, state=first.last_state, engine="fast")  # nothing new
     assert again.records() == []
     assert "boto3" in imported(again)
     assert not imported(again) & {"pyarrow", "numpy", "singer"}
+    small = profiled_sync(company, catalog)  # auto: one small file is read by the row path
+    assert small.stdout == first.stdout
+    assert not imported(small) & {"pyarrow", "numpy", "singer"}
+    assert "engine auto: the row path for this run's 23 bytes to read" in small.stderr
+
+
+def test_auto_loads_the_fast_engine_for_a_run_with_megabytes_to_read(company):
+    pytest.importorskip("pyarrow")
+    from tap_intacct.engines.engine import AUTO_FAST_BYTES
+    row = "".join(f"{n},{n}.25\n" for n in range(100_000, 200_000))  # about 1.4 MB
+    company.put("GLENTRY.change.1.csv", "RECORDNO,AMOUNT\n" + row)
+    company.put("GLENTRY.change.2.csv", "RECORDNO,AMOUNT\n" + row * 2)
+    company.put("GLENTRY.change.3.csv", "RECORDNO,AMOUNT\n" + row * (
+        AUTO_FAST_BYTES // len(row) - 2))  # the three files: just over AUTO_FAST_BYTES
+    catalog = company.selected_catalog(shared=True)
+    run = profiled_sync(company, catalog)
+    assert "pyarrow" in imported(run)
+    assert "fast engine" in run.stderr
+    assert len(run.records()) == 100_000 * (AUTO_FAST_BYTES // len(row) + 1)
 
 
 def test_a_hand_edited_schema_brings_singer_without_changing_the_log_level(company):

@@ -77,3 +77,18 @@ def test_the_fast_engine_without_its_extra_is_one_clear_error(monkeypatch):
         "environment variable TAP_INTACCT_ENGINE must be auto or rows: the fast engine is not "
         "installed (pip install 'tap-intacct[fast]'), got 'fast'"]
     assert isinstance(engine_for("rows"), RowEngine)
+
+
+def test_auto_reads_a_small_run_with_the_row_path_and_a_large_one_with_the_fast_engine(
+        monkeypatch):
+    from tap_intacct.engines import engine as engine_module
+    from tap_intacct.engines.engine import AUTO_FAST_BYTES, RowEngine, engine_for
+    monkeypatch.setattr(engine_module, "fast_engine_installed", lambda: True)
+    assert isinstance(engine_for("auto", 0), RowEngine)
+    assert isinstance(engine_for("auto", AUTO_FAST_BYTES - 1), RowEngine)
+    assert not isinstance(engine_for("auto", AUTO_FAST_BYTES), RowEngine)
+    assert not isinstance(engine_for("auto"), RowEngine)  # size unknown
+    assert not isinstance(engine_for("fast", 0), RowEngine)  # chosen: whatever the size
+    assert isinstance(engine_for("rows", 10 * AUTO_FAST_BYTES), RowEngine)
+    monkeypatch.setattr(engine_module, "fast_engine_installed", lambda: False)
+    assert isinstance(engine_for("auto", 10 * AUTO_FAST_BYTES), RowEngine)
