@@ -4,6 +4,7 @@
 output; `make fuzz` at FUZZ_SCALE times as many, drawn afresh (tests/support.py)."""
 
 import gzip
+import itertools
 import json
 import random
 import signal
@@ -36,7 +37,7 @@ def kill_points(count, messages):
     well as its middle and end)."""
     rng = random.Random(sample_seed(20261125))
     bounds = [1 + (messages - 1) * part // count for part in range(count + 1)]
-    return [rng.randrange(low, max(high, low + 1)) for low, high in zip(bounds, bounds[1:])]
+    return [rng.randrange(low, max(high, low + 1)) for low, high in itertools.pairwise(bounds)]
 
 
 def row_ids(messages):
