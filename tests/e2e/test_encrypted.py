@@ -11,6 +11,7 @@ import json
 import os
 import re
 import urllib.parse
+from dataclasses import dataclass
 
 import pytest
 
@@ -19,7 +20,7 @@ from devtools.faultproxy import FaultProxy
 from devtools.s3server import zipped
 from tap_intacct.settings import knobs
 from tests import pgp
-from tests.e2e.conftest import T0, assert_clean_failure, company_in
+from tests.e2e.conftest import T0, Company, Run, assert_clean_failure, company_in
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -189,41 +190,75 @@ REFUSALS = {
 }
 
 
-_refused = {}
+def refusal_stream(kind):
+    """The stream holding the `kind` of damaged file: ANOTHER_KEY, CUT_ARMOR, ..."""
+    return kind.upper().replace(" ", "_")
 
 
-def refused_company(store, tmp_path_factory, kind):
-    """(company, key, discovery run, catalog path) of good_and_bad with the `kind` of damaged
-    file: made once per test process, store and kind, for both engines' cases (one xdist group
-    per kind; discovery reads no records, so no engine)."""
-    if (store, kind) not in _refused:
-        company = company_in(store, tmp_path_factory.mktemp("refused"))
-        key = good_and_bad(company, damaged(kind))
+@dataclass
+class Refusals:
+    """One company holding every kind of damaged file, each in its own stream (refusal_stream)
+    as good_and_bad lays GLENTRY out: a good encrypted file, then the damaged one; VENDOR's good
+    encrypted file after them all. Its discovery, and one run per engine, serve every case."""
+
+    company: Company
+    key: pgp.Key
+    discovered: Run
+    catalog: str | None
+    runs: dict
+
+
+_refusals = {}
+
+
+def refusals(store, tmp_path_factory, engine):
+    """The Refusals of this store, made once per test process (the cases are one xdist group),
+    with the run of `engine` (made at its first case)."""
+    if store not in _refusals:
+        company = company_in(store, tmp_path_factory.mktemp("refusals"))
+        key = pgp.sequoia_key()
+        for kind in REFUSALS:
+            stream = refusal_stream(kind)
+            company.put(f"{stream}.change.1.csv", pgp.sequoia_message(glentry(5, 1), key),
+                        modified=0)
+            company.put(f"{stream}.change.2.csv", damaged(kind), modified=60)
+        company.put("VENDOR.all.1.csv", pgp.rpgp_message(
+            b"RECORDNO,NAME,ddsReadTime\n1,Acme,2024-01-02 03:04:05\n", key), modified=120)
         discovered = company.tap("--discover", config=company.config(**key_config(key)))
         catalog = company.selected_catalog(json.loads(discovered.stdout)) \
             if discovered.returncode == 0 else None
-        _refused[store, kind] = company, key, discovered, catalog
-    return _refused[store, kind]
+        _refusals[store] = Refusals(company, key, discovered, catalog, {})
+    made = _refusals[store]
+    if engine not in made.runs and made.catalog is not None:
+        made.runs[engine] = run_engine(made.company, engine, "--catalog", made.catalog,
+                                       config=made.company.config(**key_config(made.key)))
+    return made
 
 
+@pytest.mark.xdist_group("encrypted refusals")
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("kind", [pytest.param(kind, marks=pytest.mark.xdist_group(
-    f"encrypted refusal {kind}")) for kind in REFUSALS])
+@pytest.mark.parametrize("kind", list(REFUSALS))
 def test_a_file_that_cannot_be_decrypted_stops_only_its_stream(store, tmp_path_factory, engine,
                                                                 kind):
-    company, key, discovered, catalog = refused_company(store, tmp_path_factory, kind)
-    config = company.config(**key_config(key))
+    made = refusals(store, tmp_path_factory, engine)
+    company, key, discovered = made.company, made.key, made.discovered
+    stream = refusal_stream(kind)
+    bad = f"{company.prefix}{stream}.change.2.csv"
     assert discovered.returncode == 0, discovered.stderr
-    assert "Discovery skipped" in discovered.stderr and "GLENTRY.change.2.csv" in discovered.stderr
-    run = run_engine(company, engine, "--catalog", catalog, config=config)
+    assert f"Discovery skipped {bad}: " in discovered.stderr
+    run = made.runs[engine]
     fragments = [f.format(other=pgp.sequoia_key("Other").key_ids[0], ours=key.key_ids[0])
                  for f in REFUSALS[kind]]
-    assert_clean_failure(run, "GLENTRY.change.2.csv: ", *fragments, code=1)
-    assert [r["RECORDNO"] for r in run.records("GLENTRY")] == [1, 2, 3, 4, 5]
+    assert_clean_failure(run, code=1)
+    # its own error line (every damaged stream has one: the run goes on and fails at its end)
+    [error] = [line for line in run.stderr.splitlines()
+               if line.startswith("tap-intacct: error:") and f"{bad}: " in line]
+    assert all(fragment in error for fragment in fragments), error
+    assert [r["RECORDNO"] for r in run.records(stream)] == [1, 2, 3, 4, 5]
     assert [r["NAME"] for r in run.records("VENDOR")] == ["Acme"]  # the other stream goes on
-    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"] == T0.isoformat()
+    assert run.last_state["bookmarks"][stream]["modified_since"] == T0.isoformat()
     if kind == "altered":
-        assert not any(r["RECORDNO"] >= 6 for r in run.records())  # nothing of the altered file
+        assert not any(r["RECORDNO"] >= 6 for r in run.records(stream))  # nothing of the file
 
 
 def big_export(size):
