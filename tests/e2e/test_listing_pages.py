@@ -193,16 +193,30 @@ def test_an_empty_listing_answer_is_retried_then_one_line_naming_the_store(proxy
         assert run.stdout == ""
 
 
+_three_parts = {}
+
+
+@pytest.fixture
+def three_parts(store, tmp_path_factory):
+    """(company, catalog path): a full export job of three parts, discovered once per test
+    process and store for both engines' cases (one xdist group; no run changes the files)."""
+    if store not in _three_parts:
+        company = company_in(store, tmp_path_factory.mktemp("three-parts"))
+        for part, numbers in enumerate(((1, 2), (3, 4), (5, 6)), start=1):
+            company.put(f"VENDOR.all.11.part{part}.csv", vendors(*numbers), modified=part * 60)
+        _three_parts[store] = company, company.selected_catalog()
+    return _three_parts[store]
+
+
+@pytest.mark.xdist_group("listing pages three parts")
 @pytest.mark.parametrize("engine", ["rows", "fast"])
-def test_no_activate_version_after_a_partial_listing(company, proxy, engine):
+def test_no_activate_version_after_a_partial_listing(three_parts, proxy, engine):
     """full_exports: replace, a full export job of three parts over two pages: with page 2 lost
     the job is not activated (its third part's rows would be deleted); once page 2 comes, it is,
     with every part."""
     if engine == "fast":
         pytest.importorskip("pyarrow")
-    for part, numbers in enumerate(((1, 2), (3, 4), (5, 6)), start=1):
-        company.put(f"VENDOR.all.11.part{part}.csv", vendors(*numbers), modified=part * 60)
-    catalog = company.selected_catalog()
+    company, catalog = three_parts
     config = paged(company, proxy, full_exports="replace")
     lost_page = proxy.add(LIST, answer=b"part3.csv", times=float("inf"), kind="cut")
     run = tap(company, catalog, config, TAP_INTACCT_ENGINE=engine, TAP_INTACCT_MAX_TRIES=TRIES)
