@@ -17,7 +17,7 @@ from devtools import ddsdata
 from tests.e2e.conftest import TAP
 from tests.support import examples, sample_seed
 
-FILES, ROWS = 4, 1000  # BATCH mode: two batch files a file (batch_size 700)
+FILES, ROWS = 4, 1000  # BATCH mode: four batch files a file (batch_size 250)
 KILL_POINTS = examples(3)
 
 
@@ -64,7 +64,7 @@ def test_killed_runs_resume_without_losing_rows(company, tmp_path, mode):
                     modified=n)
     catalog = company.selected_catalog()
     batch = {"encoding": {"format": "jsonl", "compression": "gzip"},
-             "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 700}
+             "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 250}
     config = company.config(batch_config=batch if mode == "batches" else None)
     clean = company.sync(catalog, config=config)
     everything = set(row_ids(clean.messages))
