@@ -72,7 +72,8 @@ test: lint $(STAMP) $(AZURITE_STAMP) $(TOOLS_STAMP)  ## everything CI runs: lint
 # header rule, generated bad inputs, ...) run a fixed, seeded sample in `make test`; `make fuzz`
 # draws fresh examples, FUZZ_SCALE times as many (about 20 minutes at 20 on 2 cores).
 FUZZ_SCALE ?= 20
-PROPERTY_TESTS = $(shell grep -l '^from hypothesis' -r tests --include='test_*.py')
+# (and the tests that draw their own samples by tests/support.py's `examples`: kill points)
+PROPERTY_TESTS = $(shell grep -lE '^from hypothesis|^from tests.support import.*\bexamples\b' -r tests --include='test_*.py')
 
 fuzz: $(STAMP) $(AZURITE_STAMP)  ## the property tests with fresh random examples, FUZZ_SCALE (20) times make test's
 	$(BYTECODE)

@@ -19,6 +19,12 @@ def examples(count: int) -> int:
     return max(1, round(count * FUZZ_SCALE))
 
 
+def sample_seed(fixed: int) -> int | None:
+    """The seed of a test's own random sample (kill points, ...): `fixed` in `make test`, so
+    that it draws the same sample every run; None (fresh) under `make fuzz`'s profile."""
+    return None if os.environ.get("TAP_INTACCT_HYPOTHESIS_PROFILE") == "fuzz" else fixed
+
+
 INTEGER_SCHEMA = {"type": ["null", "integer", "string"]}
 NUMBER_SCHEMA = {"type": ["null", "number", "string"]}
 

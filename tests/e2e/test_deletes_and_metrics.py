@@ -5,8 +5,6 @@ import re
 
 import pytest
 
-from devtools import ddsdata
-
 pytestmark = pytest.mark.stores("s3", "azure")
 
 CHANGES = ("RECORDNO,NAME,ddsChangeType,ddsReadTime\n"
@@ -55,8 +53,18 @@ def test_metric_lines_for_records_and_requests(company):
     assert all(m["type"] == "timer" and m["tags"]["status"] == "succeeded" for m in timers)
 
 
+def long_export(rows):
+    """`rows` records of about 60 bytes each (a GLENTRY export's are about 250): past two
+    progress checks (every 50,000 records) with a quarter of the bytes to move and read, and
+    still several fast-engine chunks (1 MiB: about 17,000 records each; the checks come at
+    52,028 and 103,572 records)."""
+    return "RECORDNO,AMOUNT,ENTRY_DATE,DESCRIPTION\n" + "".join(
+        f"{n},{n % 997}.25,2024-01-02 03:04:05,line {n} of a long export\n"
+        for n in range(1, rows + 1))
+
+
 def test_progress_lines_for_long_files(company):
-    company.put("GLENTRY.1.csv", ddsdata.glentry_csv(120_000))
+    company.put("GLENTRY.1.csv", long_export(120_000))
     catalog = company.selected_catalog()
     env = company.server.tap_environment()
     env["TAP_INTACCT_PROGRESS_SECONDS"] = "0.001"  # every check (must be > 0)

@@ -5,11 +5,13 @@ implementations); files to another key, cut or altered stop only their stream na
 key settings that cannot be used are config errors that never show the key; `--test` says how
 each object's newest file is encrypted. Keys and messages are made by the tests (tests/pgp.py)."""
 
+import copy
 import gzip
 import json
 import os
 import re
 import urllib.parse
+from dataclasses import dataclass
 
 import pytest
 
@@ -18,7 +20,7 @@ from devtools.faultproxy import FaultProxy
 from devtools.s3server import zipped
 from tap_intacct.settings import knobs
 from tests import pgp
-from tests.e2e.conftest import T0, assert_clean_failure, company_in
+from tests.e2e.conftest import T0, Company, Run, assert_clean_failure, company_in
 
 pytestmark = pytest.mark.stores("s3", "azure")
 ENGINES = ["rows", "fast"] if knobs.fast_engine_installed() else ["rows"]
@@ -83,32 +85,59 @@ def key(request):
     return pgp.sequoia_key() if request.param == "sequoia" else pgp.rsa_key()
 
 
-def test_encrypted_exports_read_exactly_like_the_same_files_unencrypted(store, tmp_path, key):
-    for folder in ("plain", "pgp", "tmp"):
+def batch_config(folder):
+    return {"encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": folder.as_uri()}}
+
+
+_plain_runs = {}
+
+
+def plain_runs(store, tmp_path_factory):
+    """(catalog, {(engine, batch): run}) of plaintexts() unencrypted in this store: what each
+    key's encrypted copies must read as. Made once per test process and store (the plain files
+    and their runs do not depend on the key; the keys' cases are one xdist group)."""
+    if store not in _plain_runs:
+        workdir = tmp_path_factory.mktemp("plain")
+        plain = company_in(store, workdir)
+        for position, (name, data) in enumerate(plaintexts().items()):
+            plain.put(name, data, modified=position)
+        catalog = plain.discover()
+        path = plain.selected_catalog(copy.deepcopy(catalog))  # (it selects in place)
+        runs = {}
+        for engine in ENGINES:
+            for batch in (False, True):
+                extra = {"batch_config": batch_config(workdir / f"{engine}{batch}")} if batch \
+                    else {}
+                runs[engine, batch] = run_engine(plain, engine, "--catalog", path,
+                                                 config=plain.config(**extra))
+        _plain_runs[store] = catalog, runs
+    return _plain_runs[store]
+
+
+@pytest.mark.xdist_group("encrypted like plain")
+def test_encrypted_exports_read_exactly_like_the_same_files_unencrypted(store, tmp_path,
+                                                                         tmp_path_factory, key):
+    catalog, plain = plain_runs(store, tmp_path_factory)
+    for folder in ("pgp", "tmp"):
         (tmp_path / folder).mkdir()
-    plain, secret = company_in(store, tmp_path / "plain"), company_in(store, tmp_path / "pgp")
+    secret = company_in(store, tmp_path / "pgp")
     env = secret.server.tap_environment()
     env["TMPDIR"] = str(tmp_path / "tmp")  # where the tap's temporary files go
     for position, (name, data) in enumerate(plaintexts().items()):
-        plain.put(name, data, modified=position)
         secret.put(name, encrypted(name, data, key), modified=position)
     config = secret.config(**key_config(key))
-    catalog = plain.discover()
     discovered = secret.tap("--discover", config=config)
     assert discovered.returncode == 0, discovered.stderr
     assert json.loads(discovered.stdout) == catalog  # headers and samples were decrypted
-    plain_catalog = plain.selected_catalog(catalog)
-    secret_catalog = secret.selected_catalog(catalog)
+    secret_catalog = secret.selected_catalog(copy.deepcopy(catalog))
     expected = None
     for engine in ENGINES:
         for batch in (False, True):
-            batch_config = {"encoding": {"format": "jsonl", "compression": "gzip"},
-                            "storage": {"root": (tmp_path / f"{engine}{batch}").as_uri()}}
-            extra = {"batch_config": batch_config} if batch else {}
-            runs = [run_engine(company, engine, "--catalog", path, env=dict(env),
-                               config=company.config(**extra, **(key_config(key) if company is
-                                                                 secret else {})))
-                    for company, path in ((plain, plain_catalog), (secret, secret_catalog))]
+            extra = {"batch_config": batch_config(tmp_path / f"{engine}{batch}")} if batch else {}
+            runs = [plain[engine, batch],
+                    run_engine(secret, engine, "--catalog", secret_catalog, env=dict(env),
+                               config=secret.config(**extra, **key_config(key)))]
             for run in runs:
                 assert run.returncode == 0, run.stderr
             records = [batch_records(run) if batch else run.records() for run in runs]
@@ -161,28 +190,86 @@ REFUSALS = {
 }
 
 
+def refusal_stream(kind):
+    """The stream holding the `kind` of damaged file: ANOTHER_KEY, CUT_ARMOR, ..."""
+    return kind.upper().replace(" ", "_")
+
+
+@dataclass
+class Refusals:
+    """One company holding every kind of damaged file, each in its own stream (refusal_stream)
+    as good_and_bad lays GLENTRY out: a good encrypted file, then the damaged one; VENDOR's good
+    encrypted file after them all. Its discovery, and one run per engine, serve every case."""
+
+    company: Company
+    key: pgp.Key
+    discovered: Run
+    catalog: str | None
+    runs: dict
+
+
+_refusals = {}
+
+
+def refusals(store, tmp_path_factory, engine):
+    """The Refusals of this store, made once per test process (the cases are one xdist group),
+    with the run of `engine` (made at its first case)."""
+    if store not in _refusals:
+        company = company_in(store, tmp_path_factory.mktemp("refusals"))
+        key = pgp.sequoia_key()
+        for kind in REFUSALS:
+            stream = refusal_stream(kind)
+            company.put(f"{stream}.change.1.csv", pgp.sequoia_message(glentry(5, 1), key),
+                        modified=0)
+            company.put(f"{stream}.change.2.csv", damaged(kind), modified=60)
+        company.put("VENDOR.all.1.csv", pgp.rpgp_message(
+            b"RECORDNO,NAME,ddsReadTime\n1,Acme,2024-01-02 03:04:05\n", key), modified=120)
+        discovered = company.tap("--discover", config=company.config(**key_config(key)))
+        catalog = company.selected_catalog(json.loads(discovered.stdout)) \
+            if discovered.returncode == 0 else None
+        _refusals[store] = Refusals(company, key, discovered, catalog, {})
+    made = _refusals[store]
+    if engine not in made.runs and made.catalog is not None:
+        made.runs[engine] = run_engine(made.company, engine, "--catalog", made.catalog,
+                                       config=made.company.config(**key_config(made.key)))
+    return made
+
+
+@pytest.mark.xdist_group("encrypted refusals")
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("kind", list(REFUSALS))
-def test_a_file_that_cannot_be_decrypted_stops_only_its_stream(company, engine, kind):
-    key = good_and_bad(company, damaged(kind))
-    config = company.config(**key_config(key))
-    discovered = company.tap("--discover", config=config)
+def test_a_file_that_cannot_be_decrypted_stops_only_its_stream(store, tmp_path_factory, engine,
+                                                                kind):
+    made = refusals(store, tmp_path_factory, engine)
+    company, key, discovered = made.company, made.key, made.discovered
+    stream = refusal_stream(kind)
+    bad = f"{company.prefix}{stream}.change.2.csv"
     assert discovered.returncode == 0, discovered.stderr
-    assert "Discovery skipped" in discovered.stderr and "GLENTRY.change.2.csv" in discovered.stderr
-    catalog = company.selected_catalog(json.loads(discovered.stdout))
-    run = run_engine(company, engine, "--catalog", catalog, config=config)
+    assert f"Discovery skipped {bad}: " in discovered.stderr
+    run = made.runs[engine]
     fragments = [f.format(other=pgp.sequoia_key("Other").key_ids[0], ours=key.key_ids[0])
                  for f in REFUSALS[kind]]
-    assert_clean_failure(run, "GLENTRY.change.2.csv: ", *fragments, code=1)
-    assert [r["RECORDNO"] for r in run.records("GLENTRY")] == [1, 2, 3, 4, 5]
+    assert_clean_failure(run, code=1)
+    # its own error line (every damaged stream has one: the run goes on and fails at its end)
+    [error] = [line for line in run.stderr.splitlines()
+               if line.startswith("tap-intacct: error:") and f"{bad}: " in line]
+    assert all(fragment in error for fragment in fragments), error
+    assert [r["RECORDNO"] for r in run.records(stream)] == [1, 2, 3, 4, 5]
     assert [r["NAME"] for r in run.records("VENDOR")] == ["Acme"]  # the other stream goes on
-    assert run.last_state["bookmarks"]["GLENTRY"]["modified_since"] == T0.isoformat()
+    assert run.last_state["bookmarks"][stream]["modified_since"] == T0.isoformat()
     if kind == "altered":
-        assert not any(r["RECORDNO"] >= 6 for r in run.records())  # nothing of the altered file
+        assert not any(r["RECORDNO"] >= 6 for r in run.records(stream))  # nothing of the file
+
+
+def big_export(size):
+    """An export of at least `size` bytes, made quickly: GLENTRY rows repeated (the file is
+    refused from its first bytes, so what its rows hold does not matter)."""
+    header, rows = glentry(1000, 6).split(b"\n", 1)
+    return header + b"\n" + rows * (size // len(rows) + 1)
 
 
 def test_a_file_to_another_key_is_refused_before_it_is_downloaded(company):
-    big = pgp.rpgp_message(glentry(150_000, 6), pgp.sequoia_key("Other"))
+    big = pgp.rpgp_message(big_export(12_100_000), pgp.sequoia_key("Other"))
     assert len(big) > 12_000_000
     key = good_and_bad(company, big)
     with FaultProxy(company.server.port) as proxy:

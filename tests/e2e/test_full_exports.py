@@ -3,6 +3,7 @@ ACTIVATE_VERSION follows its last part), change files in between carry the curre
 job still arriving waits, a stopped job resumes with its version; off, the output is unchanged.
 Both stores."""
 
+import copy
 import datetime
 
 import pytest
@@ -16,6 +17,21 @@ CHANGE_HEADER = "RECORDNO,NAME,ddsChangeType,ddsReadTime\n"
 
 def vendors(*numbers, name="v"):
     return HEADER + "".join(f"{n},{name}{n},2024-03-01 10:00:00\n" for n in numbers)
+
+
+_catalogs = {}
+
+
+def vendor_catalog(company, shape):
+    """The path of the catalog (VENDOR selected) of the company's VENDOR files, discovered once
+    per test process, store and shape of those files: "full" (HEADER's only), "change newest"
+    (CHANGE_HEADER's too, the newest file a change file) or "full newest" (both, the newest a
+    full export's part). The same headers, the newest file's first, discover the same catalog;
+    these tests vary the jobs, their times and the state, not the columns."""
+    key = (company.kind, shape)
+    if key not in _catalogs:
+        _catalogs[key] = company.discover()
+    return company.selected_catalog(copy.deepcopy(_catalogs[key]))
 
 
 def held_by_a_versioned_target(run_messages, table=None):
@@ -38,7 +54,7 @@ def held_by_a_versioned_target(run_messages, table=None):
 def test_two_full_exports_with_changes_between(company):
     company.put("VENDOR.all.11.2024-03-01T12:00:00.csv", vendors(1, 2, 3, 4), modified=0)
     company.put("VENDOR.all.11.2024-03-01T12:01:00.csv", vendors(5, 6), modified=60)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "full")
     config = company.config(full_exports="replace")
     first = company.sync(catalog, config=config)
     assert first.returncode == 0, first.stderr
@@ -55,7 +71,8 @@ def test_two_full_exports_with_changes_between(company):
     company.put("VENDOR.change.12.2024-03-02.csv", CHANGE_HEADER
                 + "2,renamed,update,2024-03-02 10:00:00\n3,v3,delete,2024-03-02 10:00:00\n",
                 modified=3600)
-    catalog = company.selected_catalog()  # discovery adds _sdc_deleted_at (ddsChangeType)
+    # discovery adds _sdc_deleted_at (ddsChangeType)
+    catalog = vendor_catalog(company, "change newest")
     config = company.config(full_exports="replace")  # (discovery rewrote the config file)
     second = company.sync(catalog, state=first.last_state, config=config)
     assert second.returncode == 0, second.stderr
@@ -84,7 +101,7 @@ def test_a_job_still_arriving_waits_with_everything_after_it(company):
     company.put(parts[1], vendors(3), modified=now - datetime.timedelta(seconds=10))
     company.put("VENDOR.change.21.a.csv", CHANGE_HEADER + "1,late,update,2024-03-05 10:00:00\n",
                 modified=now - datetime.timedelta(seconds=5))
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "change newest")
     config = company.config(full_exports="replace", full_export_quiet_seconds=600)
     first = company.sync(catalog, config=config)
     assert first.returncode == 0, first.stderr
@@ -114,7 +131,7 @@ def test_a_job_still_arriving_waits_with_everything_after_it(company):
 def test_a_stop_in_the_middle_of_a_job_resumes_it_with_its_version(company):
     for n in range(3):
         company.put(f"VENDOR.all.30.part{n}.csv", vendors(2 * n + 1, 2 * n + 2), modified=n)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "full")
     config = company.config(full_exports="replace")
     whole = company.sync(catalog, config=config)
     assert whole.returncode == 0, whole.stderr
@@ -158,7 +175,7 @@ def test_a_change_job_landing_between_two_parts_comes_after_the_full_export(comp
     company.put("VENDOR.change.14.a.csv", CHANGE_HEADER + "7,new,create,2024-03-02 10:00:00\n",
                 modified=60)
     company.put("VENDOR.all.13.p2.csv", vendors(4, 5, 6), modified=120)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "full newest")
     run = sync_with(engine, company, catalog, company.config(full_exports="replace"))
     version = int((T0 + datetime.timedelta(minutes=2)).timestamp() * 1000)
     assert [(m["type"], m.get("version"), m.get("record", {}).get("_sdc_source_file", "")[-14:])
@@ -185,7 +202,7 @@ def test_interleaved_full_exports_end_with_the_newest(company, engine):
     company.put("VENDOR.all.13.p1.csv", vendors(1, 2, 3), modified=60)
     company.put("VENDOR.all.11.p2.csv", vendors(3, name="old"), modified=120)
     company.put("VENDOR.all.13.p2.csv", vendors(4), modified=180)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "full")
     run = sync_with(engine, company, catalog, company.config(full_exports="replace"))
     table = held_by_a_versioned_target(run.messages)
     assert {k: name for k, (_v, name) in table.items()} == {1: "v1", 2: "v2", 3: "v3", 4: "v4"}
@@ -209,7 +226,7 @@ def test_a_first_sync_reads_the_newest_full_export_and_what_follows(company):
         company.put(f"VENDOR.change.{10 * day + 11}.c.csv",
                     CHANGE_HEADER + f"{day + 3},c{day},create,2024-03-02 10:00:00\n",
                     modified=86400 * day + 3600)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "change newest")
     run = company.sync(catalog, config=company.config(full_exports="replace"))
     assert run.returncode == 0, run.stderr
     assert [r["NAME"] for r in run.records()] == ["d41", "d42", "c4"]
@@ -227,7 +244,7 @@ def test_off_the_output_is_unchanged(company):
     company.put("VENDOR.all.11.a.csv", vendors(1, 2), modified=0)
     company.put("VENDOR.change.12.a.csv", CHANGE_HEADER + "2,x,delete,2024-03-02 10:00:00\n",
                 modified=60)
-    catalog = company.selected_catalog()
+    catalog = vendor_catalog(company, "change newest")
     default = company.sync(catalog)
     assert default.returncode == 0, default.stderr
     assert company.sync(catalog, config=company.config(full_exports="append")).stdout == (

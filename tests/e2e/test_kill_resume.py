@@ -1,6 +1,10 @@
-"""SIGKILL at random points of a multi-file sync, then resume from the last STATE it emitted."""
+"""SIGKILL at random points of a multi-file sync, then resume from the last STATE it emitted.
+
+`make test` kills at a fixed, seeded sample of three points, one in each third of the run's
+output; `make fuzz` at FUZZ_SCALE times as many, drawn afresh (tests/support.py)."""
 
 import gzip
+import itertools
 import json
 import random
 import signal
@@ -11,9 +15,10 @@ import pytest
 
 from devtools import ddsdata
 from tests.e2e.conftest import TAP
+from tests.support import examples, sample_seed
 
-FILES, ROWS = 6, 3000
-KILL_POINTS = 10
+FILES, ROWS = 4, 1000  # BATCH mode: four batch files a file (batch_size 250)
+KILL_POINTS = examples(3)
 
 
 def parse(lines):
@@ -24,6 +29,15 @@ def parse(lines):
         except json.JSONDecodeError:
             break  # the line cut by the kill
     return messages
+
+
+def kill_points(count, messages):
+    """`count` numbers of lines read before the kill, one drawn in each of `count` equal parts
+    of 1..messages-1 (so that the sample spans the run: the first file, before any STATE, as
+    well as its middle and end)."""
+    rng = random.Random(sample_seed(20261125))
+    bounds = [1 + (messages - 1) * part // count for part in range(count + 1)]
+    return [rng.randrange(low, max(high, low + 1)) for low, high in itertools.pairwise(bounds)]
 
 
 def row_ids(messages):
@@ -50,16 +64,14 @@ def test_killed_runs_resume_without_losing_rows(company, tmp_path, mode):
                     modified=n)
     catalog = company.selected_catalog()
     batch = {"encoding": {"format": "jsonl", "compression": "gzip"},
-             "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 700}
+             "storage": {"root": (tmp_path / "batches").as_uri()}, "batch_size": 250}
     config = company.config(batch_config=batch if mode == "batches" else None)
     clean = company.sync(catalog, config=config)
     everything = set(row_ids(clean.messages))
     assert len(everything) == FILES * ROWS
-    rng = random.Random(20261125)
     outcomes = set()
 
-    for _ in range(KILL_POINTS):
-        kill_after = rng.randrange(1, len(clean.messages))
+    for kill_after in kill_points(KILL_POINTS, len(clean.messages)):
         process = subprocess.Popen([TAP, "--config", config, "--catalog", catalog],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                    env=company.server.tap_environment())

@@ -3,12 +3,15 @@
 "Running at scale"). Both read the same files and write the same messages; discovery and
 `--test` list the folder once whatever the setting."""
 
+import copy
 import gzip
 import re
+from dataclasses import dataclass
 
 import pytest
 
 from devtools.faultproxy import FaultProxy
+from tests.e2e.conftest import Company, Run, company_in
 
 pytestmark = pytest.mark.stores("s3", "azure")
 
@@ -25,25 +28,59 @@ def listing_prefixes(company):
     return found
 
 
+@dataclass
+class Folder:
+    """A company folder whose objects' names share beginnings (only the dot ends a stream's
+    name), its discovery (with `listing: streams`) and the listings that discovery made, and
+    the run that every test selecting GLENTRY, GL and VENDOR compares with (`listing: streams`,
+    the default)."""
+
+    company: Company
+    catalog: dict
+    discovery_listings: list
+    three_streams: str      # the catalog's path, GLENTRY, GL and VENDOR selected
+    by_stream: Run
+
+
+_folders = {}
+
+
 @pytest.fixture
-def folder(company):
-    """Objects whose names share beginnings: only the dot ends a stream's name."""
-    for name, modified in (("GL.change.1.csv", 1), ("GLENTRY.csv", 2),
-                           ("GLENTRY.change.1.csv", 3), ("GLENTRYX.change.1.csv", 4),
-                           ("GLENTRY.change.2.csv.gz", 5), ("VENDOR.change.1.csv", 6),
-                           ("GLENTRY.notes.txt", 7)):
-        company.put(name, "RECORDNO,NAME\n1,a\n" if not name.endswith(".gz") else
-                    gzip.compress(b"RECORDNO,NAME\n2,b\n"), modified=modified)
-    company.put("archive/GLENTRY.change.0.csv", "RECORDNO,NAME\n9,z\n", modified=0)
-    return company
+def made(store, tmp_path_factory):
+    """The Folder of this store, made once per test process (the tests are one xdist group):
+    no run changes its objects."""
+    if store not in _folders:
+        company = company_in(store, tmp_path_factory.mktemp("folder"))
+        for name, modified in (("GL.change.1.csv", 1), ("GLENTRY.csv", 2),
+                               ("GLENTRY.change.1.csv", 3), ("GLENTRYX.change.1.csv", 4),
+                               ("GLENTRY.change.2.csv.gz", 5), ("VENDOR.change.1.csv", 6),
+                               ("GLENTRY.notes.txt", 7)):
+            company.put(name, "RECORDNO,NAME\n1,a\n" if not name.endswith(".gz") else
+                        gzip.compress(b"RECORDNO,NAME\n2,b\n"), modified=modified)
+        company.put("archive/GLENTRY.change.0.csv", "RECORDNO,NAME\n9,z\n", modified=0)
+        company.clear_requests()
+        catalog = company.discover(listing="streams")
+        listings = listing_prefixes(company)
+        three = selected(company, catalog, ["GLENTRY", "GL", "VENDOR"])
+        _folders[store] = Folder(company, catalog, listings, three, company.sync(three))
+    return _folders[store]
+
+
+def selected(company, catalog, streams):
+    """The path of a copy of `catalog` with `streams` selected, a file of its own."""
+    path = company.selected_catalog(copy.deepcopy(catalog), streams=streams)
+    with open(path) as written:
+        return company.write(f"catalog-{'-'.join(streams)}.json", written.read())
 
 
 def files_read(run):
     return list(dict.fromkeys(r["_sdc_source_file"].rsplit("/", 1)[-1] for r in run.records()))
 
 
-def test_a_stream_lists_its_own_prefix_and_nothing_of_other_streams(folder):
-    catalog = folder.selected_catalog(streams=["GLENTRY", "GL"])
+@pytest.mark.xdist_group("listing modes")
+def test_a_stream_lists_its_own_prefix_and_nothing_of_other_streams(made):
+    folder = made.company
+    catalog = selected(folder, made.catalog, ["GLENTRY", "GL"])
     folder.clear_requests()
     run = folder.sync(catalog)
     assert run.returncode == 0, run.stderr
@@ -53,9 +90,9 @@ def test_a_stream_lists_its_own_prefix_and_nothing_of_other_streams(folder):
     assert "for 2 stream(s): GL.*, GLENTRY.*" in run.stderr
 
 
-def test_the_folder_listing_reads_the_same_files_and_writes_the_same_messages(folder):
-    catalog = folder.selected_catalog(streams=["GLENTRY", "GL", "VENDOR"])
-    by_stream = folder.sync(catalog)
+@pytest.mark.xdist_group("listing modes")
+def test_the_folder_listing_reads_the_same_files_and_writes_the_same_messages(made):
+    folder, catalog, by_stream = made.company, made.three_streams, made.by_stream
     folder.clear_requests()
     by_folder = folder.sync(catalog, config=folder.config(listing="folder"))
     assert by_folder.returncode == 0, by_folder.stderr
@@ -64,10 +101,10 @@ def test_the_folder_listing_reads_the_same_files_and_writes_the_same_messages(fo
     assert len(files_read(by_stream)) == 5
 
 
-def test_discovery_and_the_setup_check_list_the_folder_once(folder):
-    folder.clear_requests()
-    catalog = folder.discover(listing="streams")
-    assert listing_prefixes(folder) == [folder.prefix]
+@pytest.mark.xdist_group("listing modes")
+def test_discovery_and_the_setup_check_list_the_folder_once(made):
+    folder, catalog = made.company, made.catalog
+    assert made.discovery_listings == [folder.prefix]
     assert [s["stream"] for s in catalog["streams"]] == ["GL", "GLENTRY", "GLENTRYX", "VENDOR"]
     folder.clear_requests()
     check = folder.tap("--test", config=folder.config(listing="streams"))
@@ -75,8 +112,9 @@ def test_discovery_and_the_setup_check_list_the_folder_once(folder):
     assert listing_prefixes(folder) == [folder.prefix]
 
 
-def test_a_failing_stream_listing_fails_the_run_before_any_output(folder):
-    catalog = folder.selected_catalog(streams=["GLENTRY", "VENDOR", "GL"])
+@pytest.mark.xdist_group("listing modes")
+def test_a_failing_stream_listing_fails_the_run_before_any_output(made):
+    folder, catalog = made.company, made.three_streams
     with FaultProxy(folder.server.port) as proxy:
         proxy.add(r"^GET /\S*(list-type=2|comp=list)\S*VENDOR\.", "status",
                   status=403, code="AccessDenied" if folder.kind == "s3" else
@@ -88,17 +126,19 @@ def test_a_failing_stream_listing_fails_the_run_before_any_output(folder):
     assert "Traceback" not in run.stderr
 
 
-def test_with_no_stream_selected_nothing_is_listed(folder):
-    catalog = folder.selected_catalog(streams=[])
+@pytest.mark.xdist_group("listing modes")
+def test_with_no_stream_selected_nothing_is_listed(made):
+    folder = made.company
+    catalog = selected(folder, made.catalog, [])
     folder.clear_requests()
     run = folder.sync(catalog)
     assert run.returncode == 0, run.stderr
     assert listing_prefixes(folder) == []
 
 
-def test_a_malformed_page_of_a_stream_listing_is_asked_for_again(folder):
-    catalog = folder.selected_catalog(streams=["GLENTRY", "VENDOR", "GL"])
-    clean = folder.sync(catalog)
+@pytest.mark.xdist_group("listing modes")
+def test_a_malformed_page_of_a_stream_listing_is_asked_for_again(made):
+    folder, catalog, clean = made.company, made.three_streams, made.by_stream
     with FaultProxy(folder.server.port) as proxy:
         injected = proxy.add(r"^GET /\S*(list-type=2|comp=list)\S*GLENTRY\.", "body", body=b"",
                              times=2)

@@ -1,14 +1,16 @@
 """State and bookmarks end to end: files modified in the future, many files in one second, and
 the shapes of state files users hand over (README, "Sync, state and bookmarks")."""
 
+import copy
 import datetime
 import json
 import time
+from dataclasses import dataclass
 
 import pytest
 
 from tap_intacct.dds.checkpoints import KEYS_PER_FILE
-from tests.e2e.conftest import T0, assert_clean_failure
+from tests.e2e.conftest import T0, Company, Run, assert_clean_failure, company_in
 
 UTC = datetime.timezone.utc
 
@@ -22,6 +24,19 @@ def now():
     return datetime.datetime.now(UTC).replace(microsecond=0)
 
 
+_catalogs = {}
+
+
+def glentry_catalog(company):
+    """The path of the catalog (GLENTRY selected) of a company whose only stream, GLENTRY,
+    holds RECORDNO,NAME files: discovered by the first test of this process and store, then
+    reused (the same headers discover the same catalog; these tests vary the files' times and
+    the state, not what discovery sees)."""
+    if company.kind not in _catalogs:
+        _catalogs[company.kind] = company.discover()
+    return company.selected_catalog(copy.deepcopy(_catalogs[company.kind]))
+
+
 @pytest.mark.stores("s3", "azure")
 def test_a_file_from_the_future_is_read_once_and_no_later_file_is_skipped(company):
     """A store whose clock runs two hours ahead: its file is read, the bookmark stays before
@@ -30,7 +45,7 @@ def test_a_file_from_the_future_is_read_once_and_no_later_file_is_skipped(compan
     past = company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,past\n", modified=T0)
     ahead = company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,ahead\n",
                         modified=now() + datetime.timedelta(hours=2))
-    catalog = company.selected_catalog()
+    catalog = glentry_catalog(company)
     first = company.sync(catalog)
     assert first.returncode == 0, first.stderr
     assert read_files(first) == [past, ahead]
@@ -65,7 +80,7 @@ def test_once_the_clock_has_passed_a_file_from_the_future_the_bookmark_moves_the
     has passed them, the bookmark moves to them (else a store always ahead would keep every
     key)."""
     company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=T0)
-    catalog = company.selected_catalog()
+    catalog = glentry_catalog(company)
     moment = now() + datetime.timedelta(seconds=3)
     ahead = company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=moment)
     first = company.sync(catalog)
@@ -84,7 +99,7 @@ def test_once_the_clock_has_passed_a_file_from_the_future_the_bookmark_moves_the
 def test_a_file_a_few_seconds_ahead_is_handled_the_same_without_a_warning(company):
     ahead = company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n",
                         modified=now() + datetime.timedelta(seconds=90))
-    catalog = company.selected_catalog()
+    catalog = glentry_catalog(company)
     first = company.sync(catalog)
     assert read_files(first) == [ahead]
     line = next(line for line in first.stderr.splitlines()
@@ -100,7 +115,7 @@ def test_a_bookmark_in_the_future_is_named(company):
     """A state an earlier build left in the future: files before it are not read, and the log
     says so and what to do."""
     company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=now())
-    catalog = company.selected_catalog()
+    catalog = glentry_catalog(company)
     future = (now() + datetime.timedelta(days=3)).isoformat()
     run = company.sync(catalog, state={"bookmarks": {"GLENTRY": {"modified_since": future}}})
     assert run.returncode == 0, run.stderr
@@ -121,7 +136,7 @@ def test_files_in_one_second_cost_state_linear_in_files_and_resume_exactly(compa
     read again."""
     files = [company.put(f"GLENTRY.change.{n:04d}.csv", f"RECORDNO,NAME\n{n},x\n", modified=T0)
              for n in range(150)]
-    catalog = company.selected_catalog()
+    catalog = glentry_catalog(company)
     run = company.sync(catalog)
     assert run.returncode == 0, run.stderr
     assert read_files(run) == files
@@ -141,12 +156,36 @@ def test_files_in_one_second_cost_state_linear_in_files_and_resume_exactly(compa
         assert len(read_files(resumed)) == len(resumed.records())
 
 
-def test_a_whole_state_message_is_taken_as_its_value(company):
-    company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
-    catalog = company.selected_catalog()
-    first = company.sync(catalog)
-    message = [m for m in first.messages if m["type"] == "STATE"][-1]
-    company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,y\n", modified=2)
+@dataclass
+class TwoFiles:
+    company: Company
+    catalog: str
+    first: Run  # the run that read GLENTRY.change.1.csv, before GLENTRY.change.2.csv landed
+
+
+_two_files = {}
+
+
+@pytest.fixture
+def two_files(store, tmp_path_factory):
+    """GLENTRY.change.1.csv (modified T0+1s), a run that read it, then GLENTRY.change.2.csv
+    (T0+2s): made once per test process and store for the tests below, which each start one
+    more run from a state of their own (the cases are one xdist group)."""
+    if store not in _two_files:
+        company = company_in(store, tmp_path_factory.mktemp("two-files"))
+        company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
+        catalog = glentry_catalog(company)
+        first = company.sync(catalog)
+        assert first.returncode == 0, first.stderr
+        company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,y\n", modified=2)
+        _two_files[store] = TwoFiles(company, catalog, first)
+    return _two_files[store]
+
+
+@pytest.mark.xdist_group("state two files")
+def test_a_whole_state_message_is_taken_as_its_value(two_files):
+    company, catalog = two_files.company, two_files.catalog
+    message = [m for m in two_files.first.messages if m["type"] == "STATE"][-1]
     again = company.sync(catalog, state=message)
     assert again.returncode == 0, again.stderr
     assert [r["RECORDNO"] for r in again.records()] == [2]
@@ -154,22 +193,19 @@ def test_a_whole_state_message_is_taken_as_its_value(company):
     assert set(again.last_state) == {"bookmarks"}  # not {"type", "value", "bookmarks"}
 
 
-def test_meltano_state_get_output_is_taken_as_its_singer_state(company):
-    company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
-    catalog = company.selected_catalog()
-    first = company.sync(catalog)
-    company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,y\n", modified=2)
-    again = company.sync(catalog, state={"singer_state": first.last_state})
+@pytest.mark.xdist_group("state two files")
+def test_meltano_state_get_output_is_taken_as_its_singer_state(two_files):
+    company, catalog = two_files.company, two_files.catalog
+    again = company.sync(catalog, state={"singer_state": two_files.first.last_state})
     assert again.returncode == 0, again.stderr
     assert [r["RECORDNO"] for r in again.records()] == [2]
     assert "`meltano state get` output" in again.stderr
     assert set(again.last_state) == {"bookmarks"}
 
 
-def test_currently_syncing_is_cleared_and_the_bookmarks_count(company):
-    company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
-    company.put("GLENTRY.change.2.csv", "RECORDNO,NAME\n2,y\n", modified=2)
-    catalog = company.selected_catalog()
+@pytest.mark.xdist_group("state two files")
+def test_currently_syncing_is_cleared_and_the_bookmarks_count(two_files):
+    company, catalog = two_files.company, two_files.catalog
     state = {"currently_syncing": "GLENTRY", "bookmarks": {"GLENTRY": {
         "modified_since": (T0 + datetime.timedelta(seconds=1)).isoformat()}}}
     run = company.sync(catalog, state=state)
@@ -189,17 +225,17 @@ def test_currently_syncing_is_cleared_and_the_bookmarks_count(company):
     ({"singer_state": "x"}, "'singer_state' must be a JSON object"),
     ({"type": "STATE", "value": []}, "'value' must be a JSON object"),
 ])
-def test_state_shapes_that_would_read_everything_again_are_refused(company, state, fragment):
-    company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
-    catalog = company.selected_catalog()
+@pytest.mark.xdist_group("state two files")
+def test_state_shapes_that_would_read_everything_again_are_refused(two_files, state, fragment):
+    company, catalog = two_files.company, two_files.catalog
     run = company.sync(catalog, state=state)
     assert_clean_failure(run, "state ", fragment, code=2)
     assert run.stdout == ""
 
 
-def test_a_state_for_other_streams_only_is_named(company):
-    company.put("GLENTRY.change.1.csv", "RECORDNO,NAME\n1,x\n", modified=1)
-    catalog = company.selected_catalog()
+@pytest.mark.xdist_group("state two files")
+def test_a_state_for_other_streams_only_is_named(two_files):
+    company, catalog = two_files.company, two_files.catalog
     run = company.sync(catalog, state={"bookmarks": {"glentry": {
         "modified_since": T0.isoformat()}}})
     assert run.returncode == 0, run.stderr
