@@ -225,10 +225,6 @@ class Bookmark:
                 and _before(position.modified_since, self.lookback) <= stored.last_modified
                 < position.keys_since)
 
-    def in_future(self, stored: StoredFile) -> bool:
-        """True if the file's LastModified is later than the run's start."""
-        return stored.last_modified > self.now
-
     def read_in_job_order(self, wanted: list[StoredFile]) -> None:
         """full_exports replace: this run reads the files the bookmark wants (`wanted`, oldest
         first) in job order, and marks done without reading those jobs.plan skips; so from now
@@ -308,10 +304,6 @@ class Bookmark:
     def key_count(self) -> int:
         """How many keys the state of this bookmark holds."""
         return len(self.synced_keys)
-
-    def later_than(self, newest: StoredFile) -> bool:
-        """True if the bookmark is past the stream's newest file (a hand-edited state?)."""
-        return self.position is not None and self.position.later_than(newest)
 
     def to_state(self) -> StreamState | None:
         """The stream's bookmark in the state; None while nothing was read (the state then

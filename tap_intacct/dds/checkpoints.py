@@ -53,11 +53,12 @@ class Checkpoints:
     def changed(self, stream: str, file_read: bool = True) -> None:
         """The stream's bookmark changed (after a file read, or before any was): a STATE now
         if one is due."""
-        if self.due(stream, file_read):
+        if self.note_change(stream, file_read):
             self.write()
 
-    def due(self, stream: str, file_read: bool = True) -> bool:
-        """The stream's bookmark changed: True if a STATE is due now (the caller writes it)."""
+    def note_change(self, stream: str, file_read: bool = True) -> bool:
+        """Records that the stream's bookmark changed (once per change: it counts the files
+        read since the last STATE); True if a STATE is due now (the caller writes it)."""
         self._changed.add(stream)
         self._files += file_read
         held = self._other_keys + sum(_beyond_one(b.key_count) for b in self._bookmarks.values())

@@ -60,11 +60,11 @@ class Rules:
 
     @classmethod
     def of(cls, config: Config, now: datetime.datetime,
-           horizons: Mapping[str, datetime.datetime],
+           held: Mapping[str, datetime.datetime],
            listed_in_full: Collection[str]) -> Self:
         return cls(config.start_date, now, config.lookback_seconds,
                    config.full_exports == "replace",
-                   datetime.timedelta(seconds=config.full_export_quiet_seconds), horizons,
+                   datetime.timedelta(seconds=config.full_export_quiet_seconds), held,
                    listed_in_full)
 
 
@@ -200,7 +200,7 @@ class StreamCursor:
         STATE with the activated version follows at once)."""
         if not step.changed:
             return False
-        return self._checkpoints.due(self.stream) or step.activate is not None
+        return self._checkpoints.note_change(self.stream) or step.activate is not None
 
     def end(self) -> None:
         """Every file was read (none failed): in the event mode, a stream listed in full whose

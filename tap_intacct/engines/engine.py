@@ -34,7 +34,8 @@ class Engine(Protocol):
     def read_file(self, binary: io.BufferedReader, reading: FileReading) -> None: ...
 
     def shutdown(self) -> None:
-        """After the run's last file (a later file may still be read)."""
+        """Stops what the engine started (the fast engine's worker threads); a later file
+        read with it starts them again."""
 
 
 # auto: below this many bytes to read in a run, the row path finishes before the fast engine

@@ -16,12 +16,10 @@ from tap_intacct.reading import openpgp
 from tap_intacct.reading.decryption import Decrypting
 
 if TYPE_CHECKING:
-    from tap_intacct.storage.events import QueuedMessage
-
-if TYPE_CHECKING:
     from tap_intacct.reading.pgpkeys import Keyring
     from tap_intacct.settings.config import Config
     from tap_intacct.settings.knobs import Knobs
+    from tap_intacct.storage.events import QueuedMessage
 
 NOTES = 1024  # the encryption notes kept for --test (the newest files read by read_range)
 

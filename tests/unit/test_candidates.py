@@ -48,7 +48,7 @@ def test_sync_keeps_the_newest_file_even_when_nothing_is_wanted():
     found = candidates.for_sync(_listing(stored("A.2.csv", 2), stored("A.1.csv", 1)),
                                 {"A": bookmark})
     assert found["A"].wanted == [] and found["A"].newest.name == "A.2.csv"
-    assert bookmark.later_than(found["A"].newest)
+    assert bookmark.position is not None and bookmark.position.later_than(found["A"].newest)
 
 
 def test_a_raised_lookback_keeps_the_files_of_the_widened_window_for_cover_window():
